@@ -1,0 +1,96 @@
+# concbench - see README.md. Settings are overridable: make CC=clang SAN=thread test
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SAN      ?=
+VERSION  := 0.1.0
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE
+LDLIBS   += -lcsv -lxxhash -lpthread -lm
+
+comma    := ,
+O        ?= build
+ifneq ($(SAN),)
+VARIANT  := san-$(subst $(comma),-,$(SAN))
+CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=$(SAN)
+else
+VARIANT  := release
+endif
+B        := $(O)/$(VARIANT)
+# The default build is bin/concbench; sanitizer and O= builds stay under $(B).
+BIN      := $(if $(filter build/release,$(B)),bin/concbench,$(B)/concbench)
+
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP \
+  -DCONCBENCH_VERSION='"$(VERSION)"' -DCONCBENCH_GIT_REV='"$(GIT_REV)"' \
+  -DCONCBENCH_CFLAGS='"$(CFLAGS)"'
+
+LIB_SRC  := $(filter-out runner/main.c,$(wildcard runner/*.c)) $(wildcard workloads/*.c bench/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+MAIN_OBJ := $(B)/runner/main.o
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(B)/unit-tests
+
+.PHONY: all deps run test unit cli bench-core install uninstall clean format lint
+
+all: $(BIN)
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/%.o) $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN) --mode=all --workload=cpu
+
+test: deps
+	@$(MAKE) --no-print-directory unit cli
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN) --jobs=1
+
+cli: $(BIN)
+	CONCBENCH=$(abspath $(BIN)) bats tests/cli
+
+bench-core: $(BIN)
+	scripts/bench-core.sh $(BIN)
+
+concbench.1: $(BIN)
+	help2man --no-info --name="threads, processes or a GIL? measured on this machine" \
+	  --version-string=$(VERSION) $(BIN) > $@
+
+install: $(BIN) concbench.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/concbench
+	install -m 644 concbench.1 $(DESTDIR)$(PREFIX)/share/man/man1/concbench.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/concbench $(DESTDIR)$(PREFIX)/share/man/man1/concbench.1
+
+format:
+	clang-format -i runner/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
+
+lint:
+	clang-format --dry-run --Werror runner/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
+
+clean:
+	rm -rf build bin concbench.1
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,155 @@
+/* concbench.h - what a workload or bench file sees of the runner.
+ *
+ * A workload splits work into independent tasks; a bench runs one body per
+ * worker against shared state. Neither knows the mode: the runner decides
+ * whether run() is called in a loop, on a pool thread, or in a forked worker.
+ * Adding one = one .c file exporting one const descriptor + one line in
+ * workloads/list.def or bench/list.def.
+ *
+ * Memory rule: anything run() writes that the parent must see after the rep
+ * (outputs, counters, locks) lives in cb_shm_alloc() memory, so the same code
+ * serves a thread and a forked process. Inputs built in prepare() are plain
+ * memory: workers are forked after prepare() and inherit them.
+ */
+#ifndef CONCBENCH_H
+#define CONCBENCH_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gil.h"
+
+#define CB_CACHELINE 64
+
+enum cb_mode {
+	MODE_SEQ,
+	MODE_THREADS,
+	MODE_PROCS,
+	MODE_GIL,
+	MODE_THREAD_PER_TASK,
+	MODE_FORK_PER_TASK,
+	MODE__COUNT
+};
+#define MODE_BIT(m) (1u << (m))
+#define MODES_POOLED                                                                               \
+	(MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS) | MODE_BIT(MODE_GIL))
+#define MODES_EVERY ((1u << MODE__COUNT) - 1)
+
+enum cb_kind { KIND_WORKLOAD, KIND_BENCH };
+
+/* What one task (workload) or one worker body (bench) reports. The runner
+ * fills worker, t_start and t_end; run() fills checksum and ops. */
+struct task_result {
+	uint64_t checksum; /* deterministic digest of what the task computed */
+	double ops; /* units of work done (flops, bytes, increments …) */
+	double t_start; /* seconds since the rep's clock started */
+	double t_end;
+	uint32_t worker;
+	uint32_t pad;
+};
+
+#define CB_MAX_METRICS 16
+
+/* Per-rep figures a bench or workload adds to its CSV row (`metrics`
+ * column, `name=value;…`). The first one is shown in the table. */
+struct cb_metrics {
+	unsigned n;
+	const char *name[CB_MAX_METRICS];
+	double value[CB_MAX_METRICS];
+};
+
+struct wl_ctx {
+	const struct workload *wl;
+	enum cb_mode mode; /* set before each rep; prepare() must not depend on it */
+	bool pshared; /* workers are processes: primitives need PTHREAD_PROCESS_SHARED */
+	unsigned nworkers; /* workers in this rep (1 in seq) */
+	unsigned ntasks; /* tasks per rep (benches: == nworkers) */
+	long size; /* resolved --size (workload-defined scale) */
+	uint64_t seed; /* --seed */
+	_Atomic int *stop; /* set by the runner when the cell times out */
+	void *state; /* the workload's own, set by prepare() */
+	char err[256]; /* why prepare/run/verify failed; see cb_error() */
+};
+
+/* A workload-specific command-line option, e.g. --radius=N. Declared by the
+ * workload, parsed by the runner; read back with cb_opt_*(). Several
+ * workloads may declare the same name; the first declaration's help wins. */
+struct wl_option {
+	const char *name;
+	const char *arg; /* "N", "DURATION" …; NULL for a flag */
+	const char *def; /* default value as text; NULL: unset */
+	const char *help; /* one line */
+};
+
+struct workload {
+	const char *name; /* "cpu.matmul": family.kernel */
+	const char *summary; /* one line for `list` and --help */
+	enum cb_kind kind;
+	bool family_default; /* selected by the bare family name (`cpu`) */
+	unsigned modes; /* MODE_BIT mask of supported modes; 0 = all */
+	unsigned default_tasks;
+	long sizes[3]; /* small, medium (default), large */
+	const char *size_unit; /* what --size counts, for `list` */
+	const char *ops_unit; /* what task_result.ops counts ("flop", "B"…) */
+	const struct wl_option *options;
+
+	/* Build inputs and shared state. Called once per instance, before any
+	 * worker exists and outside every clock. 0, or -EINVAL for bad input
+	 * (exit 2) / another negative errno (exit 1), with ctx->err set. */
+	int (*prepare)(struct wl_ctx *ctx);
+	/* Optional: reset shared state before each rep, outside the clock. */
+	int (*reset)(struct wl_ctx *ctx);
+	/* Run task `i` (workload) or the body of worker `i` (bench). May run on
+	 * any thread or in a forked process. 0 or negative errno + ctx->err. */
+	int (*run)(struct wl_ctx *ctx, unsigned i, struct task_result *res);
+	/* Optional: check the rep after all workers joined; add metrics.
+	 * 0 = verified, 1 = a correctness check failed (ctx->err says which),
+	 * negative errno = could not check. Workloads without verify() are
+	 * verified by comparing the rep checksum with the seq one. */
+	int (*verify)(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m);
+	/* Optional: free what prepare() built. */
+	void (*cleanup)(struct wl_ctx *ctx);
+};
+
+/* --- services for workloads and benches (runner/shm.c, runner/options.c) --- */
+
+/* Zeroed MAP_SHARED|MAP_ANONYMOUS memory visible to forked workers.
+ * NULL on failure (errno set). Free with cb_shm_free(p, same size). */
+void *cb_shm_alloc(size_t size);
+void cb_shm_free(void *p, size_t size);
+
+/* Initialise a mutex / condition variable / rwlock for this ctx: process-shared
+ * when ctx->pshared. `type` is a PTHREAD_MUTEX_* kind. 0 or an errno. */
+int cb_mutex_init(pthread_mutex_t *m, int type, bool pshared);
+int cb_cond_init(pthread_cond_t *c, bool pshared);
+
+/* Record why something failed: "fmt" is printed as
+ * `concbench: <workload>: <message>`. Returns `code` for `return cb_error(…)`. */
+int cb_error(struct wl_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Workload options as given on the command line (or their default).
+ * cb_opt_str: NULL when unset and without default. cb_opt_long/double/duration
+ * parse and range-check; 0 or -EINVAL with ctx->err naming the option. */
+const char *cb_opt_str(const char *name);
+bool cb_opt_flag(const char *name);
+int cb_opt_long(struct wl_ctx *ctx, const char *name, long min, long max, long *out);
+int cb_opt_duration(struct wl_ctx *ctx, const char *name, double min_s, double max_s,
+                    double *out_s);
+
+/* Add a per-rep metric; silently ignores more than CB_MAX_METRICS. */
+void cb_metric(struct cb_metrics *m, const char *name, double value);
+
+/* Monotonic seconds. Can't fail. */
+double cb_now(void);
+
+/* True once the runner asked this cell to stop (timeout, signal). */
+static inline bool cb_should_stop(const struct wl_ctx *ctx)
+{
+	return atomic_load_explicit(ctx->stop, memory_order_relaxed) != 0;
+}
+
+#endif

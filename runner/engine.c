@@ -1,0 +1,461 @@
+/* engine.c - plan the cells, measure the reps, verify, summarise.
+ *
+ * Timed region of a rep: pool_run() only. Pool start-up (threads created,
+ * processes forked and ready) is timed on its own (startup_s); per-task
+ * modes create their workers inside pool_run(), which is their point.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "pool.h"
+#include "util.h"
+
+const char *const rep_status_names[] = {
+    [REP_OK] = "ok",         [REP_MISMATCH] = "mismatch", [REP_CHECK_FAILED] = "check-failed",
+    [REP_FAILED] = "failed", [REP_TIMEOUT] = "timeout",
+};
+
+static _Atomic int no_stop;
+
+static bool wl_supports(const struct workload *w, enum cb_mode m)
+{
+	unsigned mask = w->modes ? w->modes : MODES_EVERY;
+
+	return mask & MODE_BIT(m);
+}
+
+static struct instance *add_instance(struct run *r, const struct workload *w, long size,
+                                     unsigned ntasks, unsigned cap)
+{
+	struct instance *in = &r->inst[r->ninst++];
+
+	memset(in, 0, sizeof(*in));
+	in->wl = w;
+	in->cap = cap;
+	in->ctx.wl = w;
+	in->ctx.size = size;
+	in->ctx.ntasks = ntasks;
+	in->ctx.nworkers = cap;
+	in->ctx.seed = r->cfg.seed;
+	in->ctx.stop = &no_stop;
+	return in;
+}
+
+static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigned workers,
+                     unsigned ntasks, bool implicit)
+{
+	struct cell *c = &r->cells[r->ncells++];
+
+	memset(c, 0, sizeof(*c));
+	c->inst = in;
+	c->mode = m;
+	c->workers = workers;
+	c->ntasks = ntasks;
+	c->implicit = implicit;
+	c->rows = calloc((size_t)r->cfg.runs, sizeof(*c->rows));
+}
+
+int engine_plan(struct run *r)
+{
+	struct cb_config *cfg = &r->cfg;
+	size_t maxcells = (size_t)cfg->nwl * (MODE__COUNT * cfg->nworkers + 1);
+	unsigned asked = 0;
+
+	r->inst = calloc(maxcells, sizeof(*r->inst));
+	r->cells = calloc(maxcells, sizeof(*r->cells));
+	if (!r->inst || !r->cells) {
+		cb_errorf("run", "out of memory");
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < cfg->nwl; i++) {
+		const struct workload *w = cfg->wl[i];
+		bool bench = w->kind == KIND_BENCH;
+		unsigned ntasks = cfg->tasks ? (unsigned)cfg->tasks : w->default_tasks;
+		struct instance *shared = NULL, *seq_in;
+		long size;
+
+		if (resolve_size(w, cfg->size, &size)) {
+			cb_errorf("--size", "'%s': want small, medium, large or 1..%ld for %s",
+			          cfg->size, w->sizes[2] * 64, w->name);
+			return EXIT_USAGE;
+		}
+		if (!bench)
+			shared = add_instance(r, w, size, ntasks, ntasks);
+		/* The seq baseline of every workload, asked for or not. */
+		if ((cfg->modes & MODE_BIT(MODE_SEQ)) || !bench) {
+			seq_in = bench ? add_instance(r, w, size, 1, 1) : shared;
+			add_cell(r, seq_in, MODE_SEQ, 1, bench ? 1 : ntasks,
+			         !(cfg->modes & MODE_BIT(MODE_SEQ)));
+			asked += !!(cfg->modes & MODE_BIT(MODE_SEQ));
+		}
+		for (int m = MODE_SEQ + 1; m < MODE__COUNT; m++) {
+			if (!(cfg->modes & MODE_BIT(m)))
+				continue;
+			if (!wl_supports(w, (enum cb_mode)m)) {
+				if (cb_verbosity > 0)
+					cb_note("%s does not run in mode %s; skipped", w->name,
+					        mode_names[m]);
+				continue;
+			}
+			for (unsigned j = 0; j < cfg->nworkers; j++) {
+				unsigned n = cfg->workers[j];
+				struct instance *in =
+				    bench ? add_instance(r, w, size, n, n) : shared;
+
+				in->ctx.pshared = bench && (m == MODE_PROCS);
+				add_cell(r, in, (enum cb_mode)m, n, bench ? n : ntasks, false);
+				asked++;
+			}
+		}
+	}
+	if (asked == 0) {
+		cb_errorf("--mode", "none of the selected modes applies to the selected workloads "
+		                    "(see `concbench list`)");
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < r->ncells; i++) {
+		struct cell *c = &r->cells[i];
+
+		if (!c->rows) {
+			cb_errorf("run", "out of memory");
+			return EXIT_USAGE;
+		}
+		for (unsigned j = 0; j < r->ncells; j++)
+			if (r->cells[j].mode == MODE_SEQ && r->cells[j].inst->wl == c->inst->wl &&
+			    r->cells[j].inst->ctx.size == c->inst->ctx.size &&
+			    (c->inst->wl->kind == KIND_BENCH || r->cells[j].inst == c->inst))
+				c->baseline = &r->cells[j];
+	}
+	return 0;
+}
+
+static int prepare_instance(struct instance *in)
+{
+	int rc;
+
+	in->res = cb_shm_alloc(in->cap * sizeof(*in->res));
+	if (!in->res)
+		return cb_error(&in->ctx, -ENOMEM, "task results: %s", strerror(errno));
+	rc = in->wl->prepare ? in->wl->prepare(&in->ctx) : 0;
+	if (rc == 0)
+		in->prepared = true;
+	return rc;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
+static uint64_t combine_checksums(const struct task_result *res, unsigned n)
+{
+	XXH3_state_t *st = XXH3_createState();
+	uint64_t h;
+
+	XXH3_64bits_reset(st);
+	for (unsigned i = 0; i < n; i++)
+		XXH3_64bits_update(st, &res[i].checksum, sizeof(res[i].checksum));
+	h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return h;
+}
+
+static void task_percentiles(const struct task_result *res, unsigned n, double *p50, double *p99)
+{
+	double *d = malloc(n * sizeof(*d));
+
+	*p50 = *p99 = NAN;
+	if (!d)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		d[i] = res[i].t_end - res[i].t_start;
+	stats_sort(d, n);
+	*p50 = stats_quantile(d, n, 0.50);
+	*p99 = stats_quantile(d, n, 0.99);
+	free(d);
+}
+
+static void utc_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Run one rep of cell c; fill row when measured (row may be NULL for a
+ * warmup). Returns 0, or -1 when the process can't go on safely. */
+static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
+{
+	struct instance *in = c->inst;
+	struct wl_ctx *ctx = &in->ctx;
+	struct pool_params pp = {
+	    .mode = c->mode,
+	    .nworkers = c->workers,
+	    .ntasks = c->ntasks,
+	    .bench = in->wl->kind == KIND_BENCH,
+	    .pin = r->cfg.pin,
+	    .timeout_s = r->cfg.timeout_s,
+	    .ctx = ctx,
+	    .res = in->res,
+	};
+	struct rusage s0, s1, c0, c1;
+	struct pool_usage pu;
+	struct rep_row tmp;
+	struct pool *p;
+	double t0, t1, ts;
+	int rc;
+
+	if (!row)
+		row = &tmp;
+	memset(row, 0, sizeof(*row));
+	ctx->mode = c->mode;
+	ctx->nworkers = c->workers;
+	ctx->ntasks = c->ntasks;
+	ctx->pshared = pp.bench && c->mode == MODE_PROCS;
+	ctx->err[0] = '\0';
+	ctx->stop = &no_stop;
+	memset(in->res, 0, in->cap * sizeof(*in->res));
+	utc_stamp(row->timestamp, sizeof(row->timestamp));
+	row->loadavg = machine_loadavg();
+
+	rc = in->wl->reset ? in->wl->reset(ctx) : 0;
+	if (rc)
+		goto failed;
+	if (c->mode == MODE_GIL) {
+		gil_set_interval(r->cfg.switch_interval_s);
+		gil_reset();
+	}
+	ts = cb_now();
+	rc = pool_start(&p, &pp);
+	row->startup_s = cb_now() - ts;
+	if (rc)
+		goto failed;
+
+	getrusage(RUSAGE_SELF, &s0);
+	getrusage(RUSAGE_CHILDREN, &c0);
+	t0 = cb_now();
+	rc = pool_run(p);
+	t1 = cb_now();
+	getrusage(RUSAGE_SELF, &s1);
+	getrusage(RUSAGE_CHILDREN, &c1);
+	pool_usage_get(p, &pu);
+	if (pool_stop(p)) {
+		cb_errorf(in->wl->name, "%s: a worker thread could not be stopped: %s",
+		          mode_names[c->mode], ctx->err[0] ? ctx->err : "stuck");
+		return -1;
+	}
+	if (rc)
+		goto failed;
+
+	row->wall_s = t1 - t0;
+	row->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + pu.user_s;
+	row->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + pu.sys_s;
+	row->nvcsw = s1.ru_nvcsw - s0.ru_nvcsw + pu.nvcsw;
+	row->nivcsw = s1.ru_nivcsw - s0.ru_nivcsw + pu.nivcsw;
+	row->max_rss_kb = s1.ru_maxrss > pu.maxrss_kb ? s1.ru_maxrss : pu.maxrss_kb;
+	if (c->mode == MODE_FORK_PER_TASK) {
+		row->user_s += tv_s(c1.ru_utime) - tv_s(c0.ru_utime);
+		row->sys_s += tv_s(c1.ru_stime) - tv_s(c0.ru_stime);
+		row->nvcsw += c1.ru_nvcsw - c0.ru_nvcsw;
+		row->nivcsw += c1.ru_nivcsw - c0.ru_nivcsw;
+		if (c1.ru_maxrss > row->max_rss_kb)
+			row->max_rss_kb = c1.ru_maxrss;
+	}
+	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
+	for (unsigned i = 0; i < c->ntasks; i++)
+		row->ops += in->res[i].ops;
+	row->ops_per_s = row->wall_s > 0 ? row->ops / row->wall_s : NAN;
+	task_percentiles(in->res, c->ntasks, &row->task_p50_s, &row->task_p99_s);
+	if (c->mode == MODE_GIL)
+		gil_stats_get(&row->gil);
+	row->checksum = combine_checksums(in->res, c->ntasks);
+	row->status = REP_OK;
+	if (in->wl->verify) {
+		rc = in->wl->verify(ctx, in->res, &row->metrics);
+		if (rc) {
+			row->status = REP_CHECK_FAILED;
+			snprintf(row->error, sizeof(row->error), "%s",
+			         ctx->err[0] ? ctx->err : "check failed");
+		}
+	}
+	if (c->mode == MODE_SEQ && !in->have_ref && row->status == REP_OK) {
+		in->ref_checksum = row->checksum;
+		in->have_ref = true;
+	}
+	return 0;
+
+failed:
+	row->status = rc == -ETIMEDOUT ? REP_TIMEOUT : REP_FAILED;
+	snprintf(row->error, sizeof(row->error), "%s", ctx->err[0] ? ctx->err : strerror(-rc));
+	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
+	c->failed = true;
+	return 0;
+}
+
+/* splitmix64: the seeded shuffle of the rep order. */
+static uint64_t mix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void shuffle(unsigned *order, unsigned n, uint64_t seed)
+{
+	for (unsigned i = 0; i < n; i++)
+		order[i] = i;
+	for (unsigned i = n; i > 1; i--) {
+		unsigned j = (unsigned)(mix64(&seed) % i), t = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
+static int prepare_all(struct run *r)
+{
+	for (unsigned i = 0; i < r->ninst; i++) {
+		struct instance *in = &r->inst[i];
+		int rc = prepare_instance(in);
+
+		if (rc) {
+			cb_errorf(in->wl->name, "%s", in->ctx.err[0] ? in->ctx.err : strerror(-rc));
+			return rc == -EINVAL ? EXIT_USAGE : EXIT_CHECK;
+		}
+	}
+	return 0;
+}
+
+int engine_run(struct run *r)
+{
+	unsigned rounds = (unsigned)(r->cfg.warmup + r->cfg.runs);
+	unsigned *order = calloc(r->ncells, sizeof(*order));
+	bool *early = calloc(r->ncells, sizeof(*early));
+	int rc = -1;
+
+	if (!order || !early)
+		goto out;
+	rc = prepare_all(r);
+	if (rc)
+		goto out;
+	for (unsigned round = 0; round < rounds; round++) {
+		bool measured = round >= r->cfg.warmup;
+
+		shuffle(order, r->ncells, r->cfg.seed * 0x100000001b3ULL + round);
+		/* seq cells of a round run first while no reference exists yet,
+		 * so the first warmup already yields the reference checksum. */
+		for (unsigned k = 0; k < r->ncells; k++)
+			early[k] = r->cells[k].mode == MODE_SEQ && !r->cells[k].inst->have_ref;
+		for (unsigned pass = 0; pass < 2; pass++) {
+			for (unsigned k = 0; k < r->ncells; k++) {
+				struct cell *c = &r->cells[order[k]];
+				struct rep_row *row = measured ? &c->rows[c->nrows] : NULL;
+
+				if ((pass == 0) != early[order[k]] || c->failed)
+					continue;
+				if (run_rep(r, c, row) < 0) {
+					rc = -1;
+					goto out;
+				}
+				if (measured) {
+					c->rows[c->nrows].rep = c->nrows;
+					c->nrows++;
+				}
+				if (cb_verbosity > 0 && measured)
+					fprintf(stderr, "concbench: %s %s w=%u rep %u: %.6f s %s\n",
+					        c->inst->wl->name, mode_names[c->mode], c->workers,
+					        c->nrows - 1, c->rows[c->nrows - 1].wall_s,
+					        rep_status_names[c->rows[c->nrows - 1].status]);
+			}
+		}
+	}
+	r->load_end = machine_loadavg();
+	engine_summarize(r);
+	rc = r->failures ? EXIT_CHECK : 0;
+out:
+	free(order);
+	free(early);
+	return rc;
+}
+
+void engine_summarize(struct run *r)
+{
+	r->failures = 0;
+	for (unsigned i = 0; i < r->ncells; i++) {
+		struct cell *c = &r->cells[i];
+		struct instance *in = c->inst;
+		double *w = calloc(c->nrows + 1, sizeof(*w)), cpu = 0;
+		unsigned n = 0;
+
+		c->all_verified = c->nrows > 0;
+		for (unsigned k = 0; k < c->nrows; k++) {
+			struct rep_row *row = &c->rows[k];
+
+			if (row->status == REP_OK && in->wl->kind == KIND_WORKLOAD &&
+			    (!in->have_ref || row->checksum != in->ref_checksum)) {
+				row->status = REP_MISMATCH;
+				snprintf(row->error, sizeof(row->error),
+				         "checksum %016llx differs from seq %016llx",
+				         (unsigned long long)row->checksum,
+				         (unsigned long long)in->ref_checksum);
+			}
+			if (row->status != REP_OK) {
+				c->all_verified = false;
+				r->failures++;
+				continue;
+			}
+			if (w)
+				w[n++] = row->wall_s;
+			cpu += row->cpu_util;
+		}
+		if (!c->all_verified && c->nrows && c->rows[0].status == REP_MISMATCH)
+			cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode],
+			          c->workers, c->rows[0].error);
+		stats_summarize(w ? w : (double[1]){0}, w ? n : 0, &c->wall);
+		c->cpu_util = n ? cpu / n : NAN;
+		free(w);
+	}
+	for (unsigned i = 0; i < r->ncells; i++) {
+		struct cell *c = &r->cells[i];
+		const struct summary *b = c->baseline ? &c->baseline->wall : NULL;
+
+		c->speedup = c->speedup_lo = c->speedup_hi = c->efficiency = NAN;
+		if (!b || !b->n || !c->wall.n)
+			continue;
+		c->speedup = b->median / c->wall.median;
+		c->speedup_lo = b->ci_lo / c->wall.ci_hi;
+		c->speedup_hi = b->ci_hi / c->wall.ci_lo;
+		c->efficiency = c->speedup / c->workers;
+	}
+}
+
+void engine_free(struct run *r)
+{
+	for (unsigned i = 0; i < r->ninst; i++) {
+		struct instance *in = &r->inst[i];
+
+		if (in->prepared && in->wl->cleanup)
+			in->wl->cleanup(&in->ctx);
+		cb_shm_free(in->res, in->cap * sizeof(*in->res));
+	}
+	for (unsigned i = 0; i < r->ncells; i++)
+		free(r->cells[i].rows);
+	free(r->inst);
+	free(r->cells);
+	r->inst = NULL;
+	r->cells = NULL;
+}

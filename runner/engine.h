@@ -1,0 +1,88 @@
+/* engine.h - cells, reps and measurement of one `run` invocation. */
+#ifndef CONCBENCH_ENGINE_H
+#define CONCBENCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "concbench.h"
+#include "options.h"
+#include "stats.h"
+#include "sysinfo.h"
+
+/* Prepared state of a workload, shared by the cells that can share it:
+ * workloads by (workload, size, tasks), benches one per cell. */
+struct instance {
+	const struct workload *wl;
+	struct wl_ctx ctx;
+	struct task_result *res; /* cap entries, MAP_SHARED */
+	unsigned cap;
+	bool prepared;
+	bool have_ref;
+	uint64_t ref_checksum; /* the seq cell's first rep */
+};
+
+enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
+
+/* One measured rep: one CSV row. */
+struct rep_row {
+	unsigned rep;
+	char timestamp[32];
+	double wall_s, user_s, sys_s, cpu_util, startup_s;
+	long nvcsw, nivcsw, max_rss_kb;
+	double ops, ops_per_s, task_p50_s, task_p99_s;
+	struct gil_stats gil;
+	uint64_t checksum;
+	enum rep_status status;
+	struct cb_metrics metrics;
+	char error[256];
+	double loadavg;
+};
+
+struct cell {
+	struct instance *inst;
+	enum cb_mode mode;
+	unsigned workers;
+	unsigned ntasks;
+	bool implicit; /* the seq baseline added for speedups */
+	bool failed; /* a rep failed: no further reps */
+	struct rep_row *rows; /* measured reps */
+	unsigned nrows;
+	struct cell *baseline; /* seq cell of the same instance, or NULL */
+	/* filled by engine_summarize() */
+	struct summary wall;
+	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
+	bool all_verified;
+};
+
+struct run {
+	struct cb_config cfg;
+	struct machine machine;
+	char run_id[48];
+	struct instance *inst;
+	unsigned ninst;
+	struct cell *cells;
+	unsigned ncells;
+	double load_end;
+	unsigned failures; /* reps not verified or failed */
+};
+
+/* Build instances and cells from cfg. 0 or EXIT_USAGE (message printed). */
+int engine_plan(struct run *r);
+
+/* Prepare, warm up and measure every cell, interleaved rep by rep in a
+ * seeded shuffled order; verify and summarise. 0, EXIT_USAGE when a
+ * workload rejected its input, EXIT_CHECK when a rep failed or did not
+ * verify (results are still complete), or -1 when the run had to stop
+ * (message printed). */
+int engine_run(struct run *r);
+
+/* Per-cell statistics, speedups and verification. Called by engine_run. */
+void engine_summarize(struct run *r);
+
+/* Free everything engine_plan/engine_run built. */
+void engine_free(struct run *r);
+
+extern const char *const rep_status_names[];
+
+#endif

@@ -1,0 +1,132 @@
+/* main.c - subcommand dispatch. Every message a user sees about bad input
+ * is printed at this boundary or by the parsers it calls. */
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "engine.h"
+#include "output.h"
+#include "registry.h"
+#include "util.h"
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run r;
+	char path[4096];
+	const char *csv;
+	int rc, vrc;
+
+	memset(&r, 0, sizeof(r));
+	rc = options_parse(argc, argv, &r.cfg);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (r.cfg.switch_interval_given && !(r.cfg.modes & MODE_BIT(MODE_GIL)))
+		cb_note("--switch-interval has no effect without mode gil");
+	csv = r.cfg.csv_path;
+	if (!r.cfg.no_csv) {
+		if (!csv) {
+			output_default_path(path, sizeof(path));
+			csv = path;
+		}
+		rc = output_csv_check(csv, !r.cfg.csv_path);
+		if (rc)
+			return rc;
+	}
+	rc = engine_plan(&r);
+	if (rc) {
+		engine_free(&r);
+		return rc;
+	}
+	machine_collect(&r.machine);
+	snprintf(r.run_id, sizeof(r.run_id), "%ld-%d", (long)time(NULL), (int)getpid());
+	vrc = engine_run(&r);
+	if (vrc == EXIT_USAGE || vrc < 0) {
+		engine_free(&r);
+		return vrc < 0 ? EXIT_CHECK : vrc;
+	}
+	if (r.cfg.format == FORMAT_CSV)
+		output_csv(stdout, &r);
+	else
+		output_table(stdout, &r);
+	fflush(stdout);
+	rc = 0;
+	if (!r.cfg.no_csv) {
+		rc = output_csv_file(csv, &r);
+		if (!rc)
+			cb_note("raw rows: %s", csv);
+	}
+	engine_free(&r);
+	return rc ? rc : vrc;
+}
+
+static void list_kind(enum cb_kind kind)
+{
+	for (const struct workload *const *w = registry; *w; w++) {
+		const struct workload *x = *w;
+
+		if (x->kind != kind)
+			continue;
+		printf("  %-20s %s\n", x->name, x->summary);
+		printf("  %-20s size: %ld | %ld | %ld %s; tasks: %u%s\n", "", x->sizes[0],
+		       x->sizes[1], x->sizes[2], x->size_unit ? x->size_unit : "", x->default_tasks,
+		       x->family_default ? "; in the family default" : "");
+		for (const struct wl_option *o = x->options; o && o->name; o++)
+			printf("  %-20s --%s%s%s  %s\n", "", o->name, o->arg ? "=" : "",
+			       o->arg ? o->arg : "", o->help);
+	}
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		cb_errorf("list", "'%s': unexpected argument", argv[1]);
+		return EXIT_USAGE;
+	}
+	printf("workloads (tasks; measure: makespan):\n");
+	list_kind(KIND_WORKLOAD);
+	printf("\nbenches (one body per worker; measure: throughput, latency, correctness):\n");
+	list_kind(KIND_BENCH);
+	printf("\nmodes:\n");
+	for (int m = 0; m < MODE__COUNT; m++)
+		if (m != MODE_GIL || gil_available)
+			printf("  %-20s %s\n", mode_names[m], mode_summaries[m]);
+	printf("  %-20s seq,threads,procs%s\n", "all", gil_available ? ",gil" : "");
+	return 0;
+}
+
+static int cmd_sysinfo(int argc, char **argv)
+{
+	struct machine m;
+
+	if (argc > 1) {
+		cb_errorf("sysinfo", "'%s': unexpected argument", argv[1]);
+		return EXIT_USAGE;
+	}
+	machine_collect(&m);
+	machine_print(stdout, &m);
+	return 0;
+}
+
+const struct command commands[] = {
+    {"run", "run benchmarks (default)", cmd_run},
+    {"list", "workloads, benches and modes, with one-line summaries", cmd_list},
+    {"sysinfo", "the machine block recorded with every result", cmd_sysinfo},
+#define COMMAND(name, summary, fn) {name, summary, fn},
+#include "commands.def"
+#undef COMMAND
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		for (const struct command *c = commands; c->name; c++)
+			if (strcmp(argv[1], c->name) == 0)
+				return c->fn(argc - 1, argv + 1);
+	}
+	return cmd_run(argc, argv);
+}

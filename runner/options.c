@@ -1,0 +1,649 @@
+/* options.c - parse the `run` command line with getopt_long.
+ *
+ * The option table is the core options followed by every distinct workload
+ * option of the registry, so --help and the parser can't disagree. */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+#include "util.h"
+
+#ifndef CONCBENCH_VERSION
+#define CONCBENCH_VERSION "0.0.0"
+#endif
+
+const char *const mode_names[MODE__COUNT] = {
+    [MODE_SEQ] = "seq",
+    [MODE_THREADS] = "threads",
+    [MODE_PROCS] = "procs",
+    [MODE_GIL] = "gil",
+    [MODE_THREAD_PER_TASK] = "thread-per-task",
+    [MODE_FORK_PER_TASK] = "fork-per-task",
+};
+
+const char *const mode_summaries[MODE__COUNT] = {
+    [MODE_SEQ] = "one thread runs every task in a loop: the baseline of every speedup",
+    [MODE_THREADS] = "a pthread pool started before the clock; tasks taken from a shared counter",
+    [MODE_PROCS] = "a pre-forked process pool; tasks and results in MAP_SHARED memory",
+    [MODE_GIL] = "the thread pool under an emulated CPython GIL (--switch-interval)",
+    [MODE_THREAD_PER_TASK] = "a new thread per task, at most --workers alive, created in the clock",
+    [MODE_FORK_PER_TASK] = "a new process per task, at most --workers alive, forked in the clock",
+};
+
+enum {
+	OPT_WARMUP = 256,
+	OPT_SEED,
+	OPT_PIN,
+	OPT_TIMEOUT,
+	OPT_SWITCH_INTERVAL,
+	OPT_TRANSPORT,
+	OPT_CSV,
+	OPT_NO_CSV,
+	OPT_FORMAT,
+	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
+};
+
+struct core_opt {
+	struct option o;
+	const char *arg;
+	const char *help;
+};
+
+static const struct core_opt core_opts[] = {
+    {{"mode", required_argument, NULL, 'm'},
+     "LIST",
+     "seq,threads,procs,gil,thread-per-task,fork-per-task,all (default all)"},
+    {{"workload", required_argument, NULL, 'w'},
+     "LIST",
+     "family, family.* or family.kernel, e.g. cpu, cpu.matmul (default cpu)"},
+    {{"workers", required_argument, NULL, 'j'},
+     "LIST",
+     "4 | 1,2,4 | 1-8 | auto = CPUs in the affinity mask (default auto)"},
+    {{"tasks", required_argument, NULL, 't'}, "N", "tasks per rep (default: the workload's)"},
+    {{"size", required_argument, NULL, 's'},
+     "SIZE",
+     "small | medium | large | a number (default medium)"},
+    {{"runs", required_argument, NULL, 'r'}, "N", "measured reps per cell (default 5)"},
+    {{"warmup", required_argument, NULL, OPT_WARMUP}, "N", "unmeasured reps per cell (default 1)"},
+    {{"seed", required_argument, NULL, OPT_SEED},
+     "N",
+     "seed of the rep order and of random inputs (default 1)"},
+    {{"pin", no_argument, NULL, OPT_PIN}, NULL, "pin worker i to CPU i mod n"},
+    {{"timeout", required_argument, NULL, OPT_TIMEOUT},
+     "DURATION",
+     "per-rep watchdog, e.g. 30s (default none)"},
+    {{"switch-interval", required_argument, NULL, OPT_SWITCH_INTERVAL},
+     "DURATION",
+     "GIL switch interval (default 5ms)"},
+    {{"transport", required_argument, NULL, OPT_TRANSPORT},
+     "shm|pipe",
+     "how the process pool returns task output (default shm)"},
+    {{"csv", required_argument, NULL, OPT_CSV},
+     "FILE",
+     "raw rows (default results/concbench-<stamp>.csv)"},
+    {{"no-csv", no_argument, NULL, OPT_NO_CSV}, NULL, "write no CSV file"},
+    {{"format", required_argument, NULL, OPT_FORMAT},
+     "table|csv",
+     "what goes to stdout (default table)"},
+    {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
+    {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
+    {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
+    {{"version", no_argument, NULL, 'V'}, NULL, "print the version"},
+};
+
+/* Distinct workload options and their values, in registry order. */
+#define MAX_WL_OPTS 128
+static const struct wl_option *wl_opts[MAX_WL_OPTS];
+static const char *wl_vals[MAX_WL_OPTS];
+static bool wl_set[MAX_WL_OPTS];
+static unsigned n_wl_opts;
+
+static void collect_wl_opts(void)
+{
+	if (n_wl_opts)
+		return;
+	for (const struct workload *const *w = registry; *w; w++) {
+		for (const struct wl_option *o = (*w)->options; o && o->name; o++) {
+			unsigned i;
+
+			for (i = 0; i < n_wl_opts; i++)
+				if (strcmp(wl_opts[i]->name, o->name) == 0)
+					break;
+			if (i == n_wl_opts && n_wl_opts < MAX_WL_OPTS)
+				wl_opts[n_wl_opts++] = o;
+		}
+	}
+}
+
+void options_reset(void)
+{
+	memset(wl_vals, 0, sizeof(wl_vals));
+	memset(wl_set, 0, sizeof(wl_set));
+}
+
+static int wl_opt_index(const char *name)
+{
+	collect_wl_opts();
+	for (unsigned i = 0; i < n_wl_opts; i++)
+		if (strcmp(wl_opts[i]->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *cb_opt_str(const char *name)
+{
+	int i = wl_opt_index(name);
+
+	if (i < 0)
+		return NULL;
+	return wl_set[i] ? wl_vals[i] : wl_opts[i]->def;
+}
+
+bool cb_opt_flag(const char *name)
+{
+	int i = wl_opt_index(name);
+
+	return i >= 0 && wl_set[i];
+}
+
+int cb_opt_long(struct wl_ctx *ctx, const char *name, long min, long max, long *out)
+{
+	const char *s = cb_opt_str(name);
+	int rc;
+
+	if (!s)
+		return cb_error(ctx, -EINVAL, "--%s: not set", name);
+	rc = parse_long(s, min, max, out);
+	if (rc)
+		return cb_error(ctx, -EINVAL, "--%s: '%s' is not a whole number in %ld..%ld", name,
+		                s, min, max);
+	return 0;
+}
+
+int cb_opt_duration(struct wl_ctx *ctx, const char *name, double min_s, double max_s, double *out_s)
+{
+	const char *s = cb_opt_str(name);
+
+	if (!s)
+		return cb_error(ctx, -EINVAL, "--%s: not set", name);
+	if (parse_duration(s, out_s))
+		return cb_error(ctx, -EINVAL, "--%s: '%s' is not a duration such as 10ms", name, s);
+	if (*out_s < min_s || *out_s > max_s)
+		return cb_error(ctx, -EINVAL, "--%s: '%s' is outside %g s..%g s", name, s, min_s,
+		                max_s);
+	return 0;
+}
+
+int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+unsigned cpus_available(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	return 1;
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return (x > y) - (x < y);
+}
+
+int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n)
+{
+	char buf[512], *tok, *save = NULL;
+	unsigned k = 0;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long lo, hi;
+		char *dash = strchr(tok, '-');
+		int rc;
+
+		if (strcmp(tok, "auto") == 0) {
+			lo = hi = cpus_available();
+		} else if (dash && dash != tok) {
+			*dash = '\0';
+			rc = parse_long(tok, 1, CB_MAX_WORKERS, &lo);
+			if (!rc)
+				rc = parse_long(dash + 1, 1, CB_MAX_WORKERS, &hi);
+			if (rc)
+				return rc;
+			if (hi < lo)
+				return -EINVAL;
+		} else {
+			rc = parse_long(tok, 1, CB_MAX_WORKERS, &lo);
+			if (rc)
+				return rc;
+			hi = lo;
+		}
+		for (long v = lo; v <= hi; v++) {
+			if (k == cap)
+				return -ERANGE;
+			out[k++] = (unsigned)v;
+		}
+	}
+	if (k == 0)
+		return -EINVAL;
+	qsort(out, k, sizeof(*out), cmp_unsigned);
+	*n = 0;
+	for (unsigned i = 0; i < k; i++)
+		if (*n == 0 || out[*n - 1] != out[i])
+			out[(*n)++] = out[i];
+	return 0;
+}
+
+int parse_duration(const char *s, double *out_s)
+{
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = {{"", 1}, {"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"m", 60}};
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			v *= units[i].scale;
+			if (!(v > 0) || !isfinite(v))
+				return -ERANGE;
+			*out_s = v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int parse_modes(const char *s, unsigned *mask)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned m = 0;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int found = -1;
+
+		if (strcmp(tok, "all") == 0) {
+			m |= MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS);
+			if (gil_available)
+				m |= MODE_BIT(MODE_GIL);
+			continue;
+		}
+		for (int i = 0; i < MODE__COUNT; i++)
+			if (strcmp(tok, mode_names[i]) == 0)
+				found = i;
+		if (found < 0 || (found == MODE_GIL && !gil_available))
+			return -EINVAL;
+		m |= MODE_BIT(found);
+	}
+	if (!m)
+		return -EINVAL;
+	*mask = m;
+	return 0;
+}
+
+static bool is_family(const struct workload *w, const char *fam, size_t len)
+{
+	return strncmp(w->name, fam, len) == 0 && (w->name[len] == '.' || w->name[len] == '\0');
+}
+
+int parse_workloads(const char *s, const struct workload **out, unsigned cap, unsigned *n,
+                    char *bad, unsigned badlen)
+{
+	char buf[512], *tok, *save = NULL;
+	bool want[256] = {0};
+	unsigned nreg = 0, k = 0;
+
+	while (registry[nreg])
+		nreg++;
+	if (!s || !*s || strlen(s) >= sizeof(buf) || nreg > ARRAY_SIZE(want)) {
+		snprintf(bad, badlen, "%s", s ? s : "");
+		return -EINVAL;
+	}
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		bool all = len > 2 && strcmp(tok + len - 2, ".*") == 0;
+		bool hit = false;
+
+		if (all)
+			len -= 2;
+		for (unsigned i = 0; i < nreg; i++) {
+			const struct workload *w = registry[i];
+
+			if (strcmp(w->name, tok) == 0 ||
+			    (is_family(w, tok, len) && !strchr(tok, '.') && w->family_default) ||
+			    (all && is_family(w, tok, len))) {
+				want[i] = true;
+				hit = true;
+			}
+		}
+		if (!hit) {
+			snprintf(bad, badlen, "%s", tok);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < nreg; i++) {
+		if (!want[i])
+			continue;
+		if (k == cap)
+			return -ERANGE;
+		out[k++] = registry[i];
+	}
+	*n = k;
+	return 0;
+}
+
+int resolve_size(const struct workload *w, const char *size, long *out)
+{
+	static const char *const names[] = {"small", "medium", "large"};
+
+	if (!size) {
+		*out = w->sizes[1];
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(size, names[i]) == 0) {
+			*out = w->sizes[i];
+			return 0;
+		}
+	}
+	return parse_long(size, 1, w->sizes[2] * 64 > 0 ? w->sizes[2] * 64 : 1, out);
+}
+
+static void print_valid_workloads(FILE *f)
+{
+	const char *last = "";
+	size_t lastlen = 0;
+
+	fputs("valid: ", f);
+	for (const struct workload *const *w = registry; *w; w++) {
+		size_t fl = strcspn((*w)->name, ".");
+
+		if (fl != lastlen || strncmp(last, (*w)->name, fl) != 0)
+			fprintf(f, "%.*s, %.*s.*, ", (int)fl, (*w)->name, (int)fl, (*w)->name);
+		fprintf(f, "%s%s", (*w)->name, w[1] ? ", " : "");
+		last = (*w)->name;
+		lastlen = fl;
+	}
+	fputc('\n', f);
+}
+
+static int usage_error(const char *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *opt, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cb_verrorf(opt, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+static const char *range_why(int rc)
+{
+	return rc == -ERANGE ? "out of range" : "not a whole number";
+}
+
+void options_usage(void)
+{
+	collect_wl_opts();
+	printf("usage: concbench [run] [OPTIONS]          run benchmarks (default)\n"
+	       "       concbench list                     workloads, benches and modes\n"
+	       "       concbench sysinfo                  the machine block recorded with results\n"
+	       "\n"
+	       "Runs the same work sequentially, on a thread pool, on a process pool, one\n"
+	       "worker per task and under an emulated GIL; checks every mode computed the same\n"
+	       "answer; prints a table and writes raw rows to CSV.\n\n"
+	       "Options:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(core_opts); i++) {
+		const struct core_opt *c = &core_opts[i];
+		char lhs[64], sh[8] = "    ";
+
+		if (c->o.val < 256)
+			snprintf(sh, sizeof(sh), "-%c, ", c->o.val);
+		snprintf(lhs, sizeof(lhs), "%s--%s%s%s", sh, c->o.name, c->arg ? "=" : "",
+		         c->arg ? c->arg : "");
+		printf("  %-30s %s\n", lhs, c->help);
+	}
+	printf("\nWorkload and bench options (see `concbench list`):\n");
+	for (unsigned i = 0; i < n_wl_opts; i++) {
+		const struct wl_option *o = wl_opts[i];
+		char lhs[64];
+
+		snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name, o->arg ? "=" : "",
+		         o->arg ? o->arg : "");
+		printf("  %-30s %s%s%s%s\n", lhs, o->help, o->def ? " (default " : "",
+		       o->def ? o->def : "", o->def ? ")" : "");
+	}
+	printf(
+	    "\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
+	    "Exit status: 0 success; 1 a check failed (verification); 2 usage or input error.\n");
+}
+
+/* Apply one core option. Returns 0 or EXIT_USAGE (message printed). */
+static int apply_core(int c, const char *arg, struct cb_config *cfg)
+{
+	char bad[128];
+	long v;
+	int rc;
+
+	switch (c) {
+	case 'm':
+		if (parse_modes(arg, &cfg->modes))
+			return usage_error("--mode",
+			                   "'%s': unknown mode; valid: seq, threads, procs,%s "
+			                   "thread-per-task, fork-per-task, all",
+			                   arg, gil_available ? " gil," : "");
+		cfg->modes_given = true;
+		return 0;
+	case 'w':
+		if (parse_workloads(arg, cfg->wl, CB_MAX_SELECTED, &cfg->nwl, bad, sizeof(bad))) {
+			cb_errorf("--workload", "'%s': unknown workload", bad);
+			print_valid_workloads(stderr);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case 'j':
+		rc = parse_workers(arg, cfg->workers, CB_MAX_SELECTED, &cfg->nworkers);
+		if (rc)
+			return usage_error(
+			    "--workers",
+			    "'%s': want counts 1..%ld, a list (1,2,4), a range (1-8) "
+			    "or auto; at most %d values",
+			    arg, CB_MAX_WORKERS, CB_MAX_SELECTED);
+		return 0;
+	case 't':
+		rc = parse_long(arg, 1, CB_MAX_TASKS, &cfg->tasks);
+		if (rc)
+			return usage_error("--tasks", "'%s': %s; want 1..%ld", arg, range_why(rc),
+			                   CB_MAX_TASKS);
+		return 0;
+	case 's':
+		if (strcmp(arg, "small") && strcmp(arg, "medium") && strcmp(arg, "large") &&
+		    parse_long(arg, 1, 1L << 40, &v))
+			return usage_error("--size", "'%s': want small, medium, large or a number",
+			                   arg);
+		cfg->size = arg;
+		return 0;
+	case 'r':
+		rc = parse_long(arg, 1, CB_MAX_RUNS, &cfg->runs);
+		if (rc)
+			return usage_error("--runs", "'%s': %s; want 1..%ld", arg, range_why(rc),
+			                   CB_MAX_RUNS);
+		return 0;
+	case OPT_WARMUP:
+		rc = parse_long(arg, 0, CB_MAX_RUNS, &cfg->warmup);
+		if (rc)
+			return usage_error("--warmup", "'%s': %s; want 0..%ld", arg, range_why(rc),
+			                   CB_MAX_RUNS);
+		return 0;
+	case OPT_SEED:
+		if (parse_u64(arg, &cfg->seed))
+			return usage_error("--seed", "'%s': not an unsigned 64-bit number", arg);
+		return 0;
+	case OPT_PIN:
+		cfg->pin = true;
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_duration(arg, &cfg->timeout_s) || cfg->timeout_s > 86400)
+			return usage_error("--timeout", "'%s': want a duration up to 24h, e.g. 30s",
+			                   arg);
+		return 0;
+	case OPT_SWITCH_INTERVAL:
+		if (parse_duration(arg, &cfg->switch_interval_s) || cfg->switch_interval_s < 1e-6 ||
+		    cfg->switch_interval_s > 10)
+			return usage_error("--switch-interval",
+			                   "'%s': want a duration from 1us to 10s, e.g. 5ms", arg);
+		cfg->switch_interval_given = true;
+		return 0;
+	case OPT_TRANSPORT:
+		if (strcmp(arg, "shm") && strcmp(arg, "pipe"))
+			return usage_error("--transport", "'%s': want shm or pipe", arg);
+		cfg->transport = arg;
+		return 0;
+	case OPT_CSV:
+		if (!*arg)
+			return usage_error("--csv", "empty file name");
+		cfg->csv_path = arg;
+		return 0;
+	case OPT_NO_CSV:
+		cfg->no_csv = true;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "table") == 0)
+			cfg->format = FORMAT_TABLE;
+		else if (strcmp(arg, "csv") == 0)
+			cfg->format = FORMAT_CSV;
+		else
+			return usage_error("--format", "'%s': want table or csv", arg);
+		return 0;
+	case 'q':
+		cb_verbosity = -1;
+		return 0;
+	case 'v':
+		cb_verbosity = 1;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+int options_parse(int argc, char **argv, struct cb_config *cfg)
+{
+	struct option longopts[ARRAY_SIZE(core_opts) + MAX_WL_OPTS + 1];
+	char bad[64];
+	size_t k = 0;
+	int c, rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->runs = 5;
+	cfg->warmup = 1;
+	cfg->seed = 1;
+	cfg->switch_interval_s = 5e-3;
+	cfg->transport = "shm";
+	cfg->modes = MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS) |
+	             (gil_available ? MODE_BIT(MODE_GIL) : 0);
+	cfg->workers[0] = cpus_available();
+	cfg->nworkers = 1;
+	parse_workloads("cpu", cfg->wl, CB_MAX_SELECTED, &cfg->nwl, bad, sizeof(bad));
+
+	collect_wl_opts();
+	for (size_t i = 0; i < ARRAY_SIZE(core_opts); i++)
+		longopts[k++] = core_opts[i].o;
+	for (unsigned i = 0; i < n_wl_opts; i++)
+		longopts[k++] = (struct option){wl_opts[i]->name,
+		                                wl_opts[i]->arg ? required_argument : no_argument,
+		                                NULL, OPT_WL_BASE + (int)i};
+	longopts[k] = (struct option){0};
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":m:w:j:t:s:r:qvhV", longopts, NULL)) != -1) {
+		const char *opt = argv[optind - 1];
+
+		if (c == 'h') {
+			options_usage();
+			return -1;
+		}
+		if (c == 'V') {
+			printf("concbench %s\n", CONCBENCH_VERSION);
+			return -1;
+		}
+		if (c == '?') {
+			if (optopt)
+				return usage_error("option", "'-%c': unknown option; see --help",
+				                   optopt);
+			return usage_error("option", "'%s': unknown option; see --help", opt);
+		}
+		if (c == ':')
+			return usage_error("option", "'%s': needs a value", opt);
+		if (c >= OPT_WL_BASE) {
+			unsigned i = (unsigned)(c - OPT_WL_BASE);
+
+			wl_vals[i] = optarg;
+			wl_set[i] = true;
+			continue;
+		}
+		rc = apply_core(c, optarg, cfg);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return usage_error("argument", "'%s': unexpected; see --help", argv[optind]);
+	return 0;
+}

@@ -1,0 +1,264 @@
+/* output.c - table and CSV output. CSV quoting is libcsv's. */
+#include "output.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *const csv_columns[] = {
+    /* the schema of DESIGN.md, in its order */
+    "schema_version", "run_id", "timestamp", "host", "cpus", "workload", "mode", "workers", "tasks",
+    "size", "rep", "wall_s", "user_s", "sys_s", "cpu_util", "nvcsw", "nivcsw", "max_rss_kb",
+    "startup_s", "ops", "ops_per_s", "task_p50_s", "task_p99_s", "gil_wait_s", "gil_switches",
+    "checksum", "verified", "version", "git_rev",
+    /* added columns (results/README.md) */
+    "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
+    "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
+    "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
+    "loadavg_start", "loadavg_end", NULL};
+
+static void put_str(FILE *f, const char *s, bool last)
+{
+	csv_fwrite(f, s, strlen(s));
+	fputc(last ? '\n' : ',', f);
+}
+
+static void put_num(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs(",", f);
+	else
+		fprintf(f, "%.9g,", v);
+}
+
+static void put_long(FILE *f, long v)
+{
+	fprintf(f, "%ld,", v);
+}
+
+static void put_metrics(FILE *f, const struct cb_metrics *m)
+{
+	char buf[1024];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < m->n && o < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s=%.9g", i ? ";" : "",
+		                      m->name[i], m->value[i]);
+	put_str(f, buf, false);
+}
+
+int output_csv(FILE *f, const struct run *r)
+{
+	const struct machine *m = &r->machine;
+
+	for (const char *const *c = csv_columns; *c; c++)
+		fprintf(f, "%s%c", *c, c[1] ? ',' : '\n');
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		const struct workload *w = c->inst->wl;
+
+		for (unsigned k = 0; k < c->nrows; k++) {
+			const struct rep_row *row = &c->rows[k];
+			char sum[24];
+
+			snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)row->checksum);
+			fprintf(f, "%d,", CSV_SCHEMA_VERSION);
+			put_str(f, r->run_id, false);
+			put_str(f, row->timestamp, false);
+			put_str(f, m->host, false);
+			put_long(f, m->cpus_affinity);
+			put_str(f, w->name, false);
+			put_str(f, mode_names[c->mode], false);
+			put_long(f, c->workers);
+			put_long(f, c->ntasks);
+			put_long(f, c->inst->ctx.size);
+			put_long(f, row->rep);
+			put_num(f, row->wall_s);
+			put_num(f, row->user_s);
+			put_num(f, row->sys_s);
+			put_num(f, row->cpu_util);
+			put_long(f, row->nvcsw);
+			put_long(f, row->nivcsw);
+			put_long(f, row->max_rss_kb);
+			put_num(f, row->startup_s);
+			put_num(f, row->ops);
+			put_num(f, row->ops_per_s);
+			put_num(f, row->task_p50_s);
+			put_num(f, row->task_p99_s);
+			put_num(f, row->gil.wait_s);
+			put_long(f, (long)row->gil.switches);
+			put_str(f, sum, false);
+			put_long(f, row->status == REP_OK);
+			put_str(f, m->version, false);
+			put_str(f, m->git_rev, false);
+			put_str(f, rep_status_names[row->status], false);
+			put_str(f, row->error, false);
+			put_str(f, w->ops_unit ? w->ops_unit : "", false);
+			put_metrics(f, &row->metrics);
+			put_long(f, (long)row->gil.forced_drops);
+			put_long(f, (long)row->gil.drop_requests);
+			put_num(f, row->gil.wait_p50_s);
+			put_num(f, row->gil.wait_p99_s);
+			put_long(f, c->implicit);
+			fprintf(f, "%llu,", (unsigned long long)r->cfg.seed);
+			put_long(f, r->cfg.pin);
+			put_num(f, c->mode == MODE_GIL ? r->cfg.switch_interval_s : NAN);
+			put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "", false);
+			put_str(f, m->cpu_model, false);
+			put_long(f, m->cpus_online);
+			put_str(f, m->cgroup_cpus, false);
+			put_str(f, m->kernel, false);
+			put_str(f, m->compiler, false);
+			put_str(f, m->cflags, false);
+			put_num(f, row->loadavg);
+			put_num(f, m->load_start);
+			fprintf(f, "%.2f\n", r->load_end);
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static const char *verdict(const struct cell *c)
+{
+	if (c->nrows == 0)
+		return c->failed ? "FAILED" : "-";
+	for (unsigned k = 0; k < c->nrows; k++) {
+		if (c->rows[k].status == REP_TIMEOUT)
+			return "TIMEOUT";
+		if (c->rows[k].status == REP_FAILED)
+			return "FAILED";
+		if (c->rows[k].status != REP_OK)
+			return "NO";
+	}
+	return c->failed ? "FAILED" : "yes";
+}
+
+void output_table(FILE *f, const struct run *r)
+{
+	fprintf(f, "%-18s %-15s %7s %7s %10s %8s %18s %5s %5s %-8s %s\n", "workload", "mode",
+	        "workers", "tasks", "median", "±spread", "speedup [95% CI]", "eff", "cpu%",
+	        "verified", "notes");
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		const struct summary *s = &c->wall;
+		char med[24], spread[16] = "-", sp[32] = "-", eff[16] = "-", cpu[16] = "-";
+		char notes[160] = "";
+		size_t o = 0;
+
+		fmt_seconds(med, sizeof(med), s->median);
+		if (s->n > 1 && s->median > 0)
+			snprintf(spread, sizeof(spread), "%.1f%%",
+			         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
+		if (!isnan(c->speedup))
+			snprintf(sp, sizeof(sp), "%.2fx [%.2f-%.2f]", c->speedup, c->speedup_lo,
+			         c->speedup_hi);
+		if (!isnan(c->efficiency))
+			snprintf(eff, sizeof(eff), "%.2f", c->efficiency);
+		if (!isnan(c->cpu_util))
+			snprintf(cpu, sizeof(cpu), "%.0f", 100 * c->cpu_util);
+		if (c->implicit)
+			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "baseline ");
+		if (is_noisy(s))
+			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "noisy(cv=%.0f%%) ",
+			                      100 * s->cv);
+		if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(notes)) {
+			const struct cb_metrics *m = &c->rows[c->nrows - 1].metrics;
+
+			snprintf(notes + o, sizeof(notes) - o, "%s=%.6g", m->name[0], m->value[0]);
+		}
+		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->inst->wl->name,
+		        mode_names[c->mode], c->workers, c->ntasks, med, spread, sp, eff, cpu,
+		        verdict(c), notes);
+	}
+}
+
+void output_default_path(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "results/concbench-%s-%d.csv", stamp, (int)getpid());
+}
+
+static void dir_of(const char *path, char *buf, size_t len)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(buf, len, "%s", dirname(tmp));
+}
+
+int output_csv_check(const char *path, int made_default)
+{
+	char dir[4096];
+	struct stat st;
+
+	dir_of(path, dir, sizeof(dir));
+	if (made_default && mkdir(dir, 0777) && errno != EEXIST) {
+		cb_errorf("--csv", "%s: cannot create directory: %s", dir, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		cb_errorf("--csv", "%s: directory %s does not exist", path, dir);
+		return EXIT_USAGE;
+	}
+	if (access(dir, W_OK)) {
+		cb_errorf("--csv", "%s: directory %s is not writable: %s", path, dir,
+		          strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cb_errorf("--csv", "%s: is a directory", path);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int output_csv_file(const char *path, const struct run *r)
+{
+	char tmp[4200];
+	FILE *f;
+	int fd, rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		cb_errorf("--csv", "%s: %s", path, strerror(errno));
+		return EXIT_CHECK;
+	}
+	fchmod(fd, 0644);
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		cb_errorf("--csv", "%s: %s", path, strerror(errno));
+		return EXIT_CHECK;
+	}
+	rc = output_csv(f, r);
+	if (fflush(f) || fsync(fileno(f)))
+		rc = -errno;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		cb_errorf("--csv", "%s: %s", path, strerror(-rc));
+		return EXIT_CHECK;
+	}
+	return 0;
+}

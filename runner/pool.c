@@ -1,0 +1,566 @@
+/* pool.c - thread and process pools, thread- and fork-per-task.
+ *
+ * Control flow of a pooled rep (threads, procs, gil):
+ *   parent: create N workers ─ wait `ready` ×N ─ t0 ─ post `go` ×N ─ wait `done` ×N ─ t1
+ *   worker: post `ready` ─ wait `go` ─ take tasks from `next` until none ─ post `done`
+ * Per-task modes keep at most N workers alive: each runs one task, raises
+ * its slot's `finished` flag and posts `done`; the parent joins that slot
+ * and starts the next task in it.
+ *
+ * The semaphores are process-shared and live with the task counter in
+ * MAP_SHARED memory, so the same code serves threads and processes. The
+ * parent never blocks without a deadline: every wait wakes up every
+ * WATCH_S to notice a dead worker process or the cell's timeout.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WATCH_S 0.05
+#define STOP_GRACE_S 1.0
+
+struct slot {
+	_Atomic int finished; /* per-task modes: the task in this slot is done */
+	_Atomic int task; /* task being run, -1 between tasks */
+	double user_s, sys_s; /* procs: the worker's own rusage during the rep */
+	long nvcsw, nivcsw, maxrss_kb;
+} __attribute__((aligned(CB_CACHELINE)));
+
+struct pool_shm {
+	sem_t ready, go, done;
+	double t0; /* rep clock origin */
+	_Atomic unsigned next __attribute__((aligned(CB_CACHELINE)));
+	_Atomic int error __attribute__((aligned(CB_CACHELINE))); /* first task error */
+	_Atomic int stop; /* workers take no more tasks; ctx->stop points here */
+	char errmsg[256];
+	struct slot slots[];
+};
+
+struct pool {
+	struct pool_params pp;
+	struct pool_shm *sh;
+	size_t sh_size;
+	pthread_t *tids;
+	pid_t *pids; /* 0: not started or reaped */
+	bool *started; /* thread slots with a live thread to join */
+	unsigned ncpu, *cpus;
+	bool procs; /* workers are processes */
+	bool per_task;
+	bool stuck; /* a thread could not be stopped */
+	unsigned ready; /* workers that posted ready */
+	double deadline;
+};
+
+struct thread_arg {
+	struct pool *p;
+	unsigned id;
+	int task; /* per-task modes */
+};
+
+static bool mode_is_procs(enum cb_mode m)
+{
+	return m == MODE_PROCS || m == MODE_FORK_PER_TASK;
+}
+
+static bool mode_is_per_task(enum cb_mode m)
+{
+	return m == MODE_THREAD_PER_TASK || m == MODE_FORK_PER_TASK;
+}
+
+static void pin_self(struct pool *p, unsigned id, bool thread)
+{
+	cpu_set_t set;
+
+	if (!p->pp.pin || !p->ncpu)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(p->cpus[id % p->ncpu], &set);
+	if (thread)
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	else
+		sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void record_error(struct pool *p, int rc, const char *msg)
+{
+	int expected = 0;
+
+	if (atomic_compare_exchange_strong(&p->sh->error, &expected, rc))
+		snprintf(p->sh->errmsg, sizeof(p->sh->errmsg), "%s", msg);
+}
+
+/* Run task i on worker `id` with the worker's own ctx copy. */
+static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
+{
+	struct task_result *r = &p->pp.res[i];
+	int rc;
+
+	atomic_store_explicit(&p->sh->slots[id].task, (int)i, memory_order_relaxed);
+	r->t_start = cb_now() - p->sh->t0;
+	rc = ctx->wl->run(ctx, i, r);
+	r->t_end = cb_now() - p->sh->t0;
+	r->worker = id;
+	atomic_store_explicit(&p->sh->slots[id].task, -1, memory_order_relaxed);
+	if (rc) {
+		record_error(p, rc, ctx->err[0] ? ctx->err : strerror(-rc));
+		atomic_store(&p->sh->stop, 1);
+	}
+	return rc;
+}
+
+static void usage_now(struct rusage *ru)
+{
+	getrusage(RUSAGE_SELF, ru);
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
+/* The pooled worker loop, identical for threads and processes. */
+static void worker_loop(struct pool *p, unsigned id)
+{
+	struct wl_ctx ctx = *p->pp.ctx;
+	struct rusage r0, r1;
+	struct slot *s = &p->sh->slots[id];
+
+	ctx.err[0] = '\0';
+	sem_post(&p->sh->ready);
+	while (sem_wait(&p->sh->go) && errno == EINTR)
+		;
+	if (p->procs)
+		usage_now(&r0);
+	if (p->pp.mode == MODE_GIL)
+		gil_thread_enter();
+	if (p->pp.bench) {
+		run_one(p, &ctx, id, id);
+	} else {
+		for (;;) {
+			unsigned i =
+			    atomic_fetch_add_explicit(&p->sh->next, 1, memory_order_relaxed);
+
+			if (i >= p->pp.ntasks ||
+			    atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
+				break;
+			if (run_one(p, &ctx, id, i))
+				break;
+		}
+	}
+	if (p->pp.mode == MODE_GIL)
+		gil_thread_exit();
+	if (p->procs) {
+		usage_now(&r1);
+		s->user_s = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
+		s->sys_s = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+		s->nvcsw = r1.ru_nvcsw - r0.ru_nvcsw;
+		s->nivcsw = r1.ru_nivcsw - r0.ru_nivcsw;
+		s->maxrss_kb = r1.ru_maxrss;
+	}
+	sem_post(&p->sh->done);
+}
+
+/* Per-task worker: one task, then raise the slot's flag. */
+static void task_once(struct pool *p, unsigned slot, unsigned task)
+{
+	struct wl_ctx ctx = *p->pp.ctx;
+
+	ctx.err[0] = '\0';
+	if (!atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
+		run_one(p, &ctx, slot, task);
+	atomic_store_explicit(&p->sh->slots[slot].finished, 1, memory_order_release);
+	sem_post(&p->sh->done);
+}
+
+static void *thread_main(void *arg)
+{
+	struct thread_arg *a = arg;
+
+	pin_self(a->p, a->id, true);
+	if (a->p->per_task)
+		task_once(a->p, a->id, (unsigned)a->task);
+	else
+		worker_loop(a->p, a->id);
+	free(a);
+	return NULL;
+}
+
+/* Start worker `id` (pooled) or the worker for `task` in slot `id`
+ * (per-task; task >= 0). 0 or a negative errno. */
+static int start_worker(struct pool *p, unsigned id, int task)
+{
+	if (p->procs) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return -errno;
+		if (pid == 0) {
+			pin_self(p, id, false);
+			if (task >= 0)
+				task_once(p, id, (unsigned)task);
+			else
+				worker_loop(p, id);
+			_exit(0);
+		}
+		p->pids[id] = pid;
+		return 0;
+	}
+
+	struct thread_arg *a = malloc(sizeof(*a));
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	*a = (struct thread_arg){p, id, task};
+	rc = pthread_create(&p->tids[id], NULL, thread_main, a);
+	if (rc) {
+		free(a);
+		return -rc;
+	}
+	p->started[id] = true;
+	return 0;
+}
+
+static void describe_status(char *buf, size_t len, unsigned id, int status, int task)
+{
+	char during[48] = "";
+
+	if (task >= 0)
+		snprintf(during, sizeof(during), " during task %d", task);
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "worker %u died (signal %d)%s", id, WTERMSIG(status), during);
+	else
+		snprintf(buf, len, "worker %u exited with status %d%s", id, WEXITSTATUS(status),
+		         during);
+}
+
+/* Reap worker processes that ended. A worker that ended without finishing
+ * its work is a death: -ECHILD with the message recorded. */
+static int check_children(struct pool *p)
+{
+	for (unsigned id = 0; id < p->pp.nworkers; id++) {
+		int status, task;
+		pid_t r;
+
+		if (!p->pids[id])
+			continue;
+		task = atomic_load(&p->sh->slots[id].task);
+		r = waitpid(p->pids[id], &status, WNOHANG);
+		if (r == 0)
+			continue;
+		p->pids[id] = 0;
+		if (r < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			continue;
+		char msg[160];
+
+		describe_status(msg, sizeof(msg), id, status, task);
+		record_error(p, -ECHILD, msg);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+/* Wait for one post of `s`, watching for dead workers and the deadline. */
+static int wait_sem(struct pool *p, sem_t *s)
+{
+	for (;;) {
+		struct timespec ts;
+		double t = cb_now() + WATCH_S;
+		int rc;
+
+		if (p->deadline > 0 && t > p->deadline)
+			t = p->deadline;
+		ts.tv_sec = (time_t)t;
+		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+		if (sem_clockwait(s, CLOCK_MONOTONIC, &ts) == 0)
+			return 0;
+		if (errno != ETIMEDOUT && errno != EINTR)
+			return -errno;
+		if (p->procs && (rc = check_children(p)))
+			return rc;
+		if (p->deadline > 0 && cb_now() >= p->deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+static void kill_children(struct pool *p)
+{
+	for (unsigned id = 0; id < p->pp.nworkers; id++)
+		if (p->pids && p->pids[id])
+			kill(p->pids[id], SIGKILL);
+}
+
+static void free_pool(struct pool *p)
+{
+	if (p->sh) {
+		sem_destroy(&p->sh->ready);
+		sem_destroy(&p->sh->go);
+		sem_destroy(&p->sh->done);
+		cb_shm_free(p->sh, p->sh_size);
+	}
+	free(p->tids);
+	free(p->pids);
+	free(p->started);
+	free(p->cpus);
+	free(p);
+}
+
+static int affinity_cpus(struct pool *p)
+{
+	cpu_set_t set;
+
+	if (!p->pp.pin)
+		return 0;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	p->cpus = calloc(CPU_SETSIZE, sizeof(*p->cpus));
+	if (!p->cpus)
+		return -ENOMEM;
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			p->cpus[p->ncpu++] = c;
+	return 0;
+}
+
+int pool_start(struct pool **out, const struct pool_params *pp)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	unsigned n = pp->nworkers;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!p)
+		return cb_error(pp->ctx, -ENOMEM, "pool: out of memory");
+	p->pp = *pp;
+	p->procs = mode_is_procs(pp->mode);
+	p->per_task = mode_is_per_task(pp->mode);
+	p->sh_size = sizeof(*p->sh) + n * sizeof(struct slot);
+	p->sh = cb_shm_alloc(p->sh_size);
+	p->tids = calloc(n, sizeof(*p->tids));
+	p->pids = calloc(n, sizeof(*p->pids));
+	p->started = calloc(n, sizeof(*p->started));
+	if (!p->sh || !p->tids || !p->pids || !p->started)
+		goto err_free;
+	if (sem_init(&p->sh->ready, 1, 0) || sem_init(&p->sh->go, 1, 0) ||
+	    sem_init(&p->sh->done, 1, 0)) {
+		rc = -errno;
+		goto err_free;
+	}
+	for (unsigned i = 0; i < n; i++)
+		atomic_init(&p->sh->slots[i].task, -1);
+	p->pp.ctx->stop = &p->sh->stop;
+	rc = affinity_cpus(p);
+	if (rc)
+		goto err_free;
+	if (pp->mode == MODE_SEQ || p->per_task) {
+		*out = p;
+		return 0;
+	}
+	fflush(NULL);
+	for (unsigned i = 0; i < n; i++) {
+		rc = start_worker(p, i, -1);
+		if (rc) {
+			cb_error(pp->ctx, rc, "%s: starting worker %u of %u: %s",
+			         p->procs ? "fork" : "pthread_create", i + 1, n, strerror(-rc));
+			goto err_stop;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		rc = wait_sem(p, &p->sh->ready);
+		if (rc) {
+			cb_error(pp->ctx, rc, "pool start: %s",
+			         rc == -ECHILD ? p->sh->errmsg : strerror(-rc));
+			goto err_stop;
+		}
+		p->ready++;
+	}
+	*out = p;
+	return 0;
+
+err_stop:
+	atomic_store(&p->sh->stop, 1);
+	pool_stop(p);
+	return rc;
+err_free:
+	free_pool(p);
+	return cb_error(pp->ctx, rc, "pool: %s", strerror(-rc));
+}
+
+static int run_seq(struct pool *p)
+{
+	struct wl_ctx ctx = *p->pp.ctx;
+
+	ctx.err[0] = '\0';
+	for (unsigned i = 0; i < p->pp.ntasks; i++)
+		if (run_one(p, &ctx, 0, i))
+			return atomic_load(&p->sh->error);
+	return 0;
+}
+
+/* Join the worker of slot `id` after it raised its finished flag. */
+static int join_slot(struct pool *p, unsigned id)
+{
+	int status;
+
+	if (!p->procs) {
+		pthread_join(p->tids[id], NULL);
+		p->started[id] = false;
+		return 0;
+	}
+	if (!p->pids[id])
+		return 0;
+	if (waitpid(p->pids[id], &status, 0) == p->pids[id]) {
+		p->pids[id] = 0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			char msg[160];
+
+			describe_status(msg, sizeof(msg), id, status, -1);
+			record_error(p, -ECHILD, msg);
+			return -ECHILD;
+		}
+	}
+	p->pids[id] = 0;
+	return 0;
+}
+
+static int run_per_task(struct pool *p)
+{
+	unsigned n = p->pp.nworkers, next = 0, live = 0;
+	int rc = 0;
+
+	fflush(NULL);
+	for (unsigned id = 0; id < n && next < p->pp.ntasks; id++) {
+		rc = start_worker(p, id, (int)next);
+		if (rc)
+			return cb_error(p->pp.ctx, rc, "%s: task %u: %s",
+			                p->procs ? "fork" : "pthread_create", next, strerror(-rc));
+		next++;
+		live++;
+	}
+	while (live) {
+		rc = wait_sem(p, &p->sh->done);
+		if (rc)
+			return rc;
+		for (unsigned id = 0; id < n; id++) {
+			if (!atomic_load_explicit(&p->sh->slots[id].finished, memory_order_acquire))
+				continue;
+			atomic_store(&p->sh->slots[id].finished, 0);
+			/* The done post of this slot may be the one we consumed or a
+			 * later one; either way each finished flag pairs with one post. */
+			rc = join_slot(p, id);
+			live--;
+			if (rc)
+				return rc;
+			if (atomic_load(&p->sh->error))
+				continue;
+			if (next < p->pp.ntasks) {
+				rc = start_worker(p, id, (int)next);
+				if (rc)
+					return cb_error(p->pp.ctx, rc, "%s: task %u: %s",
+					                p->procs ? "fork" : "pthread_create", next,
+					                strerror(-rc));
+				next++;
+				live++;
+			}
+			break;
+		}
+	}
+	return atomic_load(&p->sh->error);
+}
+
+int pool_run(struct pool *p)
+{
+	int rc;
+
+	if (p->pp.timeout_s > 0)
+		p->deadline = cb_now() + p->pp.timeout_s;
+	p->sh->t0 = cb_now();
+	if (p->pp.mode == MODE_SEQ) {
+		rc = run_seq(p);
+	} else if (p->per_task) {
+		rc = run_per_task(p);
+	} else {
+		for (unsigned i = 0; i < p->pp.nworkers; i++)
+			sem_post(&p->sh->go);
+		rc = 0;
+		for (unsigned i = 0; i < p->pp.nworkers && !rc; i++)
+			rc = wait_sem(p, &p->sh->done);
+		if (!rc)
+			rc = atomic_load(&p->sh->error);
+	}
+	if (rc) {
+		atomic_store(&p->sh->stop, 1);
+		if (rc == -ETIMEDOUT)
+			cb_error(p->pp.ctx, rc, "timed out after %g s", p->pp.timeout_s);
+		else if (atomic_load(&p->sh->error))
+			cb_error(p->pp.ctx, rc, "%s", p->sh->errmsg);
+	}
+	return rc;
+}
+
+void pool_usage_get(const struct pool *p, struct pool_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (p->pp.mode != MODE_PROCS)
+		return;
+	for (unsigned i = 0; i < p->pp.nworkers; i++) {
+		const struct slot *s = &p->sh->slots[i];
+
+		u->user_s += s->user_s;
+		u->sys_s += s->sys_s;
+		u->nvcsw += s->nvcsw;
+		u->nivcsw += s->nivcsw;
+		if (s->maxrss_kb > u->maxrss_kb)
+			u->maxrss_kb = s->maxrss_kb;
+	}
+}
+
+int pool_stop(struct pool *p)
+{
+	int rc = 0;
+
+	if (!p)
+		return 0;
+	if (atomic_load(&p->sh->stop) || atomic_load(&p->sh->error)) {
+		kill_children(p);
+		/* Release pooled workers still waiting for `go`: they see the
+		 * stop flag (no tasks taken) and finish at once. */
+		for (unsigned i = 0; i < p->pp.nworkers; i++)
+			sem_post(&p->sh->go);
+	}
+	for (unsigned id = 0; id < p->pp.nworkers; id++) {
+		if (p->procs && p->pids[id]) {
+			while (waitpid(p->pids[id], NULL, 0) < 0 && errno == EINTR)
+				;
+			p->pids[id] = 0;
+		}
+		if (!p->procs && p->started[id]) {
+			struct timespec ts;
+			double t = cb_now() + STOP_GRACE_S;
+
+			ts.tv_sec = (time_t)t;
+			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+			if (pthread_clockjoin_np(p->tids[id], NULL, CLOCK_MONOTONIC, &ts)) {
+				p->stuck = true;
+				rc = -EBUSY;
+				continue;
+			}
+			p->started[id] = false;
+		}
+	}
+	if (p->stuck)
+		return rc; /* a running thread still uses the pool: leak it */
+	free_pool(p);
+	return 0;
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# The command-line contract of `concbench run`, list and sysinfo.
+load helpers
+
+@test "threads on cpu works as written, verifies, and writes a CSV" {
+	run "$CB" --mode=threads --workload=cpu --size=small --runs=2 --csv=out.csv
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cpu.matmul"*"threads"* ]]
+	[[ "$output" == *"cpu.montecarlo"* ]]
+	! grep -q -e NO -e FAILED <<<"$output"
+	head -1 out.csv | grep -q '^schema_version,run_id,timestamp,host,cpus,workload,mode,workers,tasks,size,rep,wall_s'
+	# 4 kernels x (seq baseline + threads) x 2 reps + header
+	[ "$(wc -l <out.csv)" -eq 17 ]
+	! ls out.csv.tmp.* 2>/dev/null
+}
+
+@test "every mode computes the seq checksum for every cpu kernel" {
+	run "$CB" -m seq,threads,procs,thread-per-task,fork-per-task -w 'cpu.*' -s small -j 1,3 \
+		--runs=1 --warmup=0 --format=csv --no-csv
+	[ "$status" -eq 0 ]
+	# one checksum per workload across all its rows
+	for w in cpu.matmul cpu.mandelbrot cpu.primes cpu.montecarlo; do
+		n=$(grep ",\"$w\"," <<<"$output" | cut -d, -f26 | sort -u | wc -l)
+		[ "$n" -eq 1 ]
+		! grep ",\"$w\"," <<<"$output" | cut -d, -f27 | grep -qv 1
+	done
+}
+
+@test "default CSV lands in results/, created when missing" {
+	run "$CB" -m threads -w cpu.primes -s small --runs=1 --warmup=0
+	[ "$status" -eq 0 ]
+	ls results/concbench-*.csv
+	[ "$(ls results | wc -l)" -eq 1 ]
+}
+
+@test "--workers takes lists and ranges; seq runs once at 1 worker" {
+	run "$CB" -m seq,procs -w cpu.primes -s small -j 1-3 --runs=1 --warmup=0 --no-csv
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'cpu.primes *procs' <<<"$output")" -eq 3 ]
+	[ "$(grep -c 'cpu.primes *seq' <<<"$output")" -eq 1 ]
+}
+
+@test "list is generated from the registry and names every mode" {
+	run "$CB" list
+	[ "$status" -eq 0 ]
+	for w in cpu.matmul cpu.mandelbrot cpu.primes cpu.montecarlo seq threads procs thread-per-task fork-per-task; do
+		grep -q "$w" <<<"$output"
+	done
+}
+
+@test "sysinfo prints the machine block" {
+	run "$CB" sysinfo
+	[ "$status" -eq 0 ]
+	grep -q '^cpus_affinity: [0-9]' <<<"$output"
+	grep -q '^kernel: ' <<<"$output"
+}
+
+@test "--help and --version exit 0" {
+	run "$CB" --help
+	[ "$status" -eq 0 ]
+	grep -q -- '--workers=LIST' <<<"$output"
+	run "$CB" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "concbench "* ]]
+}
+
+# --- bad input: message on stderr, exit 2, no CSV -------------------------
+
+bad() { # bad EXPECTED-MESSAGE ARGS...
+	local msg=$1
+	shift
+	run "$CB" "$@" --csv=out.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$msg"* ]]
+	[ ! -e out.csv ]
+	! ls out.csv.tmp.* 2>/dev/null
+}
+
+@test "unknown mode lists the valid ones" {
+	bad "concbench: --mode: 'fast': unknown mode; valid: seq, threads, procs" --mode=fast
+}
+
+@test "unknown workload lists the valid ones" {
+	bad "concbench: --workload: 'gpu': unknown workload" --workload=gpu
+	[[ "$output" == *"valid: cpu, cpu.*, cpu.matmul"* ]]
+}
+
+@test "zero, negative, absurd and non-numeric counts" {
+	bad "concbench: --workers: '0'" --workers=0
+	bad "concbench: --workers: '100000'" --workers=100000
+	bad "concbench: --workers: 'many'" --workers=many
+	bad "concbench: --runs: '-1'" --runs=-1
+	bad "concbench: --runs: '0'" --runs=0
+	bad "concbench: --tasks: '1e99'" --tasks=1e99
+	bad "concbench: --tasks: '0'" --tasks=0
+	bad "concbench: --warmup: 'x'" --warmup=x
+	bad "concbench: --size: 'huge'" --size=huge
+	bad "concbench: --timeout: '0s'" --timeout=0s
+}
+
+@test "unknown options and stray arguments" {
+	bad "concbench: option: '--frobnicate': unknown option" --frobnicate
+	bad "concbench: option: '-Z': unknown option" -Z
+	bad "concbench: argument: 'extra': unexpected" extra
+	run "$CB" --mode
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: option: '--mode': needs a value"* ]]
+}
+
+@test "unwritable or missing --csv directory" {
+	mkdir ro && chmod 555 ro
+	if [ "$(id -u)" -ne 0 ]; then
+		run "$CB" -w cpu.primes -s small --csv=ro/out.csv
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"concbench: --csv: ro/out.csv: directory ro is not writable"* ]]
+	fi
+	run "$CB" -w cpu.primes -s small --csv=nodir/out.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: --csv: nodir/out.csv: directory nodir does not exist"* ]]
+	[ ! -e nodir ]
+}

@@ -224,6 +224,8 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	ctx->nworkers = c->workers;
 	ctx->ntasks = c->ntasks;
 	ctx->pshared = pp.bench && c->mode == MODE_PROCS;
+	ctx->transport_pipe = c->mode == MODE_PROCS && strcmp(r->cfg.transport, "pipe") == 0;
+	ctx->worker = 0;
 	ctx->err[0] = '\0';
 	ctx->stop = &no_stop;
 	memset(in->res, 0, in->cap * sizeof(*in->res));

@@ -137,6 +137,7 @@ static void worker_loop(struct pool *p, unsigned id)
 	struct slot *s = &p->sh->slots[id];
 
 	ctx.err[0] = '\0';
+	ctx.worker = id;
 	sem_post(&p->sh->ready);
 	while (sem_wait(&p->sh->go) && errno == EINTR)
 		;
@@ -177,6 +178,7 @@ static void task_once(struct pool *p, unsigned slot, unsigned task)
 	struct wl_ctx ctx = *p->pp.ctx;
 
 	ctx.err[0] = '\0';
+	ctx.worker = slot;
 	if (!atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
 		run_one(p, &ctx, slot, task);
 	atomic_store_explicit(&p->sh->slots[slot].finished, 1, memory_order_release);

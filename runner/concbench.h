@@ -67,6 +67,8 @@ struct wl_ctx {
 	bool pshared; /* workers are processes: primitives need PTHREAD_PROCESS_SHARED */
 	unsigned nworkers; /* workers in this rep (1 in seq) */
 	unsigned ntasks; /* tasks per rep (benches: == nworkers) */
+	unsigned worker; /* in run(): index of the worker calling it, 0..nworkers-1 */
+	bool transport_pipe; /* --transport=pipe: procs return task output through a pipe */
 	long size; /* resolved --size (workload-defined scale) */
 	uint64_t seed; /* --seed */
 	_Atomic int *stop; /* set by the runner when the cell times out */

@@ -45,6 +45,15 @@ static void put_long(FILE *f, long v)
 	fprintf(f, "%ld,", v);
 }
 
+/* A GIL counter: empty outside mode gil, where there is no GIL to count. */
+static void put_gil_count(FILE *f, bool gil, uint64_t v)
+{
+	if (gil)
+		put_long(f, (long)v);
+	else
+		fputs(",", f);
+}
+
 static void put_metrics(FILE *f, const struct cb_metrics *m)
 {
 	char buf[1024];
@@ -95,8 +104,8 @@ int output_csv(FILE *f, const struct run *r)
 			put_num(f, row->ops_per_s);
 			put_num(f, row->task_p50_s);
 			put_num(f, row->task_p99_s);
-			put_num(f, row->gil.wait_s);
-			put_long(f, (long)row->gil.switches);
+			put_num(f, c->mode == MODE_GIL ? row->gil.wait_s : NAN);
+			put_gil_count(f, c->mode == MODE_GIL, row->gil.switches);
 			put_str(f, sum, false);
 			put_long(f, row->status == REP_OK);
 			put_str(f, m->version, false);
@@ -105,10 +114,10 @@ int output_csv(FILE *f, const struct run *r)
 			put_str(f, row->error, false);
 			put_str(f, w->ops_unit ? w->ops_unit : "", false);
 			put_metrics(f, &row->metrics);
-			put_long(f, (long)row->gil.forced_drops);
-			put_long(f, (long)row->gil.drop_requests);
-			put_num(f, row->gil.wait_p50_s);
-			put_num(f, row->gil.wait_p99_s);
+			put_gil_count(f, c->mode == MODE_GIL, row->gil.forced_drops);
+			put_gil_count(f, c->mode == MODE_GIL, row->gil.drop_requests);
+			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p50_s : NAN);
+			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p99_s : NAN);
 			put_long(f, c->implicit);
 			fprintf(f, "%llu,", (unsigned long long)r->cfg.seed);
 			put_long(f, r->cfg.pin);

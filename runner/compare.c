@@ -1,0 +1,657 @@
+/* compare.c - `concbench compare BASE.csv HEAD.csv`: per cell a
+ * Mann-Whitney U test, a Hodges-Lehmann interval of the ratio of medians,
+ * and a verdict; exit 0 pass, 1 regression, 2 error. */
+#include "compare.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "csvread.h"
+#include "stats.h"
+#include "util.h"
+
+const char *const cmp_verdict_names[] = {
+    [CMP_PASS] = "pass",
+    [CMP_REGRESSION] = "regression",
+    [CMP_IMPROVEMENT] = "improvement",
+    [CMP_INCONCLUSIVE] = "inconclusive",
+    [CMP_UNVERIFIED] = "unverified",
+};
+
+#define EXACT_MAX_PAIRS 2500
+
+/* P(U = u) for u = 0..m*n, U = #{(x, y): x > y}, x of size m, y of size n,
+ * no ties, by the recurrence on the largest value: it is an x with
+ * probability m/(m+n) (then it beats all n y's) or a y. NULL on ENOMEM. */
+static double *mwu_pmf(size_t m, size_t n)
+{
+	size_t w = m * n + 1;
+	double *prev = calloc((n + 1) * w, sizeof(double));
+	double *cur = calloc((n + 1) * w, sizeof(double));
+	double *out = NULL;
+
+	if (!prev || !cur)
+		goto out;
+	/* i = 0 x's: U = 0 whatever j. */
+	for (size_t j = 0; j <= n; j++)
+		prev[j * w] = 1;
+	for (size_t i = 1; i <= m; i++) {
+		memset(cur, 0, (n + 1) * w * sizeof(double));
+		cur[0] = 1; /* j = 0: U = 0 */
+		for (size_t j = 1; j <= n; j++) {
+			double px = (double)i / (double)(i + j), py = 1 - px;
+			double *c = cur + j * w, *a = prev + j * w, *b = cur + (j - 1) * w;
+
+			for (size_t u = 0; u <= i * j; u++)
+				c[u] = py * b[u] + (u >= j ? px * a[u - j] : 0);
+		}
+		double *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	out = malloc(w * sizeof(double));
+	if (out)
+		memcpy(out, prev + n * w, w * sizeof(double));
+out:
+	free(prev);
+	free(cur);
+	return out;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_min)
+{
+	size_t n = na + nb;
+	double u = 0, mu, var, tie = 0, z, p;
+	bool ties = false;
+	double *all;
+
+	if (p_min)
+		*p_min = NAN;
+	if (!na || !nb)
+		return NAN;
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			u += a[i] > b[j] ? 1 : a[i] == b[j] ? 0.5 : 0;
+	all = malloc(n * sizeof(*all));
+	if (!all)
+		return NAN;
+	memcpy(all, a, na * sizeof(*a));
+	memcpy(all + na, b, nb * sizeof(*b));
+	qsort(all, n, sizeof(*all), cmp_dbl);
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
+
+		while (k < n && all[k] == all[i])
+			k++;
+		if (k - i > 1) {
+			double t = (double)(k - i);
+
+			ties = true;
+			tie += t * t * t - t;
+		}
+		i = k;
+	}
+	free(all);
+	if (!ties && na * nb <= EXACT_MAX_PAIRS) {
+		double *pmf = mwu_pmf(na, nb), lo = 0, hi = 0;
+		size_t uu = (size_t)u;
+
+		if (pmf) {
+			for (size_t k = 0; k <= na * nb; k++) {
+				if (k <= uu)
+					lo += pmf[k];
+				if (k >= uu)
+					hi += pmf[k];
+			}
+			if (p_min)
+				*p_min = fmin(1, 2 * pmf[0]);
+			free(pmf);
+			return fmin(1, 2 * fmin(lo, hi));
+		}
+	}
+	mu = (double)na * (double)nb / 2;
+	var =
+	    (double)na * (double)nb / 12 * ((double)(n + 1) - tie / ((double)n * (double)(n - 1)));
+	if (var <= 0)
+		return 1;
+	z = (fabs(u - mu) - 0.5) / sqrt(var);
+	p = z <= 0 ? 1 : erfc(z / M_SQRT2);
+	if (p_min)
+		*p_min = erfc((mu - 0.5) / sqrt(var) / M_SQRT2);
+	return fmin(1, p);
+}
+
+/* Rank k (1-based) of the lower end of the 95% interval over the sorted
+ * m*n pairwise differences: the largest k with P(U <= k-1) <= 0.025. */
+static size_t hl_rank(size_t m, size_t n)
+{
+	size_t k = 0;
+
+	if (m * n <= EXACT_MAX_PAIRS) {
+		double *pmf = mwu_pmf(m, n), cdf = 0;
+
+		if (pmf) {
+			for (size_t u = 0; u <= m * n; u++) {
+				cdf += pmf[u];
+				if (cdf > 0.025 + 1e-12)
+					break;
+				k = u + 1;
+			}
+			free(pmf);
+			return k ? k : 1;
+		}
+	}
+	double mu = (double)m * (double)n / 2;
+	double sd = sqrt((double)m * (double)n * (double)(m + n + 1) / 12);
+	double kk = floor(mu - 1.959964 * sd + 0.5);
+
+	return kk >= 1 ? (size_t)kk : 1;
+}
+
+int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
+             double *hi)
+{
+	size_t np = nb * nh, k;
+	bool logs = true;
+	double *d, mb, *sb;
+
+	if (!nb || !nh)
+		return -EINVAL;
+	for (size_t i = 0; i < nb; i++)
+		logs = logs && b[i] > 0;
+	for (size_t j = 0; j < nh; j++)
+		logs = logs && h[j] > 0;
+	d = malloc(np * sizeof(*d));
+	sb = malloc(nb * sizeof(*sb));
+	if (!d || !sb) {
+		free(d);
+		free(sb);
+		return -ENOMEM;
+	}
+	memcpy(sb, b, nb * sizeof(*b));
+	stats_sort(sb, nb);
+	mb = stats_quantile(sb, nb, 0.5);
+	free(sb);
+	for (size_t i = 0; i < nb; i++)
+		for (size_t j = 0; j < nh; j++)
+			d[i * nh + j] = logs ? log(h[j]) - log(b[i]) : h[j] - b[i];
+	stats_sort(d, np);
+	k = hl_rank(nb, nh);
+	if (k > (np + 1) / 2)
+		k = (np + 1) / 2;
+	*est = stats_quantile(d, np, 0.5);
+	*lo = d[k - 1];
+	*hi = d[np - k];
+	free(d);
+	if (logs) {
+		*est = exp(*est);
+		*lo = exp(*lo);
+		*hi = exp(*hi);
+	} else {
+		*est = 1 + *est / mb;
+		*lo = 1 + *lo / mb;
+		*hi = 1 + *hi / mb;
+	}
+	return 0;
+}
+
+int cmp_compute(const double *b, size_t nb, const double *h, size_t nh, struct cmp_stats *s)
+{
+	double *sb, *sh;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->nb = nb;
+	s->nh = nh;
+	if (!nb || !nh)
+		return -EINVAL;
+	sb = malloc(nb * sizeof(*sb));
+	sh = malloc(nh * sizeof(*sh));
+	if (!sb || !sh) {
+		free(sb);
+		free(sh);
+		return -ENOMEM;
+	}
+	memcpy(sb, b, nb * sizeof(*b));
+	memcpy(sh, h, nh * sizeof(*h));
+	stats_sort(sb, nb);
+	stats_sort(sh, nh);
+	s->med_b = stats_quantile(sb, nb, 0.5);
+	s->med_h = stats_quantile(sh, nh, 0.5);
+	s->ratio = s->med_b != 0 ? s->med_h / s->med_b : NAN;
+	s->p = mwu_p(sh, nh, sb, nb, &s->p_min);
+	rc = hl_ratio(sb, nb, sh, nh, &s->hl, &s->ci_lo, &s->ci_hi);
+	free(sb);
+	free(sh);
+	return rc;
+}
+
+enum cmp_verdict cmp_decide(const struct cmp_stats *s, double threshold, double alpha,
+                            bool higher_better, const char **why)
+{
+	/* Express everything as a slowdown: > 1 is worse. */
+	double r = higher_better ? 1 / s->ratio : s->ratio;
+	double lo = higher_better ? 1 / s->ci_hi : s->ci_lo;
+	double hi = higher_better ? 1 / s->ci_lo : s->ci_hi;
+	double up = 1 + threshold, down = 1 / (1 + threshold);
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	if (isnan(s->p) || isnan(r)) {
+		*why = "no comparable values";
+		return CMP_INCONCLUSIVE;
+	}
+	if (s->p_min >= alpha) {
+		*why = "too few reps to reach alpha";
+		return CMP_INCONCLUSIVE;
+	}
+	if (s->p < alpha) {
+		if (r > up) {
+			*why = "significant, beyond the threshold";
+			return CMP_REGRESSION;
+		}
+		if (r < down) {
+			*why = "significant, beyond the threshold";
+			return CMP_IMPROVEMENT;
+		}
+		*why = "significant but within the threshold";
+		return CMP_PASS;
+	}
+	if (hi > up || lo < down) {
+		*why = "too noisy: the interval reaches past the threshold";
+		return CMP_INCONCLUSIVE;
+	}
+	*why = "no significant change";
+	return CMP_PASS;
+}
+
+int parse_threshold(const char *s, double *out)
+{
+	char buf[64];
+	size_t n = s ? strlen(s) : 0;
+	double v;
+
+	if (!n || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	if (buf[n - 1] == '%') {
+		buf[n - 1] = '\0';
+		if (csv_parse_double(buf, &v))
+			return -EINVAL;
+		v /= 100;
+	} else if (csv_parse_double(buf, &v)) {
+		return -EINVAL;
+	}
+	if (!(v > 0) || v > 10)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* ---- the subcommand ---- */
+
+struct cmp_cell {
+	const char *workload, *mode;
+	long workers;
+	double *v[2]; /* values of verified reps: base, head */
+	size_t n[2], cap[2];
+	size_t bad[2]; /* reps not verified */
+	long size[2];
+	struct cmp_stats st;
+	enum cmp_verdict verdict;
+	const char *why;
+};
+
+struct cmp_opts {
+	double threshold, alpha;
+	const char *metric;
+	bool markdown;
+	bool higher_better;
+};
+
+static int cell_cmp(const void *a, const void *b)
+{
+	const struct cmp_cell *x = a, *y = b;
+	int c = strcmp(x->workload, y->workload);
+
+	if (!c)
+		c = strcmp(x->mode, y->mode);
+	if (!c)
+		c = (x->workers > y->workers) - (x->workers < y->workers);
+	return c;
+}
+
+static struct cmp_cell *find_cell(struct cmp_cell **cells, size_t *n, size_t *cap,
+                                  const struct cb_rec *r)
+{
+	for (size_t i = 0; i < *n; i++) {
+		struct cmp_cell *c = &(*cells)[i];
+
+		if (c->workers == r->workers && strcmp(c->workload, r->workload) == 0 &&
+		    strcmp(c->mode, r->mode) == 0)
+			return c;
+	}
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 64;
+		struct cmp_cell *p = realloc(*cells, nc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		*cells = p;
+		*cap = nc;
+	}
+	memset(&(*cells)[*n], 0, sizeof(**cells));
+	(*cells)[*n].workload = r->workload;
+	(*cells)[*n].mode = r->mode;
+	(*cells)[*n].workers = r->workers;
+	(*cells)[*n].size[0] = (*cells)[*n].size[1] = -1;
+	return &(*cells)[(*n)++];
+}
+
+static int add_value(struct cmp_cell *c, int side, double v)
+{
+	if (c->n[side] == c->cap[side]) {
+		size_t nc = c->cap[side] ? 2 * c->cap[side] : 16;
+		double *p = realloc(c->v[side], nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->v[side] = p;
+		c->cap[side] = nc;
+	}
+	c->v[side][c->n[side]++] = v;
+	return 0;
+}
+
+static int collect(const struct cb_results *res, int side, const char *metric,
+                   struct cmp_cell **cells, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const struct cb_rec *r = &res->rec[i];
+		struct cmp_cell *c = find_cell(cells, n, cap, r);
+		double v;
+		int rc;
+
+		if (!c)
+			return -ENOMEM;
+		c->size[side] = r->size;
+		if (!r->verified) {
+			c->bad[side]++;
+			continue;
+		}
+		rc = results_value(res, r, metric, &v);
+		if (rc == -ENOENT)
+			continue;
+		if (rc) {
+			cb_errorf("compare", "%s:%u: %s: not a number", r->file, r->line, metric);
+			return -EINVAL;
+		}
+		if (add_value(c, side, v))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void fmt_value(char *buf, size_t len, const char *metric, double v)
+{
+	size_t ml = strlen(metric);
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (ml > 2 && strcmp(metric + ml - 2, "_s") == 0)
+		fmt_seconds(buf, len, v);
+	else
+		snprintf(buf, len, "%.4g", v);
+}
+
+static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
+                        const char *base, const char *head)
+{
+	unsigned count[5] = {0};
+	bool md = o->markdown;
+
+	if (md) {
+		printf("### concbench compare: `%s` vs `%s`\n\n", base, head);
+		printf("Metric `%s` (%s is better), threshold %.3g%%, alpha %g. Ratio = "
+		       "median(head) / "
+		       "median(base); 95%% interval by Hodges-Lehmann; p from the Mann-Whitney U "
+		       "test.\n\n",
+		       o->metric, o->higher_better ? "higher" : "lower", 100 * o->threshold,
+		       o->alpha);
+		printf("| workload | mode | workers | reps base/head | base median | head median | "
+		       "ratio "
+		       "| 95%% CI | p | verdict |\n");
+		printf("|---|---|--:|--:|--:|--:|--:|---|--:|---|\n");
+	} else {
+		printf("compare %s (base) vs %s (head): %s, %s is better; threshold %.3g%%, alpha "
+		       "%g\n",
+		       base, head, o->metric, o->higher_better ? "higher" : "lower",
+		       100 * o->threshold, o->alpha);
+		printf("%-20s %-15s %7s %9s %11s %11s %7s %17s %8s  %s\n", "workload", "mode",
+		       "workers", "reps b/h", "base", "head", "ratio", "95% CI", "p", "verdict");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cmp_cell *c = &cells[i];
+		char b[24], h[24], reps[24], ci[40] = "-", ratio[16] = "-", p[16] = "-";
+		const char *v = cmp_verdict_names[c->verdict];
+
+		if (!c->n[0] && !c->bad[0])
+			continue;
+		if (!c->n[1] && !c->bad[1])
+			continue;
+		count[c->verdict]++;
+		fmt_value(b, sizeof(b), o->metric, c->st.med_b);
+		fmt_value(h, sizeof(h), o->metric, c->st.med_h);
+		snprintf(reps, sizeof(reps), "%zu/%zu", c->n[0], c->n[1]);
+		if (!isnan(c->st.ratio))
+			snprintf(ratio, sizeof(ratio), "%.3f", c->st.ratio);
+		if (!isnan(c->st.ci_lo) && c->n[0] && c->n[1])
+			snprintf(ci, sizeof(ci), "[%.3f, %.3f]", c->st.ci_lo, c->st.ci_hi);
+		if (!isnan(c->st.p) && c->n[0] && c->n[1])
+			snprintf(p, sizeof(p), "%.2g", c->st.p);
+		if (md)
+			printf("| %s | %s | %ld | %s | %s | %s | %s | %s | %s | %s%s%s (%s) |\n",
+			       c->workload, c->mode, c->workers, reps, b, h, ratio, ci, p,
+			       c->verdict == CMP_REGRESSION || c->verdict == CMP_UNVERIFIED ? "**"
+			                                                                    : "",
+			       v,
+			       c->verdict == CMP_REGRESSION || c->verdict == CMP_UNVERIFIED ? "**"
+			                                                                    : "",
+			       c->why);
+		else
+			printf("%-20s %-15s %7ld %9s %11s %11s %7s %17s %8s  %s (%s)\n",
+			       c->workload, c->mode, c->workers, reps, b, h, ratio, ci, p, v,
+			       c->why);
+	}
+	for (int side = 0; side < 2; side++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct cmp_cell *c = &cells[i];
+			size_t here = c->n[side] + c->bad[side];
+			size_t there = c->n[!side] + c->bad[!side];
+
+			if (!here || there)
+				continue;
+			printf("%sonly in %s (%s): %s %s workers=%ld (%zu reps)\n",
+			       md ? "\n- " : "", side ? "head" : "base", side ? head : base,
+			       c->workload, c->mode, c->workers, here);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cmp_cell *c = &cells[i];
+
+		if (c->n[0] + c->bad[0] && c->n[1] + c->bad[1] && c->size[0] != c->size[1])
+			printf("%snote: %s %s workers=%ld: size differs (base %ld, head %ld)\n",
+			       md ? "\n- " : "", c->workload, c->mode, c->workers, c->size[0],
+			       c->size[1]);
+	}
+	printf("%ssummary%s %u pass, %u regression, %u improvement, %u inconclusive, %u "
+	       "unverified\n",
+	       md ? "\n**" : "", md ? ":**" : ":", count[CMP_PASS], count[CMP_REGRESSION],
+	       count[CMP_IMPROVEMENT], count[CMP_INCONCLUSIVE], count[CMP_UNVERIFIED]);
+	if (md)
+		printf("\n");
+}
+
+static void compare_usage(void)
+{
+	printf("usage: concbench compare [OPTIONS] BASE.csv HEAD.csv\n"
+	       "Per cell (workload, mode, workers): median(head)/median(base) with a 95%%\n"
+	       "Hodges-Lehmann interval, a Mann-Whitney U p-value, and a verdict.\n"
+	       "Exit 0: no regression; 1: a regression (or an unverified head rep); 2: error.\n\n"
+	       "  --threshold=PCT   smallest change that counts, e.g. 10%% or 0.1 (default 10%%)\n"
+	       "  --alpha=P         significance level of the test (default 0.01)\n"
+	       "  --metric=NAME     a numeric CSV column or a metrics name (default wall_s);\n"
+	       "                    names ending in _per_s are higher-is-better\n"
+	       "  --format=plain|markdown   output (default plain)\n"
+	       "  -h, --help        this help\n");
+}
+
+static bool is_higher_better(const char *metric)
+{
+	size_t n = strlen(metric);
+
+	return n > 6 && strcmp(metric + n - 6, "_per_s") == 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"threshold", required_argument, NULL, 't'},
+	    {"alpha", required_argument, NULL, 'a'},
+	    {"metric", required_argument, NULL, 'm'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cmp_opts o = {.threshold = 0.10, .alpha = 0.01, .metric = "wall_s"};
+	struct cb_results res[2] = {{0}};
+	struct cmp_cell *cells = NULL;
+	size_t ncells = 0, cap = 0;
+	char err[512];
+	int c, rc = EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (parse_threshold(optarg, &o.threshold)) {
+				cb_errorf("compare",
+				          "--threshold: '%s': want a percentage such as 10%%",
+				          optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			if (csv_parse_double(optarg, &o.alpha) || !(o.alpha > 0 && o.alpha < 0.5)) {
+				cb_errorf("compare",
+				          "--alpha: '%s': want a probability in (0, 0.5)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			o.metric = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
+				o.markdown = true;
+			else if (strcmp(optarg, "plain") == 0)
+				o.markdown = false;
+			else {
+				cb_errorf("compare", "--format: '%s': want plain or markdown",
+				          optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			compare_usage();
+			return EXIT_OK;
+		default:
+			cb_errorf("compare", "'%s': unknown option (see concbench compare --help)",
+			          argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		cb_errorf("compare", "want two files, BASE.csv and HEAD.csv (got %d)",
+		          argc - optind);
+		return EXIT_USAGE;
+	}
+	o.higher_better = is_higher_better(o.metric);
+	for (int side = 0; side < 2; side++) {
+		if (results_load(&res[side], argv[optind + side], err, sizeof(err))) {
+			cb_errorf("compare", "%s", err);
+			goto out;
+		}
+		if (!res[side].n) {
+			cb_errorf("compare", "%s: no rows", argv[optind + side]);
+			goto out;
+		}
+		if (!results_has_metric(&res[side], o.metric)) {
+			cb_errorf("compare", "--metric: '%s': no such column or metric in %s",
+			          o.metric, argv[optind + side]);
+			goto out;
+		}
+	}
+	for (int side = 0; side < 2; side++) {
+		int r = collect(&res[side], side, o.metric, &cells, &ncells, &cap);
+
+		if (r) {
+			if (r == -ENOMEM)
+				cb_errorf("compare", "out of memory");
+			goto out;
+		}
+	}
+	qsort(cells, ncells, sizeof(*cells), cell_cmp);
+	rc = EXIT_OK;
+	for (size_t i = 0; i < ncells; i++) {
+		struct cmp_cell *x = &cells[i];
+
+		if (x->n[0] && x->n[1] && cmp_compute(x->v[0], x->n[0], x->v[1], x->n[1], &x->st)) {
+			cb_errorf("compare", "out of memory");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (!x->n[0] || !x->n[1]) {
+			x->st.ratio = x->st.ci_lo = x->st.p = NAN;
+			x->st.med_b = x->st.med_h = NAN;
+		}
+		if (x->bad[1]) {
+			x->verdict = CMP_UNVERIFIED;
+			x->why = "a head rep failed or did not verify";
+		} else if (!x->n[0] || !x->n[1]) {
+			x->verdict = CMP_INCONCLUSIVE;
+			x->why = "no verified reps on one side";
+		} else {
+			x->verdict =
+			    cmp_decide(&x->st, o.threshold, o.alpha, o.higher_better, &x->why);
+		}
+		if ((x->n[0] + x->bad[0]) && (x->n[1] + x->bad[1]) &&
+		    (x->verdict == CMP_REGRESSION || x->verdict == CMP_UNVERIFIED))
+			rc = EXIT_CHECK;
+	}
+	print_cells(cells, ncells, &o, argv[optind], argv[optind + 1]);
+	fflush(stdout);
+out:
+	for (size_t i = 0; i < ncells; i++) {
+		free(cells[i].v[0]);
+		free(cells[i].v[1]);
+	}
+	free(cells);
+	results_free(&res[0]);
+	results_free(&res[1]);
+	return rc;
+}

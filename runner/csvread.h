@@ -1,0 +1,89 @@
+/* csvread.h - read CSV files back: a generic table parsed by libcsv, and
+ * the typed, validated rows of a concbench result file (results/README.md).
+ * Used by `report` and `compare`. */
+#ifndef CONCBENCH_CSVREAD_H
+#define CONCBENCH_CSVREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CSVREAD_MAX_COLS 1024
+#define CSVREAD_MAX_BYTES (1L << 30)
+
+/* A parsed CSV file: the header and every row, each field NUL-terminated. */
+struct csv_table {
+	char *name; /* the file name, for messages */
+	unsigned ncols;
+	char **cols; /* header fields */
+	size_t nrows;
+	char ***rows; /* rows[i][0..ncols) */
+	unsigned *line; /* 1-based line where row i ends */
+};
+
+/* Parse buf[0..len) with libcsv (strict quoting). The first record is the
+ * header; every other record must have as many fields. Returns 0, or
+ * -EINVAL with `NAME:LINE: why` in err (empty input, a byte-order mark,
+ * NUL bytes, malformed quoting, ragged rows) and t left empty, or -ENOMEM.
+ * The caller frees t with csv_table_free() on success. */
+int csv_table_parse(const char *name, const char *buf, size_t len, struct csv_table *t, char *err,
+                    size_t errlen);
+
+/* Read and parse a file ("-" is stdin). Like csv_table_parse; a file that
+ * can't be read gives -errno with `NAME: why` in err. */
+int csv_table_read(const char *path, struct csv_table *t, char *err, size_t errlen);
+
+/* Free what csv_table_parse/read built; t may be zeroed. Can't fail. */
+void csv_table_free(struct csv_table *t);
+
+/* Index of the column called name, or -1. */
+int csv_table_col(const struct csv_table *t, const char *name);
+
+/* One measured rep of a concbench CSV, typed. Strings point into the table. */
+struct cb_rec {
+	const char *file;
+	unsigned line;
+	const char *host, *run_id, *workload, *mode, *status, *metrics, *ops_unit, *cpu_model;
+	const char *git_rev;
+	long cpus, workers, tasks, size, rep;
+	bool verified, baseline;
+	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
+	unsigned table; /* index into cb_results.tables */
+	size_t row; /* row in that table */
+};
+
+/* The reps of one or more concbench CSV files. */
+struct cb_results {
+	struct csv_table *tables;
+	unsigned ntables;
+	struct cb_rec *rec;
+	size_t n;
+};
+
+/* Validate t as a concbench CSV of schema_version 1 (required columns
+ * present, integers and numbers well-formed, verified 0/1) and append its
+ * rows to res, taking ownership of t (zeroed on return, also on error).
+ * Returns 0, or -EINVAL with `FILE:LINE: why` in err, or -ENOMEM. */
+int results_add_table(struct cb_results *res, struct csv_table *t, char *err, size_t errlen);
+
+/* csv_table_read + results_add_table. */
+int results_load(struct cb_results *res, const char *path, char *err, size_t errlen);
+
+/* Free everything of res. Can't fail. */
+void results_free(struct cb_results *res);
+
+/* The value of `metric` in rec: a numeric column of its table (wall_s,
+ * ops_per_s, task_p99_s, …) or a name of its `metrics` column. Returns 0,
+ * -ENOENT when neither exists, -EINVAL when the field is empty or not a
+ * number. */
+int results_value(const struct cb_results *res, const struct cb_rec *rec, const char *metric,
+                  double *out);
+
+/* Whether metric is known in res: a column of every table or a metrics
+ * name of at least one rep. */
+bool results_has_metric(const struct cb_results *res, const char *metric);
+
+/* Strict number parsers: the whole string, finite. 0 or -EINVAL. */
+int csv_parse_double(const char *s, double *out);
+int csv_parse_long(const char *s, long *out);
+
+#endif

@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "pool.h"
+#include "trace.h"
 #include "util.h"
 
 const char *const rep_status_names[] = {
@@ -376,6 +377,10 @@ int engine_run(struct run *r)
 				if (measured) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
+					if (trace_rep(r, c)) {
+						rc = -1;
+						goto out;
+					}
 				}
 				if (cb_verbosity > 0 && measured)
 					fprintf(stderr, "concbench: %s %s w=%u rep %u: %.6f s %s\n",

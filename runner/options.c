@@ -48,6 +48,7 @@ enum {
 	OPT_TRANSPORT,
 	OPT_CSV,
 	OPT_NO_CSV,
+	OPT_TRACE,
 	OPT_FORMAT,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
@@ -91,6 +92,9 @@ static const struct core_opt core_opts[] = {
      "FILE",
      "raw rows (default results/concbench-<stamp>.csv)"},
     {{"no-csv", no_argument, NULL, OPT_NO_CSV}, NULL, "write no CSV file"},
+    {{"trace", required_argument, NULL, OPT_TRACE},
+     "FILE",
+     "CSV of which worker ran which task when (last rep of each cell)"},
     {{"format", required_argument, NULL, OPT_FORMAT},
      "table|csv",
      "what goes to stdout (default table)"},
@@ -564,6 +568,11 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		return 0;
 	case OPT_NO_CSV:
 		cfg->no_csv = true;
+		return 0;
+	case OPT_TRACE:
+		if (!*arg)
+			return usage_error("--trace", "empty file name");
+		cfg->trace_path = arg;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "table") == 0)

@@ -33,6 +33,7 @@ struct cb_config {
 	const char *transport; /* "shm" or "pipe" */
 	const char *csv_path; /* NULL: results/concbench-<stamp>.csv */
 	bool no_csv;
+	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	enum cb_format format;
 };
 

@@ -1,0 +1,1085 @@
+/* report.c - `concbench report CSV... [-o DIR]`: DIR/report.md and a
+ * self-contained DIR/index.html with gnuplot SVG plots inline.
+ *
+ * Rows are grouped by host, then by (workload, size, tasks), then by
+ * (mode, workers) into cells; every figure is recomputed from the raw
+ * reps, so files of many runs and hosts can be mixed. CSV files written by
+ * hyperfine (scripts/hyperfine.sh) are recognised by their header and shown
+ * beside the internal figures. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "csvread.h"
+#include "registry.h"
+#include "stats.h"
+#include "util.h"
+
+#define GNUPLOT_TIMEOUT_S 120
+
+struct rcell {
+	const struct cb_rec *first;
+	const char *mode;
+	long workers;
+	double *wall, *gilshare, *ops;
+	size_t n, cap, nall, unverified;
+	double cpu_sum;
+	struct summary s;
+	double ops_med, gil_med, cpu_util;
+	double speedup, sp_lo, sp_hi, eff;
+	char metric[64];
+};
+
+struct group {
+	const char *host, *workload;
+	long size, tasks, cpus;
+	const struct cb_rec *first;
+	bool bench;
+	struct rcell *cells;
+	size_t ncells, cap;
+	char plot[512]; /* path relative to DIR, "" when none */
+	char reading[1024];
+};
+
+struct report {
+	struct cb_results res;
+	struct csv_table *hf; /* hyperfine tables */
+	unsigned nhf;
+	struct group *g;
+	size_t ng, capg;
+	const char *dir;
+	const char **files;
+	int nfiles;
+	bool plots_ok;
+	char plot_note[4400];
+};
+
+static const char *const mode_order[] = {"seq",   "threads",         "procs",
+                                         "gil",   "thread-per-task", "fork-per-task"};
+
+static int mode_rank(const char *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mode_order); i++)
+		if (strcmp(m, mode_order[i]) == 0)
+			return (int)i;
+	return (int)ARRAY_SIZE(mode_order);
+}
+
+static int push(double **v, size_t n, size_t *cap, double x)
+{
+	if (n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		double *p = realloc(*v, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[n] = x;
+	return 0;
+}
+
+static struct group *find_group(struct report *rp, const struct cb_rec *r)
+{
+	for (size_t i = 0; i < rp->ng; i++) {
+		struct group *g = &rp->g[i];
+
+		if (g->size == r->size && g->tasks == r->tasks && strcmp(g->host, r->host) == 0 &&
+		    strcmp(g->workload, r->workload) == 0)
+			return g;
+	}
+	if (rp->ng == rp->capg) {
+		size_t nc = rp->capg ? 2 * rp->capg : 32;
+		struct group *p = realloc(rp->g, nc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		rp->g = p;
+		rp->capg = nc;
+	}
+	struct group *g = &rp->g[rp->ng++];
+	const struct workload *w = registry_find(r->workload);
+
+	memset(g, 0, sizeof(*g));
+	g->host = r->host;
+	g->workload = r->workload;
+	g->size = r->size;
+	g->tasks = r->tasks;
+	g->cpus = r->cpus;
+	g->first = r;
+	g->bench = w && w->kind == KIND_BENCH;
+	return g;
+}
+
+static struct rcell *find_cell(struct group *g, const struct cb_rec *r)
+{
+	for (size_t i = 0; i < g->ncells; i++)
+		if (g->cells[i].workers == r->workers && strcmp(g->cells[i].mode, r->mode) == 0)
+			return &g->cells[i];
+	if (g->ncells == g->cap) {
+		size_t nc = g->cap ? 2 * g->cap : 16;
+		struct rcell *p = realloc(g->cells, nc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		g->cells = p;
+		g->cap = nc;
+	}
+	struct rcell *c = &g->cells[g->ncells++];
+
+	memset(c, 0, sizeof(*c));
+	c->first = r;
+	c->mode = r->mode;
+	c->workers = r->workers;
+	return c;
+}
+
+static int add_rec(struct report *rp, const struct cb_rec *r)
+{
+	struct group *g = find_group(rp, r);
+	struct rcell *c = g ? find_cell(g, r) : NULL;
+	size_t capg = 0, capo = 0;
+
+	if (!c)
+		return -ENOMEM;
+	c->nall++;
+	if (!r->verified) {
+		c->unverified++;
+		return 0;
+	}
+	/* gilshare and ops grow with wall (same n); their caps track c->cap. */
+	capg = capo = c->cap;
+	if (push(&c->wall, c->n, &c->cap, r->wall_s) ||
+	    push(&c->gilshare, c->n, &capg,
+	         isnan(r->gil_wait_s) || r->wall_s <= 0
+	             ? NAN
+	             : r->gil_wait_s / (r->wall_s * (double)r->workers)) ||
+	    push(&c->ops, c->n, &capo, r->ops_per_s))
+		return -ENOMEM;
+	c->cpu_sum += isnan(r->cpu_util) ? 0 : r->cpu_util;
+	c->n++;
+	if (r->metrics && *r->metrics) {
+		size_t l = strcspn(r->metrics, ";");
+
+		snprintf(c->metric, sizeof(c->metric), "%.*s", (int)l, r->metrics);
+	}
+	return 0;
+}
+
+/* Median of the non-NaN values of v[0..n); NaN when none. Reorders v. */
+static double median_finite(double *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			v[k++] = v[i];
+	stats_sort(v, k);
+	return stats_quantile(v, k, 0.5);
+}
+
+static int cell_order(const void *a, const void *b)
+{
+	const struct rcell *x = a, *y = b;
+	int c = mode_rank(x->mode) - mode_rank(y->mode);
+
+	if (!c)
+		c = strcmp(x->mode, y->mode);
+	if (!c)
+		c = (x->workers > y->workers) - (x->workers < y->workers);
+	return c;
+}
+
+static int group_order(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+
+	if (!c)
+		c = (int)x->bench - (int)y->bench;
+	if (!c)
+		c = strcmp(x->workload, y->workload);
+	if (!c)
+		c = (x->size > y->size) - (x->size < y->size);
+	if (!c)
+		c = (x->tasks > y->tasks) - (x->tasks < y->tasks);
+	return c;
+}
+
+static void summarize_group(struct group *g)
+{
+	const struct rcell *seq = NULL;
+
+	qsort(g->cells, g->ncells, sizeof(*g->cells), cell_order);
+	for (size_t i = 0; i < g->ncells; i++) {
+		struct rcell *c = &g->cells[i];
+		double *tmp = malloc((c->n + 1) * sizeof(*tmp));
+
+		c->gil_med = median_finite(c->gilshare, c->n);
+		c->ops_med = median_finite(c->ops, c->n);
+		c->cpu_util = c->n ? c->cpu_sum / (double)c->n : NAN;
+		if (tmp) {
+			memcpy(tmp, c->wall, c->n * sizeof(*tmp));
+			stats_summarize(tmp, c->n, &c->s);
+			free(tmp);
+		} else {
+			stats_summarize(c->wall, 0, &c->s);
+		}
+		if (!seq && strcmp(c->mode, "seq") == 0 && c->n)
+			seq = c;
+	}
+	for (size_t i = 0; i < g->ncells; i++) {
+		struct rcell *c = &g->cells[i];
+
+		c->speedup = c->sp_lo = c->sp_hi = c->eff = NAN;
+		if (!seq || !c->n)
+			continue;
+		if (g->bench && !isnan(seq->ops_med) && seq->ops_med > 0 && !isnan(c->ops_med)) {
+			/* benches: the throughput ratio; no interval */
+			c->speedup = c->ops_med / seq->ops_med;
+		} else {
+			c->speedup = seq->s.median / c->s.median;
+			c->sp_lo = seq->s.ci_lo / c->s.ci_hi;
+			c->sp_hi = seq->s.ci_hi / c->s.ci_lo;
+		}
+		c->eff = c->speedup / (double)c->workers;
+	}
+}
+
+/* The one-line reading of a group: per mode its best speedup and what it
+ * means, then what seq's CPU use says about the work. */
+static void make_reading(struct group *g)
+{
+	size_t o = 0, len = sizeof(g->reading);
+	const struct rcell *seq = NULL;
+	char *b = g->reading;
+
+	b[0] = '\0';
+	for (size_t i = 0; i < g->ncells; i++)
+		if (strcmp(g->cells[i].mode, "seq") == 0 && g->cells[i].n)
+			seq = &g->cells[i];
+	for (int m = 0; m <= (int)ARRAY_SIZE(mode_order); m++) {
+		const struct rcell *best = NULL;
+		const char *what;
+		double par, s;
+
+		for (size_t i = 0; i < g->ncells; i++) {
+			const struct rcell *c = &g->cells[i];
+
+			if (strcmp(c->mode, "seq") == 0 || mode_rank(c->mode) != m || isnan(c->speedup))
+				continue;
+			if (!best || c->speedup > best->speedup)
+				best = c;
+		}
+		if (!best || o >= len)
+			continue;
+		s = best->speedup;
+		par = (double)(best->workers < g->cpus ? best->workers : g->cpus);
+		if (strcmp(best->mode, "gil") == 0)
+			what = s <= 1.2 ? "serialised by the GIL" : "overlaps waiting despite the GIL";
+		else if (s > 1.2 * (double)g->cpus && best->workers > g->cpus)
+			what = "beyond the CPU count: waits overlap";
+		else if (par > 1 && s >= 0.75 * par)
+			what = "scales";
+		else if (s >= 1.2)
+			what = "scales partly";
+		else if (s >= 0.9)
+			what = "no speedup";
+		else
+			what = "slower than seq: overhead dominates";
+		o += (size_t)snprintf(b + o, len - o, "%s%s %.2f× at %ld worker%s — %s", o ? "; " : "",
+		                      best->mode, s, best->workers, best->workers == 1 ? "" : "s",
+		                      what);
+	}
+	if (seq && !isnan(seq->cpu_util) && o < len) {
+		const char *kind = seq->cpu_util >= 0.8   ? "CPU-bound"
+		                   : seq->cpu_util <= 0.5 ? "mostly waiting (I/O, sleep or locks)"
+		                                          : "part CPU, part waiting";
+
+		o += (size_t)snprintf(b + o, len - o, "%sseq uses %.0f%% of a CPU: %s", o ? ". " : "",
+		                      100 * seq->cpu_util, kind);
+	}
+	if (g->bench && o < len)
+		o += (size_t)snprintf(b + o, len - o, "%sspeedups are throughput ratios (ops/s vs seq)",
+		                      o ? ". " : "");
+	if (!o)
+		snprintf(b, len, "no verified reps to read");
+	else if (o < len)
+		snprintf(b + o, len - o, ".");
+}
+
+static void sanitize(char *dst, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; *s && i + 1 < len; s++)
+		dst[i++] = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		                   (*s >= '0' && *s <= '9') || *s == '.' || *s == '-'
+		               ? *s
+		               : '_';
+	dst[i] = '\0';
+}
+
+/* ---- plots ---- */
+
+static void gp_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '_' || *s == '^' || *s == '@' || *s == '&' || *s == '{' || *s == '}')
+			fputs("\\\\", f);
+		fputc(*s == '\n' ? ' ' : *s, f);
+	}
+	fputc('"', f);
+}
+
+static double nz(double v)
+{
+	return isnan(v) ? NAN : v;
+}
+
+static void gp_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs(" NaN", f);
+	else
+		fprintf(f, " %.9g", v);
+}
+
+/* Write the datablocks of g (one per mode) and a 2x2 multiplot. */
+static void gp_group(FILE *f, const struct report *rp, const struct group *g)
+{
+	const char *modes[16];
+	int nm = 0;
+	long maxw = 1;
+	bool have_gil = false;
+	char title[512];
+
+	for (size_t i = 0; i < g->ncells && nm < 16; i++) {
+		const struct rcell *c = &g->cells[i];
+
+		if (c->workers > maxw)
+			maxw = c->workers;
+		if (!c->n)
+			continue;
+		if (!nm || strcmp(modes[nm - 1], c->mode) != 0)
+			modes[nm++] = c->mode;
+		if (!isnan(c->gil_med))
+			have_gil = true;
+	}
+	for (int m = 0; m < nm; m++) {
+		fprintf(f, "$d%d << EOD\n", m);
+		for (size_t i = 0; i < g->ncells; i++) {
+			const struct rcell *c = &g->cells[i];
+
+			if (!c->n || strcmp(c->mode, modes[m]) != 0)
+				continue;
+			fprintf(f, "%ld", c->workers);
+			gp_num(f, c->s.median);
+			gp_num(f, c->s.ci_lo);
+			gp_num(f, c->s.ci_hi);
+			gp_num(f, nz(c->speedup));
+			gp_num(f, isnan(c->sp_lo) ? c->speedup : c->sp_lo);
+			gp_num(f, isnan(c->sp_hi) ? c->speedup : c->sp_hi);
+			gp_num(f, 100 * c->cpu_util);
+			gp_num(f, 100 * c->gil_med);
+			fputc('\n', f);
+		}
+		fprintf(f, "EOD\n");
+	}
+	fprintf(f, "set output '%s/%s'\n", rp->dir, g->plot);
+	snprintf(title, sizeof(title), "%s (size %ld, %ld %s) on %s", g->workload, g->size,
+	         g->tasks, g->bench ? "workers" : "tasks", g->host);
+	fprintf(f, "set multiplot layout 2,2 title ");
+	gp_string(f, title);
+	fprintf(f, " font ',12'\n");
+	fprintf(f, "set xrange [0.8:%g]\n", (double)maxw * 1.1);
+	fprintf(f, "%s\n", maxw >= 8 ? "set logscale x 2" : "unset logscale x");
+	fprintf(f, "set xtics 1\n");
+	if (maxw >= 8)
+		fprintf(f, "set xtics 2\n");
+	/* 1: speedup with the ideal line */
+	fprintf(f, "set title '%s'\nset ylabel '× seq'\nset yrange [0:*]\n",
+	        g->bench ? "throughput vs seq" : "speedup vs workers");
+	fprintf(f, "plot x with lines dt 2 lc rgb '#888888' title 'ideal'");
+	for (int m = 0; m < nm; m++) {
+		fprintf(f, ", $d%d using 1:5:6:7 with yerrorlines lw 2 title ", m);
+		gp_string(f, modes[m]);
+	}
+	fputc('\n', f);
+	/* 2: wall time with error bars (95% interval of the median) */
+	fprintf(f, "set title 'wall time (median, 95%% CI)'\nset ylabel 'seconds'\n"
+	           "set yrange [0:*]\n");
+	for (int m = 0; m < nm; m++) {
+		fprintf(f, "%s $d%d using 1:2:3:4 with yerrorlines lw 2 title ", m ? "," : "plot", m);
+		gp_string(f, modes[m]);
+	}
+	fputc('\n', f);
+	/* 3: CPU utilisation */
+	fprintf(f, "set title 'CPU utilisation'\nset ylabel '%% of one CPU'\nset yrange [0:*]\n");
+	for (int m = 0; m < nm; m++) {
+		fprintf(f, "%s $d%d using 1:8 with linespoints lw 2 title ", m ? "," : "plot", m);
+		gp_string(f, modes[m]);
+	}
+	fputc('\n', f);
+	/* 4: GIL wait share */
+	fprintf(f, "set title 'GIL wait share'\nset ylabel '%% of thread time'\nset yrange [0:100]\n");
+	if (have_gil) {
+		bool first = true;
+
+		for (int m = 0; m < nm; m++) {
+			const struct rcell *any = NULL;
+
+			for (size_t i = 0; i < g->ncells; i++)
+				if (strcmp(g->cells[i].mode, modes[m]) == 0 &&
+				    !isnan(g->cells[i].gil_med))
+					any = &g->cells[i];
+			if (!any)
+				continue;
+			fprintf(f, "%s $d%d using 1:9 with linespoints lw 2 title ",
+			        first ? "plot" : ",", m);
+			gp_string(f, modes[m]);
+			first = false;
+		}
+		fputc('\n', f);
+	} else {
+		fprintf(f, "set label 1 'no gil mode in these rows' at graph 0.5,0.5 center\n"
+		           "plot 200 notitle\nunset label 1\n");
+	}
+	fprintf(f, "unset multiplot\nset output\n");
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Run `gnuplot script` with a deadline; stderr to log. 0, 127 when
+ * gnuplot is missing, or another non-zero status. */
+static int run_gnuplot(const char *script, const char *log)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		FILE *l = freopen(log, "w", stderr);
+
+		(void)l;
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execlp("gnuplot", "gnuplot", script, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < GNUPLOT_TIMEOUT_S * 20; i++) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+		if (w < 0)
+			return -errno;
+		nanosleep(&(struct timespec){0, 50000000}, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 124;
+}
+
+static void make_plots(struct report *rp)
+{
+	char path[4200], log[4200], dir[4200], host[128], wl[128];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/plots/plots.gp", rp->dir);
+	snprintf(log, sizeof(log), "%s/plots/gnuplot.log", rp->dir);
+	snprintf(dir, sizeof(dir), "%s/plots", rp->dir);
+	if (mkdir_p(dir)) {
+		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot create %s", dir);
+		return;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
+		return;
+	}
+	fprintf(f, "# concbench report plots; rerun with: gnuplot %s\n"
+	           "set terminal svg size 960,680 dynamic enhanced font 'sans,10' "
+	           "background rgb 'white'\n"
+	           "set grid\nset key top left box opaque\nset xlabel 'workers'\n"
+	           "set pointsize 0.8\n",
+	        path);
+	for (size_t i = 0; i < rp->ng; i++) {
+		struct group *g = &rp->g[i];
+
+		sanitize(host, sizeof(host), g->host);
+		sanitize(wl, sizeof(wl), g->workload);
+		snprintf(dir, sizeof(dir), "%s/plots/%s", rp->dir, host);
+		if (mkdir_p(dir))
+			continue;
+		snprintf(g->plot, sizeof(g->plot), "plots/%s/%s-%ld-%ld.svg", host, wl, g->size,
+		         g->tasks);
+		gp_group(f, rp, g);
+	}
+	if (fclose(f)) {
+		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
+		return;
+	}
+	rc = run_gnuplot(path, log);
+	if (rc == 127)
+		snprintf(rp->plot_note, sizeof(rp->plot_note),
+		         "gnuplot not found: plots skipped (install gnuplot-nox)");
+	else if (rc)
+		snprintf(rp->plot_note, sizeof(rp->plot_note),
+		         "gnuplot failed (status %d): see %s", rc, log);
+	else
+		rp->plots_ok = true;
+}
+
+/* ---- text output ---- */
+
+static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f[][64])
+{
+	size_t o;
+
+	(void)g;
+	snprintf(f[0], 64, "%s", c->mode);
+	snprintf(f[1], 64, "%ld", c->workers);
+	snprintf(f[2], 64, "%zu", c->n);
+	fmt_seconds(f[3], 64, c->s.median);
+	if (c->n) {
+		char lo[24], hi[24];
+
+		fmt_seconds(lo, sizeof(lo), c->s.ci_lo);
+		fmt_seconds(hi, sizeof(hi), c->s.ci_hi);
+		snprintf(f[4], 64, "%s – %s", lo, hi);
+	} else {
+		snprintf(f[4], 64, "-");
+	}
+	if (isnan(c->speedup))
+		snprintf(f[5], 64, "-");
+	else if (isnan(c->sp_lo))
+		snprintf(f[5], 64, "%.2f×", c->speedup);
+	else
+		snprintf(f[5], 64, "%.2f× [%.2f–%.2f]", c->speedup, c->sp_lo, c->sp_hi);
+	snprintf(f[6], 64, isnan(c->eff) ? "-" : "%.2f", c->eff);
+	snprintf(f[7], 64, isnan(c->cpu_util) ? "-" : "%.0f", 100 * c->cpu_util);
+	snprintf(f[8], 64, isnan(c->gil_med) ? "-" : "%.0f%%", 100 * c->gil_med);
+	if (isnan(c->ops_med))
+		snprintf(f[9], 64, "-");
+	else
+		snprintf(f[9], 64, "%.4g", c->ops_med);
+	snprintf(f[10], 64, "%s", c->unverified ? "NO" : c->n ? "yes" : "-");
+	o = 0;
+	f[11][0] = '\0';
+	if (c->unverified)
+		o += (size_t)snprintf(f[11] + o, 64 - o, "%zu/%zu unverified ", c->unverified,
+		                      c->nall);
+	if (is_noisy(&c->s) && o < 64)
+		o += (size_t)snprintf(f[11] + o, 64 - o, "noisy(cv=%.0f%%) ", 100 * c->s.cv);
+	if (c->s.outliers && o < 64)
+		o += (size_t)snprintf(f[11] + o, 64 - o, "outliers=%zu ", c->s.outliers);
+	if (c->n && c->n < 3 && o < 64)
+		snprintf(f[11] + o, 64 - o, "few-reps");
+	snprintf(f[12], 64, "%s", c->metric[0] ? c->metric : "");
+}
+
+#define NFIELDS 13
+static const char *const headers[NFIELDS] = {
+    "mode",  "workers", "reps",     "median", "95% CI", "speedup [95% CI]", "efficiency",
+    "CPU %", "GIL wait", "ops/s", "verified", "flags", "metric"};
+
+static void html_esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static void md_esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else
+			fputc(*s == '\n' ? ' ' : *s, f);
+	}
+}
+
+static void base64_file(FILE *out, const char *path)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	FILE *f = fopen(path, "rb");
+	unsigned char in[3];
+	size_t n;
+
+	if (!f)
+		return;
+	while ((n = fread(in, 1, 3, f)) > 0) {
+		unsigned v = (unsigned)in[0] << 16 | (n > 1 ? (unsigned)in[1] << 8 : 0) |
+		             (n > 2 ? in[2] : 0);
+
+		fputc(tab[v >> 18 & 63], out);
+		fputc(tab[v >> 12 & 63], out);
+		fputc(n > 1 ? tab[v >> 6 & 63] : '=', out);
+		fputc(n > 2 ? tab[v & 63] : '=', out);
+	}
+	fclose(f);
+}
+
+static bool plot_exists(const struct report *rp, const struct group *g)
+{
+	char path[4200];
+	struct stat st;
+
+	if (!rp->plots_ok || !g->plot[0])
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", rp->dir, g->plot);
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+/* Hyperfine rows: command, median, and the matching internal cell. */
+struct hf_row {
+	const char *command;
+	double median, stddev;
+	double internal; /* sum of the medians of the cells that command runs */
+};
+
+static const char *arg_value(const char *cmd, const char *longname, char shortname, char *buf,
+                             size_t len)
+{
+	char key[64];
+	const char *p;
+	size_t n;
+
+	snprintf(key, sizeof(key), " --%s=", longname);
+	p = strstr(cmd, key);
+	if (p)
+		p += strlen(key);
+	else {
+		snprintf(key, sizeof(key), " -%c ", shortname);
+		p = strstr(cmd, key);
+		if (!p)
+			return NULL;
+		p += strlen(key);
+	}
+	n = strcspn(p, " '\"");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static double internal_for(const struct report *rp, const char *cmd)
+{
+	char wl[128], mode[64], workers[32];
+	double sum = 0;
+	long w = -1;
+	bool found = false;
+
+	if (!arg_value(cmd, "workload", 'w', wl, sizeof(wl)) ||
+	    !arg_value(cmd, "mode", 'm', mode, sizeof(mode)))
+		return NAN;
+	if (arg_value(cmd, "workers", 'j', workers, sizeof(workers)) &&
+	    csv_parse_long(workers, &w))
+		return NAN;
+	for (size_t i = 0; i < rp->ng; i++) {
+		const struct group *g = &rp->g[i];
+
+		if (strcmp(g->workload, wl) != 0)
+			continue;
+		for (size_t k = 0; k < g->ncells; k++) {
+			const struct rcell *c = &g->cells[k];
+			bool same = strcmp(c->mode, mode) == 0 && (w < 0 || c->workers == w);
+			bool base = strcmp(c->mode, "seq") == 0 && strcmp(mode, "seq") != 0;
+
+			if ((same || base) && c->n) {
+				sum += c->s.median;
+				found = found || same;
+			}
+		}
+		break;
+	}
+	return found ? sum : NAN;
+}
+
+static void write_hyperfine(FILE *md, FILE *html, const struct report *rp)
+{
+	if (!rp->nhf)
+		return;
+	fprintf(md, "\n## hyperfine cross-check\n\nWhole-process time measured by hyperfine "
+	            "beside concbench's internal makespan (the cell plus its seq baseline). The "
+	            "difference is process start-up, preparation and warm-up.\n\n"
+	            "| command | hyperfine median | ± stddev | internal | difference |\n"
+	            "|---|--:|--:|--:|--:|\n");
+	fprintf(html, "<h2>hyperfine cross-check</h2>\n<p>Whole-process time measured by hyperfine "
+	              "beside concbench's internal makespan (the cell plus its seq baseline). The "
+	              "difference is process start-up, preparation and warm-up.</p>\n<table>"
+	              "<tr><th>command</th><th>hyperfine median</th><th>± stddev</th>"
+	              "<th>internal</th><th>difference</th></tr>\n");
+	for (unsigned t = 0; t < rp->nhf; t++) {
+		const struct csv_table *tb = &rp->hf[t];
+		int cc = csv_table_col(tb, "command"), cm = csv_table_col(tb, "median"),
+		    cs = csv_table_col(tb, "stddev");
+
+		for (size_t i = 0; i < tb->nrows; i++) {
+			struct hf_row r = {.command = tb->rows[i][cc]};
+			char a[24], b[24], c[24], d[24];
+
+			if (csv_parse_double(tb->rows[i][cm], &r.median))
+				r.median = NAN;
+			if (cs < 0 || csv_parse_double(tb->rows[i][cs], &r.stddev))
+				r.stddev = NAN;
+			r.internal = internal_for(rp, r.command);
+			fmt_seconds(a, sizeof(a), r.median);
+			fmt_seconds(b, sizeof(b), r.stddev);
+			fmt_seconds(c, sizeof(c), r.internal);
+			fmt_seconds(d, sizeof(d), r.median - r.internal);
+			fprintf(md, "| `");
+			md_esc(md, r.command);
+			fprintf(md, "` | %s | %s | %s | %s |\n", a, b, c, d);
+			fprintf(html, "<tr><td><code>");
+			html_esc(html, r.command);
+			fprintf(html, "</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", a,
+			        b, c, d);
+		}
+	}
+	fprintf(html, "</table>\n");
+}
+
+static const char css[] =
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+    "color:#222}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}"
+    "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}"
+    "td:first-child,th:first-child{text-align:left}th{background:#f0f0f0}"
+    ".bad{color:#b00;font-weight:bold}.reading{background:#f6f8fa;padding:.4em .8em;"
+    "border-left:4px solid #4a7}img{max-width:100%}code{font-size:.9em}"
+    "h2{border-bottom:1px solid #ddd;margin-top:2em}";
+
+static void write_header(FILE *md, FILE *html, const struct report *rp)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[40];
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M UTC", &tm);
+	fprintf(md, "# concbench report\n\nGenerated %s from %zu reps in:", stamp, rp->res.n);
+	fprintf(html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	              "<title>concbench report</title><style>%s</style></head><body>\n"
+	              "<h1>concbench report</h1>\n<p>Generated %s from %zu reps in:",
+	        css, stamp, rp->res.n);
+	for (int i = 0; i < rp->nfiles; i++) {
+		fprintf(md, " `%s`", rp->files[i]);
+		fprintf(html, " <code>");
+		html_esc(html, rp->files[i]);
+		fprintf(html, "</code>");
+	}
+	fprintf(md, ".\n\nPer workload: median wall time of the verified reps with its "
+	            "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
+	            "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = the "
+	            "median share of thread time spent waiting for the GIL. Flags: noisy = CV above "
+	            "10%% or an outlier by the MAD rule.\n");
+	fprintf(html, ".</p>\n<p>Per workload: median wall time of the verified reps with its "
+	              "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
+	              "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = "
+	              "the median share of thread time spent waiting for the GIL. Flags: noisy = "
+	              "CV above 10%% or an outlier by the MAD rule.</p>\n");
+	if (rp->plot_note[0]) {
+		fprintf(md, "\nPlots: %s.\n", rp->plot_note);
+		fprintf(html, "<p class=\"bad\">Plots: ");
+		html_esc(html, rp->plot_note);
+		fprintf(html, ".</p>\n");
+	}
+}
+
+static void write_host(FILE *md, FILE *html, const struct group *g)
+{
+	const struct cb_rec *r = g->first;
+
+	fprintf(md, "\n## host %s\n\n%s; %ld CPUs in the affinity mask; concbench %s.\n", g->host,
+	        r->cpu_model && *r->cpu_model ? r->cpu_model : "CPU unknown", r->cpus,
+	        r->git_rev && *r->git_rev ? r->git_rev : "?");
+	fprintf(html, "<h2>host ");
+	html_esc(html, g->host);
+	fprintf(html, "</h2>\n<p>");
+	html_esc(html, r->cpu_model && *r->cpu_model ? r->cpu_model : "CPU unknown");
+	fprintf(html, "; %ld CPUs in the affinity mask; concbench ", r->cpus);
+	html_esc(html, r->git_rev && *r->git_rev ? r->git_rev : "?");
+	fprintf(html, ".</p>\n");
+}
+
+static void write_group(FILE *md, FILE *html, const struct report *rp, const struct group *g)
+{
+	char f[NFIELDS][64];
+	bool plot = plot_exists(rp, g);
+
+	fprintf(md, "\n### %s — size %ld, %ld %s\n\n%s\n\n", g->workload, g->size, g->tasks,
+	        g->bench ? "workers" : "tasks", g->reading);
+	fprintf(html, "<h3>");
+	html_esc(html, g->workload);
+	fprintf(html, " — size %ld, %ld %s</h3>\n<p class=\"reading\">", g->size, g->tasks,
+	        g->bench ? "workers" : "tasks");
+	html_esc(html, g->reading);
+	fprintf(html, "</p>\n<table><tr>");
+	for (int i = 0; i < NFIELDS; i++) {
+		fprintf(md, "| %s ", headers[i]);
+		fprintf(html, "<th>%s</th>", headers[i]);
+	}
+	fprintf(md, "|\n|---|");
+	for (int i = 1; i < NFIELDS; i++)
+		fprintf(md, "%s", i >= 10 ? "---|" : "--:|");
+	fprintf(md, "\n");
+	fprintf(html, "</tr>\n");
+	for (size_t i = 0; i < g->ncells; i++) {
+		fmt_cell_fields(g, &g->cells[i], f);
+		fprintf(html, "<tr>");
+		for (int k = 0; k < NFIELDS; k++) {
+			fprintf(md, "| ");
+			md_esc(md, f[k]);
+			fprintf(md, " ");
+			fprintf(html, "<td%s>", k == 10 && g->cells[i].unverified ? " class=\"bad\"" : "");
+			html_esc(html, f[k]);
+			fprintf(html, "</td>");
+		}
+		fprintf(md, "|\n");
+		fprintf(html, "</tr>\n");
+	}
+	fprintf(html, "</table>\n");
+	if (plot) {
+		char path[4200];
+
+		fprintf(md, "\n![%s](%s)\n", g->workload, g->plot);
+		snprintf(path, sizeof(path), "%s/%s", rp->dir, g->plot);
+		fprintf(html, "<p><img alt=\"");
+		html_esc(html, g->workload);
+		fprintf(html, " plots\" src=\"data:image/svg+xml;base64,");
+		base64_file(html, path);
+		fprintf(html, "\"></p>\n");
+	}
+}
+
+static int write_outputs(struct report *rp)
+{
+	char pmd[4200], phtml[4200];
+	FILE *md = NULL, *html = NULL;
+	int rc = 0;
+
+	snprintf(pmd, sizeof(pmd), "%s/report.md", rp->dir);
+	snprintf(phtml, sizeof(phtml), "%s/index.html", rp->dir);
+	md = fopen(pmd, "w");
+	html = fopen(phtml, "w");
+	if (!md || !html) {
+		cb_errorf("report", "%s: %s", md ? phtml : pmd, strerror(errno));
+		rc = EXIT_CHECK;
+		goto out;
+	}
+	write_header(md, html, rp);
+	for (size_t i = 0; i < rp->ng; i++) {
+		if (i == 0 || strcmp(rp->g[i].host, rp->g[i - 1].host) != 0)
+			write_host(md, html, &rp->g[i]);
+		write_group(md, html, rp, &rp->g[i]);
+	}
+	write_hyperfine(md, html, rp);
+	fprintf(html, "</body></html>\n");
+out:
+	if (md && (ferror(md) | fclose(md)) && !rc) {
+		cb_errorf("report", "%s: %s", pmd, strerror(errno));
+		rc = EXIT_CHECK;
+	}
+	if (html && fclose(html) && !rc) {
+		cb_errorf("report", "%s: %s", phtml, strerror(errno));
+		rc = EXIT_CHECK;
+	}
+	return rc;
+}
+
+static bool is_hyperfine(const struct csv_table *t)
+{
+	return csv_table_col(t, "schema_version") < 0 && csv_table_col(t, "command") >= 0 &&
+	       csv_table_col(t, "median") >= 0 && csv_table_col(t, "mean") >= 0;
+}
+
+static void report_usage(void)
+{
+	printf("usage: concbench report [-o DIR] [--no-plots] CSV...\n"
+	       "Write DIR/report.md and a self-contained DIR/index.html (default DIR:\n"
+	       "results/report): per host and workload a mode x workers table and gnuplot\n"
+	       "plots. CSV files of hyperfine (--export-csv) are shown beside the internal\n"
+	       "figures.\n\n"
+	       "  -o, --output=DIR  where to write (created when missing)\n"
+	       "      --no-plots    skip gnuplot\n"
+	       "  -h, --help        this help\n");
+}
+
+static void report_free(struct report *rp)
+{
+	for (size_t i = 0; i < rp->ng; i++) {
+		for (size_t k = 0; k < rp->g[i].ncells; k++) {
+			free(rp->g[i].cells[k].wall);
+			free(rp->g[i].cells[k].gilshare);
+			free(rp->g[i].cells[k].ops);
+		}
+		free(rp->g[i].cells);
+	}
+	free(rp->g);
+	for (unsigned i = 0; i < rp->nhf; i++)
+		csv_table_free(&rp->hf[i]);
+	free(rp->hf);
+	results_free(&rp->res);
+}
+
+static int load_inputs(struct report *rp)
+{
+	char err[512];
+
+	for (int i = 0; i < rp->nfiles; i++) {
+		struct csv_table t;
+		int rc = csv_table_read(rp->files[i], &t, err, sizeof(err));
+
+		if (!rc && is_hyperfine(&t)) {
+			struct csv_table *p = realloc(rp->hf, (rp->nhf + 1) * sizeof(*p));
+
+			if (!p) {
+				csv_table_free(&t);
+				cb_errorf("report", "out of memory");
+				return EXIT_USAGE;
+			}
+			rp->hf = p;
+			rp->hf[rp->nhf++] = t;
+			continue;
+		}
+		if (!rc)
+			rc = results_add_table(&rp->res, &t, err, sizeof(err));
+		if (rc) {
+			cb_errorf("report", "%s", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (!rp->res.n) {
+		cb_errorf("report", "%s: no concbench rows to report", rp->files[0]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"no-plots", no_argument, NULL, 'P'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct report rp = {.dir = "results/report"};
+	bool plots = true;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			rp.dir = optarg;
+			break;
+		case 'P':
+			plots = false;
+			break;
+		case 'q':
+			cb_verbosity = -1;
+			break;
+		case 'h':
+			report_usage();
+			return EXIT_OK;
+		default:
+			cb_errorf("report", "'%s': unknown option or missing argument (see concbench "
+			                    "report --help)",
+			          argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cb_errorf("report", "no CSV files given");
+		return EXIT_USAGE;
+	}
+	rp.files = (const char **)argv + optind;
+	rp.nfiles = argc - optind;
+	rc = load_inputs(&rp);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < rp.res.n; i++)
+		if (add_rec(&rp, &rp.res.rec[i])) {
+			cb_errorf("report", "out of memory");
+			rc = EXIT_CHECK;
+			goto out;
+		}
+	qsort(rp.g, rp.ng, sizeof(*rp.g), group_order);
+	for (size_t i = 0; i < rp.ng; i++) {
+		summarize_group(&rp.g[i]);
+		make_reading(&rp.g[i]);
+	}
+	rc = mkdir_p(rp.dir);
+	if (rc) {
+		cb_errorf("report", "-o: %s: %s", rp.dir, strerror(-rc));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (plots)
+		make_plots(&rp);
+	else
+		snprintf(rp.plot_note, sizeof(rp.plot_note), "skipped (--no-plots)");
+	rc = write_outputs(&rp);
+	if (!rc) {
+		if (rp.plot_note[0] && plots)
+			cb_errorf("report", "plots: %s", rp.plot_note);
+		cb_note("report: %s/report.md and %s/index.html", rp.dir, rp.dir);
+	}
+out:
+	report_free(&rp);
+	return rc;
+}

@@ -358,6 +358,15 @@ static void gp_num(FILE *f, double v)
 		fprintf(f, " %.9g", v);
 }
 
+static const char *mode_color(const char *mode)
+{
+	static const char *const colors[] = {"#333333", "#1f77b4", "#d62728",
+	                                     "#2ca02c", "#9467bd", "#ff7f0e"};
+	int r = mode_rank(mode);
+
+	return r < (int)ARRAY_SIZE(colors) ? colors[r] : "#8c564b";
+}
+
 /* Write the datablocks of g (one per mode) and a 2x2 multiplot. */
 static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 {
@@ -411,11 +420,12 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 	if (maxw >= 8)
 		fprintf(f, "set xtics 2\n");
 	/* 1: speedup with the ideal line */
-	fprintf(f, "set title '%s'\nset ylabel '× seq'\nset yrange [0:*]\n",
+	fprintf(f, "set title '%s'\nset ylabel 'speedup (x seq)'\nset yrange [0:*]\n",
 	        g->bench ? "throughput vs seq" : "speedup vs workers");
 	fprintf(f, "plot x with lines dt 2 lc rgb '#888888' title 'ideal'");
 	for (int m = 0; m < nm; m++) {
-		fprintf(f, ", $d%d using 1:5:6:7 with yerrorlines lw 2 title ", m);
+		fprintf(f, ", $d%d using 1:5:6:7 with yerrorlines lw 2 pt 7 lc rgb '%s' title ", m,
+		        mode_color(modes[m]));
 		gp_string(f, modes[m]);
 	}
 	fputc('\n', f);
@@ -423,19 +433,23 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 	fprintf(f, "set title 'wall time (median, 95%% CI)'\nset ylabel 'seconds'\n"
 	           "set yrange [0:*]\n");
 	for (int m = 0; m < nm; m++) {
-		fprintf(f, "%s $d%d using 1:2:3:4 with yerrorlines lw 2 title ", m ? "," : "plot", m);
+		fprintf(f, "%s $d%d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' title ",
+		        m ? "," : "plot", m, mode_color(modes[m]));
 		gp_string(f, modes[m]);
 	}
 	fputc('\n', f);
 	/* 3: CPU utilisation */
-	fprintf(f, "set title 'CPU utilisation'\nset ylabel '%% of one CPU'\nset yrange [0:*]\n");
+	fprintf(f, "set title 'CPU utilisation'\nset ylabel '%% of one CPU'\nset yrange [0:*]\n"
+	           "set key bottom right\n");
 	for (int m = 0; m < nm; m++) {
-		fprintf(f, "%s $d%d using 1:8 with linespoints lw 2 title ", m ? "," : "plot", m);
+		fprintf(f, "%s $d%d using 1:8 with linespoints lw 2 pt 7 lc rgb '%s' title ",
+		        m ? "," : "plot", m, mode_color(modes[m]));
 		gp_string(f, modes[m]);
 	}
 	fputc('\n', f);
 	/* 4: GIL wait share */
-	fprintf(f, "set title 'GIL wait share'\nset ylabel '%% of thread time'\nset yrange [0:100]\n");
+	fprintf(f, "set title 'GIL wait share'\nset ylabel '%% of thread time'\nset yrange [0:100]\n"
+	           "set key top left\n");
 	if (have_gil) {
 		bool first = true;
 
@@ -448,8 +462,8 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 					any = &g->cells[i];
 			if (!any)
 				continue;
-			fprintf(f, "%s $d%d using 1:9 with linespoints lw 2 title ",
-			        first ? "plot" : ",", m);
+			fprintf(f, "%s $d%d using 1:9 with linespoints lw 2 pt 7 lc rgb '%s' title ",
+			        first ? "plot" : ",", m, mode_color(modes[m]));
 			gp_string(f, modes[m]);
 			first = false;
 		}

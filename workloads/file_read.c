@@ -1,0 +1,558 @@
+/* file.read - read files of a deterministic corpus whole, in --block-size
+ * reads, and hash them (XXH3); a task reads file (i mod --files).
+ *
+ * The corpus lives in a private directory (mkdtemp, 0700) named
+ * concbench-file.XXXXXX under --data-dir (default $TMPDIR or /tmp), with a
+ * MANIFEST of its parameters. A later run reuses a directory whose
+ * parameters match and whose files hash to the expected values (a damaged
+ * one is rewritten in place); other parameters get a new directory. The
+ * directory is removed at exit unless --keep-data. A flock on its .lock
+ * file keeps two concurrent runs from sharing one.
+ *
+ * --cache=cold drops each file from the page cache (POSIX_FADV_DONTNEED)
+ * before reading it and opens it with O_DIRECT where the filesystem takes
+ * it and --block-size is a multiple of 4 KiB. Limits: DONTNEED drops only
+ * clean, unmapped pages of this file; a disk's or a VM host's own cache
+ * still answers; on tmpfs the page cache *is* the storage, so cold = warm.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../runner/concbench.h"
+#include "../runner/util.h"
+#include "io.h"
+
+#define CORPUS_PREFIX "concbench-file."
+#define CORPUS_VERSION 1
+#define GEN_CHUNK (1u << 20)
+
+struct fr_state {
+	char base[2048]; /* --data-dir */
+	char dir[2400]; /* the corpus directory */
+	int lockfd;
+	bool keep;
+	bool cold;
+	long files;
+	unsigned long long bytes; /* per file */
+	unsigned long long block;
+	uint64_t seed;
+	uint64_t *expect; /* XXH3 of each file */
+	_Atomic unsigned *direct; /* shm: reads done with O_DIRECT this rep */
+};
+
+static const struct wl_option fr_options[] = {
+    {"files", "N", "64", "file.read: files in the corpus"},
+    {"file-bytes", "BYTES", NULL, "file.read: bytes per file (K/M/G suffixes; default: --size)"},
+    {"block-size", "BYTES", "128K", "file.read: bytes per read() call"},
+    {"cache", "warm|cold", "warm", "file.read: cold drops each file from the page cache first"},
+    {"data-dir", "DIR", NULL,
+     "file.read: where the corpus directory goes (default $TMPDIR or /tmp)"},
+    {"keep-data", NULL, NULL, "file.read: keep the corpus for the next run"},
+    {0},
+};
+
+/* The content of file f: splitmix64 words of a per-file stream, so any
+ * chunk can be generated on its own. */
+static void gen_chunk(uint8_t *buf, size_t n, uint64_t seed, long f, uint64_t off)
+{
+	uint64_t base = seed ^ ((uint64_t)(f + 1) * 0xd1b54a32d192ed03ULL);
+
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t z = base + ((off + i) / 8 + 1) * 0x9e3779b97f4a7c15ULL;
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		if (i + 8 <= n) {
+			memcpy(buf + i, &z, 8);
+		} else {
+			for (size_t k = 0; i + k < n; k++)
+				buf[i + k] = (uint8_t)(z >> (8 * k));
+		}
+	}
+}
+
+static void file_path(const struct fr_state *st, long f, char *out, size_t len)
+{
+	snprintf(out, len, "%s/f%06ld", st->dir, f);
+}
+
+/* Hash the content file f must have. */
+static int expected_hashes(struct fr_state *st, uint8_t *buf)
+{
+	XXH3_state_t *h = XXH3_createState();
+
+	if (!h)
+		return -ENOMEM;
+	for (long f = 0; f < st->files; f++) {
+		XXH3_64bits_reset(h);
+		for (uint64_t off = 0; off < st->bytes; off += GEN_CHUNK) {
+			size_t n = st->bytes - off < GEN_CHUNK ? st->bytes - off : GEN_CHUNK;
+
+			gen_chunk(buf, n, st->seed, f, off);
+			XXH3_64bits_update(h, buf, n);
+		}
+		st->expect[f] = XXH3_64bits_digest(h);
+	}
+	XXH3_freeState(h);
+	return 0;
+}
+
+/* True when file f exists with the right size and hash. */
+static bool file_ok(const struct fr_state *st, long f, uint8_t *buf)
+{
+	char path[2600];
+	XXH3_state_t *h;
+	uint64_t total = 0;
+	bool ok = false;
+	ssize_t n;
+	int fd;
+
+	file_path(st, f, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	h = XXH3_createState();
+	if (!h)
+		goto out;
+	XXH3_64bits_reset(h);
+	while ((n = read(fd, buf, GEN_CHUNK)) > 0) {
+		XXH3_64bits_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	ok = n == 0 && total == st->bytes && XXH3_64bits_digest(h) == st->expect[f];
+	XXH3_freeState(h);
+out:
+	close(fd);
+	return ok;
+}
+
+static void manifest_text(const struct fr_state *st, char *out, size_t len)
+{
+	snprintf(out, len, "concbench-corpus %d\nfiles %ld\nbytes %llu\nseed %llu\n",
+	         CORPUS_VERSION, st->files, st->bytes, (unsigned long long)st->seed);
+}
+
+/* 1: dir's MANIFEST has our parameters; 0: it doesn't or can't be read. */
+static int manifest_matches(const struct fr_state *st, const char *dir)
+{
+	char path[2600], want[256], got[256];
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
+	fp = fopen(path, "re");
+	if (!fp)
+		return 0;
+	manifest_text(st, want, sizeof(want));
+	n = fread(got, 1, sizeof(got) - 1, fp);
+	fclose(fp);
+	got[n] = '\0';
+	return strncmp(got, want, strlen(want)) == 0;
+}
+
+static int write_manifest(const struct fr_state *st)
+{
+	char path[2600], tmp[2600], text[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/MANIFEST", st->dir);
+	snprintf(tmp, sizeof(tmp), "%s/MANIFEST.tmp", st->dir);
+	manifest_text(st, text, sizeof(text));
+	fp = fopen(tmp, "we");
+	if (!fp)
+		return -errno;
+	fputs(text, fp);
+	for (long f = 0; f < st->files; f++)
+		fprintf(fp, "f%06ld %016llx\n", f, (unsigned long long)st->expect[f]);
+	if (fclose(fp) || rename(tmp, path))
+		return -errno;
+	return 0;
+}
+
+/* Take the directory's lock without waiting. 0 or a negative errno. */
+static int lock_dir(struct fr_state *st, const char *dir)
+{
+	char path[2600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	st->lockfd = fd;
+	return 0;
+}
+
+static void unlock_dir(struct fr_state *st)
+{
+	if (st->lockfd >= 0)
+		close(st->lockfd);
+	st->lockfd = -1;
+}
+
+/* Look for a kept corpus of ours with our parameters; lock it and set
+ * st->dir. Returns 1 found and intact, 2 found but damaged (rewrite), 0 none. */
+static int find_corpus(struct fr_state *st, uint8_t *buf)
+{
+	DIR *d = opendir(st->base);
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char dir[2400];
+		struct stat sb;
+
+		if (strncmp(e->d_name, CORPUS_PREFIX, strlen(CORPUS_PREFIX)) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", st->base, e->d_name);
+		if (lstat(dir, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
+		    (sb.st_mode & 0777) != 0700 || !manifest_matches(st, dir))
+			continue;
+		if (lock_dir(st, dir))
+			continue; /* in use by another run */
+		snprintf(st->dir, sizeof(st->dir), "%s", dir);
+		found = 1;
+		for (long f = 0; f < st->files && found == 1; f++)
+			if (!file_ok(st, f, buf))
+				found = 2;
+	}
+	closedir(d);
+	return found;
+}
+
+static int write_corpus(struct wl_ctx *ctx, struct fr_state *st, uint8_t *buf)
+{
+	char path[2600];
+
+	for (long f = 0; f < st->files; f++) {
+		int fd;
+
+		file_path(st, f, path, sizeof(path));
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return cb_error(ctx, -errno, "create %s: %s", path, strerror(errno));
+		for (uint64_t off = 0; off < st->bytes; off += GEN_CHUNK) {
+			size_t n = st->bytes - off < GEN_CHUNK ? st->bytes - off : GEN_CHUNK;
+			size_t done = 0;
+
+			gen_chunk(buf, n, st->seed, f, off);
+			while (done < n) {
+				ssize_t w = write(fd, buf + done, n - done);
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0) {
+					int e = errno;
+
+					close(fd);
+					return cb_error(ctx, -e, "write %s: %s", path, strerror(e));
+				}
+				done += (size_t)w;
+			}
+		}
+		if (close(fd))
+			return cb_error(ctx, -errno, "write %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+/* Remove the corpus directory and what is in it (only plain files). */
+static void remove_corpus(struct fr_state *st)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (!st->dir[0])
+		return;
+	d = opendir(st->dir);
+	if (d) {
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.' || strcmp(e->d_name, ".lock") == 0)
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(st->dir);
+	st->dir[0] = '\0';
+}
+
+static int read_options(struct wl_ctx *ctx, struct fr_state *st)
+{
+	const char *cache = cb_opt_str("cache"), *dir = cb_opt_str("data-dir");
+	struct stat sb;
+	int rc;
+
+	rc = cb_opt_long(ctx, "files", 1, 1000000, &st->files);
+	if (rc)
+		return rc;
+	if (cb_opt_str("file-bytes")) {
+		rc = io_opt_bytes(ctx, "file-bytes", 1, 1ULL << 40, &st->bytes);
+		if (rc)
+			return rc;
+	} else {
+		st->bytes = (unsigned long long)ctx->size;
+	}
+	rc = io_opt_bytes(ctx, "block-size", 512, 1ULL << 30, &st->block);
+	if (rc)
+		return rc;
+	if (strcmp(cache, "warm") && strcmp(cache, "cold"))
+		return cb_error(ctx, -EINVAL, "--cache: '%s': want warm or cold", cache);
+	st->cold = strcmp(cache, "cold") == 0;
+	st->keep = cb_opt_flag("keep-data");
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (strlen(dir) >= sizeof(st->base) - 64)
+		return cb_error(ctx, -EINVAL, "--data-dir: '%s': path too long", dir);
+	snprintf(st->base, sizeof(st->base), "%s", dir);
+	if (stat(dir, &sb))
+		return cb_error(ctx, -EINVAL, "--data-dir: %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return cb_error(ctx, -EINVAL, "--data-dir: %s: not a directory", dir);
+	return 0;
+}
+
+/* Make a new corpus directory, checking the free space first. */
+static int new_corpus_dir(struct wl_ctx *ctx, struct fr_state *st)
+{
+	double need = (double)st->files * (double)st->bytes, avail;
+	struct statvfs vfs;
+	int e;
+
+	if (statvfs(st->base, &vfs) == 0) {
+		avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
+		/* the data, a block per file for metadata, and 1% spare */
+		if (need + (double)st->files * 4096 > avail * 0.99)
+			return cb_error(ctx, -ENOSPC,
+			                "--data-dir: %s: the corpus needs %.1f MiB, only %.1f MiB "
+			                "free",
+			                st->base, need / 1048576, avail / 1048576);
+	}
+	snprintf(st->dir, sizeof(st->dir), "%s/" CORPUS_PREFIX "XXXXXX", st->base);
+	if (!mkdtemp(st->dir)) {
+		e = errno;
+		st->dir[0] = '\0';
+		/* the directory the user named can't take the corpus: bad input */
+		return cb_error(
+		    ctx,
+		    e == EACCES || e == EROFS || e == EPERM || e == ENOENT || e == ENOTDIR ? -EINVAL
+		                                                                           : -e,
+		    "--data-dir: %s: cannot create the corpus directory: %s", st->base,
+		    strerror(e));
+	}
+	e = lock_dir(st, st->dir);
+	if (e)
+		return cb_error(ctx, e, "lock %s: %s", st->dir, strerror(-e));
+	return 0;
+}
+
+static int fr_prepare(struct wl_ctx *ctx)
+{
+	struct fr_state *st = calloc(1, sizeof(*st));
+	uint8_t *buf = NULL;
+	int rc, found;
+
+	if (!st)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	st->lockfd = -1;
+	st->seed = ctx->seed * 0x2545f4914f6cdd1dULL + 0x636f6e6362656e63ULL;
+	rc = read_options(ctx, st);
+	if (rc)
+		goto err;
+	st->expect = calloc((size_t)st->files, sizeof(*st->expect));
+	buf = malloc(GEN_CHUNK);
+	st->direct = cb_shm_alloc(sizeof(*st->direct));
+	if (!st->expect || !buf || !st->direct) {
+		rc = cb_error(ctx, -ENOMEM, "out of memory");
+		goto err;
+	}
+	rc = expected_hashes(st, buf);
+	if (rc) {
+		cb_error(ctx, rc, "out of memory");
+		goto err;
+	}
+	found = find_corpus(st, buf);
+	if (found == 1) {
+		cb_note("file.read: reusing the corpus in %s", st->dir);
+	} else {
+		if (found == 0)
+			rc = new_corpus_dir(ctx, st);
+		if (rc)
+			goto err;
+		cb_note("file.read: %s the corpus in %s (%ld files x %llu bytes)",
+		        found ? "rewriting the damaged" : "writing", st->dir, st->files, st->bytes);
+		rc = write_corpus(ctx, st, buf);
+		if (!rc && (rc = write_manifest(st)))
+			cb_error(ctx, rc, "write %s/MANIFEST: %s", st->dir, strerror(-rc));
+		if (rc)
+			goto err_remove;
+	}
+	free(buf);
+	ctx->state = st;
+	return 0;
+
+err_remove:
+	remove_corpus(st);
+err:
+	unlock_dir(st);
+	if (st->direct)
+		cb_shm_free(st->direct, sizeof(*st->direct));
+	free(st->expect);
+	free(st);
+	free(buf);
+	return rc;
+}
+
+/* Open f for a read that bypasses the cache as far as this filesystem lets
+ * us: O_DIRECT when allowed, and the cached pages dropped in any case. */
+static int open_cold(const struct fr_state *st, const char *path, bool *direct)
+{
+	int fd = -1;
+
+	*direct = false;
+	if (st->block % 4096 == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+		*direct = fd >= 0;
+	}
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	return fd;
+}
+
+static int fr_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
+{
+	struct fr_state *st = ctx->state;
+	long f = (long)(i % (unsigned long)st->files);
+	XXH3_state_t *h = NULL;
+	uint64_t total = 0, sum;
+	bool direct = false;
+	char path[2600];
+	void *buf = NULL;
+	int fd, rc = 0;
+
+	file_path(st, f, path, sizeof(path));
+	fd = st->cold ? open_cold(st, path, &direct) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error(ctx, -errno, "open %s: %s", path, strerror(errno));
+	h = XXH3_createState();
+	if (!h || posix_memalign(&buf, 4096, st->block)) {
+		rc = cb_error(ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
+	XXH3_64bits_reset(h);
+	for (;;) {
+		ssize_t n = GIL_BLOCKING(read(fd, buf, st->block));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = cb_error(ctx, -errno, "read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		XXH3_64bits_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
+		if (cb_should_stop(ctx)) {
+			rc = cb_error(ctx, -ECANCELED, "stopped");
+			goto out;
+		}
+	}
+	sum = XXH3_64bits_digest(h);
+	if (total != st->bytes || sum != st->expect[f]) {
+		rc = cb_error(ctx, -EIO,
+		              "%s: read %llu bytes hashing to %016llx, the corpus has %llu "
+		              "bytes hashing to %016llx (file changed during the run?)",
+		              path, (unsigned long long)total, (unsigned long long)sum, st->bytes,
+		              (unsigned long long)st->expect[f]);
+		goto out;
+	}
+	if (direct)
+		atomic_fetch_add_explicit(st->direct, 1, memory_order_relaxed);
+	res->checksum = sum;
+	res->ops = (double)total;
+out:
+	free(buf);
+	XXH3_freeState(h);
+	close(fd);
+	return rc;
+}
+
+static int fr_reset(struct wl_ctx *ctx)
+{
+	struct fr_state *st = ctx->state;
+
+	atomic_store(st->direct, 0);
+	return 0;
+}
+
+static int fr_verify(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m)
+{
+	struct fr_state *st = ctx->state;
+	double t0 = res[0].t_start, t1 = res[0].t_end, bytes = 0;
+
+	for (unsigned i = 0; i < ctx->ntasks; i++) {
+		if (res[i].t_start < t0)
+			t0 = res[i].t_start;
+		if (res[i].t_end > t1)
+			t1 = res[i].t_end;
+		bytes += res[i].ops;
+	}
+	cb_metric(m, "MB_per_s", t1 > t0 ? bytes / (t1 - t0) / 1e6 : 0);
+	cb_metric(m, "cold", st->cold);
+	cb_metric(m, "direct_io",
+	          (double)atomic_load(st->direct) / (ctx->ntasks ? ctx->ntasks : 1));
+	return 0;
+}
+
+static void fr_cleanup(struct wl_ctx *ctx)
+{
+	struct fr_state *st = ctx->state;
+
+	if (!st)
+		return;
+	if (!st->keep)
+		remove_corpus(st);
+	unlock_dir(st);
+	cb_shm_free(st->direct, sizeof(*st->direct));
+	free(st->expect);
+	free(st);
+	ctx->state = NULL;
+}
+
+const struct workload file_read = {
+    .name = "file.read",
+    .summary = "read corpus files whole and hash them (XXH3); --cache=warm|cold",
+    .kind = KIND_WORKLOAD,
+    .family_default = true,
+    .default_tasks = 64,
+    .sizes = {64 << 10, 1 << 20, 16 << 20},
+    .size_unit = "bytes per file (--file-bytes overrides)",
+    .ops_unit = "B",
+    .options = fr_options,
+    .prepare = fr_prepare,
+    .reset = fr_reset,
+    .run = fr_run,
+    .verify = fr_verify,
+    .cleanup = fr_cleanup,
+};

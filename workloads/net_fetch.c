@@ -1,0 +1,483 @@
+/* net.fetch - HTTP/1.1 GETs with libcurl; a task fetches its URL --size
+ * times. One easy handle per worker keeps its connection between requests
+ * (and reps) unless --no-keepalive.
+ *
+ * Target: the embedded server (runner/httpd.c) in its own process on
+ * 127.0.0.1, serving --net-bytes deterministic bytes after --net-latency;
+ * or real servers with --url / --url-file (http and https only).
+ *
+ * Checksums: from the embedded server every body must equal the known body
+ * (checked per fetch) and the task checksum covers it. Real servers may
+ * answer differently each time, so prepare() fetches every URL twice: a URL
+ * whose two bodies are identical is "stable" and its body hash enters the
+ * checksums (a later change fails the run as a mismatch); for an unstable
+ * one only the HTTP status does, and the `unstable_urls` metric counts it.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../runner/concbench.h"
+#include "../runner/httpd.h"
+#include "../runner/options.h"
+#include "io.h"
+
+#define NET_MAX_URLS 4096
+
+/* A worker's curl handle. Plain memory: a forked worker gets a copy whose
+ * handle belongs to its parent (same socket), so it makes its own. */
+struct net_slot {
+	CURL *h;
+	pid_t pid; /* process that made h */
+	XXH3_state_t *xxh;
+	uint64_t bytes;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct net_state {
+	char **urls;
+	unsigned nurls;
+	bool embedded;
+	bool keepalive;
+	bool curl_ready;
+	double timeout_s;
+	size_t net_bytes;
+	uint64_t body_hash; /* embedded: XXH3 of the body */
+	uint64_t *ref; /* per URL: body hash seen in prepare */
+	bool *stable; /* per URL: two fetches in prepare agreed */
+	unsigned unstable;
+	struct httpd srv;
+	struct httpd_stats *stats; /* shm */
+	double *lat; /* shm: ntasks * per_task latencies, seconds */
+	uint32_t *connects; /* shm: new connections per task */
+	unsigned cap; /* tasks lat/connects hold */
+	long per_task;
+	struct net_slot *slots; /* CB_MAX_WORKERS */
+};
+
+static const struct wl_option net_options[] = {
+    {"url", "URL", NULL,
+     "net.fetch: fetch URL (http/https) instead of the embedded server; "
+     "several separated by spaces"},
+    {"url-file", "FILE", NULL, "net.fetch: fetch the URLs listed in FILE, one a line"},
+    {"net-bytes", "BYTES", "1K", "net.fetch: body size of the embedded server"},
+    {"net-latency", "DURATION", "20ms", "net.fetch: the embedded server's delay per request"},
+    {"net-timeout", "DURATION", "10s", "net.fetch: give up a request after this long"},
+    {"no-keepalive", NULL, NULL, "net.fetch: a new connection per request"},
+    {0},
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct net_slot *s = arg;
+
+	XXH3_64bits_update(s->xxh, data, size * n);
+	s->bytes += size * n;
+	return size * n;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return cb_should_stop(arg); /* nonzero aborts the transfer */
+}
+
+static int slot_init(struct net_state *st, struct net_slot *s)
+{
+	long ms = (long)(st->timeout_s * 1000);
+
+	memset(s, 0, sizeof(*s));
+	s->h = curl_easy_init();
+	s->xxh = XXH3_createState();
+	if (!s->h || !s->xxh)
+		return -ENOMEM;
+	s->pid = getpid();
+	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(s->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(s->h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(s->h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(s->h, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(s->h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(s->h, CURLOPT_USERAGENT, "concbench/" CONCBENCH_VERSION);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	if (!st->keepalive) {
+		curl_easy_setopt(s->h, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(s->h, CURLOPT_FRESH_CONNECT, 1L);
+	}
+	return 0;
+}
+
+static void slot_free(struct net_slot *s)
+{
+	if (s->h)
+		curl_easy_cleanup(s->h);
+	if (s->xxh)
+		XXH3_freeState(s->xxh);
+	memset(s, 0, sizeof(*s));
+}
+
+/* GET url on slot s. 0 with the body hash and status, or a negative errno
+ * with ctx->err naming the URL. */
+static int fetch(struct wl_ctx *ctx, struct net_slot *s, const char *url, uint64_t *hash,
+                 long *status, long *connects)
+{
+	CURLcode cc;
+
+	s->errbuf[0] = '\0';
+	s->bytes = 0;
+	XXH3_64bits_reset(s->xxh);
+	curl_easy_setopt(s->h, CURLOPT_URL, url);
+	curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, ctx);
+	cc = GIL_BLOCKING(curl_easy_perform(s->h));
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return cb_error(ctx, -ECANCELED, "GET %s: stopped", url);
+	if (cc != CURLE_OK)
+		return cb_error(ctx, -EIO, "GET %s: %s", url,
+		                s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(s->h, CURLINFO_NUM_CONNECTS, connects);
+	if (*status < 200 || *status > 299)
+		return cb_error(ctx, -EIO, "GET %s: HTTP status %ld", url, *status);
+	*hash = XXH3_64bits_digest(s->xxh);
+	return 0;
+}
+
+static bool scheme_ok(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+static int add_url(struct wl_ctx *ctx, struct net_state *st, const char *url, const char *where)
+{
+	if (!scheme_ok(url))
+		return cb_error(ctx, -EINVAL,
+		                "%s: '%s': only http:// and https:// URLs are supported", where,
+		                url);
+	if (st->nurls == NET_MAX_URLS)
+		return cb_error(ctx, -EINVAL, "%s: more than %d URLs", where, NET_MAX_URLS);
+	st->urls[st->nurls] = strdup(url);
+	if (!st->urls[st->nurls])
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	st->nurls++;
+	return 0;
+}
+
+/* Split s on white space into URLs. */
+static int add_url_list(struct wl_ctx *ctx, struct net_state *st, const char *s, const char *where)
+{
+	while (*s) {
+		char url[8192];
+		size_t n;
+		int rc;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		n = strcspn(s, " \t\r\n");
+		if (!n)
+			break;
+		if (n >= sizeof(url))
+			return cb_error(ctx, -EINVAL, "%s: a URL longer than %zu bytes", where,
+			                sizeof(url) - 1);
+		memcpy(url, s, n);
+		url[n] = '\0';
+		rc = add_url(ctx, st, url, where);
+		if (rc)
+			return rc;
+		s += n;
+	}
+	return 0;
+}
+
+static int read_url_file(struct wl_ctx *ctx, struct net_state *st, const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	char *line = NULL, where[512];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (!fp)
+		return cb_error(ctx, -EINVAL, "--url-file: %s: %s", path, strerror(errno));
+	while (getline(&line, &cap, fp) > 0) {
+		char *p = line;
+
+		lineno++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		snprintf(where, sizeof(where), "--url-file: %s:%u", path, lineno);
+		rc = add_url_list(ctx, st, p, where);
+		if (rc)
+			break;
+	}
+	if (!rc && ferror(fp))
+		rc = cb_error(ctx, -EINVAL, "--url-file: %s: %s", path, strerror(errno));
+	if (!rc && st->nurls == 0)
+		rc = cb_error(ctx, -EINVAL, "--url-file: %s: no URLs in it", path);
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+static int start_embedded(struct wl_ctx *ctx, struct net_state *st)
+{
+	struct httpd_config cfg = {.body_bytes = st->net_bytes, .seed = ctx->seed};
+	char err[256], url[64];
+	uint8_t *body;
+	int rc;
+
+	const char *lat = cb_opt_str("net-latency");
+
+	/* "0" (or 0ms …) means no delay; parse_duration takes only > 0 */
+	if (!(lat && lat[0] == '0' && strtod(lat, NULL) == 0)) {
+		rc = cb_opt_duration(ctx, "net-latency", 1e-6, 3600, &cfg.latency_s);
+		if (rc)
+			return rc;
+	}
+	body = malloc(st->net_bytes ? st->net_bytes : 1);
+	if (!body)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	httpd_body(body, st->net_bytes, cfg.seed);
+	st->body_hash = XXH3_64bits(body, st->net_bytes);
+	free(body);
+	st->stats = cb_shm_alloc(sizeof(*st->stats));
+	if (!st->stats)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	cfg.stats = st->stats;
+	rc = httpd_start(&st->srv, &cfg, err, sizeof(err));
+	if (rc)
+		return cb_error(ctx, rc, "%s", err);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", st->srv.port);
+	return add_url(ctx, st, url, "embedded server");
+}
+
+/* Fetch every URL twice: reachability, and which ones answer identically. */
+static int probe_urls(struct wl_ctx *ctx, struct net_state *st)
+{
+	struct net_slot s;
+	int rc = slot_init(st, &s);
+
+	if (rc) {
+		slot_free(&s);
+		return cb_error(ctx, rc, "curl_easy_init failed");
+	}
+	for (unsigned u = 0; u < st->nurls && !rc; u++) {
+		uint64_t h1 = 0, h2 = 0;
+		long status, conns;
+
+		rc = fetch(ctx, &s, st->urls[u], &h1, &status, &conns);
+		if (!rc)
+			rc = fetch(ctx, &s, st->urls[u], &h2, &status, &conns);
+		if (!rc && st->embedded && (s.bytes != st->net_bytes || h2 != st->body_hash))
+			rc = cb_error(ctx, -EIO,
+			              "GET %s: the body differs from the embedded server's",
+			              st->urls[u]);
+		st->ref[u] = h1;
+		st->stable[u] = h1 == h2;
+		st->unstable += h1 != h2;
+	}
+	slot_free(&s);
+	return rc;
+}
+
+static void net_free(struct net_state *st)
+{
+	if (!st)
+		return;
+	if (st->slots) {
+		for (unsigned w = 0; w < CB_MAX_WORKERS; w++)
+			if (st->slots[w].h && st->slots[w].pid == getpid())
+				slot_free(&st->slots[w]);
+		free(st->slots);
+	}
+	httpd_stop(&st->srv);
+	if (st->stats)
+		cb_shm_free(st->stats, sizeof(*st->stats));
+	if (st->lat)
+		cb_shm_free(st->lat, st->cap * (size_t)st->per_task * sizeof(*st->lat));
+	if (st->connects)
+		cb_shm_free(st->connects, st->cap * sizeof(*st->connects));
+	for (unsigned u = 0; u < st->nurls; u++)
+		free(st->urls[u]);
+	free(st->urls);
+	free(st->ref);
+	free(st->stable);
+	if (st->curl_ready)
+		curl_global_cleanup();
+	free(st);
+}
+
+static int net_prepare(struct wl_ctx *ctx)
+{
+	struct net_state *st = calloc(1, sizeof(*st));
+	const char *url = cb_opt_str("url"), *file = cb_opt_str("url-file");
+	unsigned long long nb;
+	int rc;
+
+	if (!st)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	st->keepalive = !cb_opt_flag("no-keepalive");
+	st->per_task = ctx->size;
+	st->cap = ctx->ntasks;
+	rc = cb_opt_duration(ctx, "net-timeout", 1e-3, 86400, &st->timeout_s);
+	if (!rc)
+		rc = io_opt_bytes(ctx, "net-bytes", 0, 1ULL << 30, &nb);
+	if (!rc && (ctx->size < 1 || ctx->size > 1000000))
+		rc = cb_error(ctx, -EINVAL, "--size: %ld: want 1..1000000 requests per task",
+		              ctx->size);
+	if (rc)
+		goto err;
+	st->net_bytes = (size_t)nb;
+	st->urls = calloc(NET_MAX_URLS, sizeof(*st->urls));
+	st->ref = calloc(NET_MAX_URLS, sizeof(*st->ref));
+	st->stable = calloc(NET_MAX_URLS, sizeof(*st->stable));
+	st->slots = calloc(CB_MAX_WORKERS, sizeof(*st->slots));
+	st->lat = cb_shm_alloc(st->cap * (size_t)st->per_task * sizeof(*st->lat));
+	st->connects = cb_shm_alloc(st->cap * sizeof(*st->connects));
+	if (!st->urls || !st->ref || !st->stable || !st->slots || !st->lat || !st->connects) {
+		rc = cb_error(ctx, -ENOMEM, "out of memory");
+		goto err;
+	}
+	if (url)
+		rc = add_url_list(ctx, st, url, "--url");
+	if (!rc && file)
+		rc = read_url_file(ctx, st, file);
+	if (!rc && url && !st->nurls)
+		rc = cb_error(ctx, -EINVAL, "--url: empty");
+	if (rc)
+		goto err;
+	st->embedded = st->nurls == 0;
+	/* the server is forked before libcurl or any worker thread exists */
+	if (st->embedded && (rc = start_embedded(ctx, st)))
+		goto err;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		rc = cb_error(ctx, -EIO, "curl_global_init failed");
+		goto err;
+	}
+	st->curl_ready = true;
+	rc = probe_urls(ctx, st);
+	if (rc)
+		goto err;
+	ctx->state = st;
+	return 0;
+err:
+	net_free(st);
+	return rc;
+}
+
+static int net_reset(struct wl_ctx *ctx)
+{
+	struct net_state *st = ctx->state;
+
+	memset(st->lat, 0, st->cap * (size_t)st->per_task * sizeof(*st->lat));
+	memset(st->connects, 0, st->cap * sizeof(*st->connects));
+	if (st->stats)
+		atomic_store(&st->stats->max_inflight, 0);
+	return 0;
+}
+
+static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
+{
+	struct net_state *st = ctx->state;
+	struct net_slot *s = &st->slots[ctx->worker];
+	unsigned u = i % st->nurls;
+	uint64_t acc = 0;
+	long r;
+
+	if (s->h && s->pid != getpid())
+		memset(s, 0, sizeof(*s)); /* the parent's handle: leave it alone */
+	if (!s->h && slot_init(st, s)) {
+		slot_free(s);
+		return cb_error(ctx, -ENOMEM, "curl_easy_init failed");
+	}
+	for (r = 0; r < st->per_task; r++) {
+		uint64_t h, part[3];
+		long status, conns;
+		double t0 = cb_now();
+		int rc = fetch(ctx, s, st->urls[u], &h, &status, &conns);
+
+		st->lat[(size_t)i * st->per_task + r] = cb_now() - t0;
+		if (rc)
+			return rc;
+		if (st->embedded && (s->bytes != st->net_bytes || h != st->body_hash))
+			return cb_error(ctx, -EIO,
+			                "GET %s: the body differs from the embedded server's",
+			                st->urls[u]);
+		st->connects[i] += (uint32_t)conns;
+		part[0] = u;
+		part[1] = (uint64_t)status;
+		part[2] = st->stable[u] ? h : 0;
+		acc = XXH3_64bits_withSeed(part, sizeof(part), acc);
+	}
+	res->checksum = acc;
+	res->ops = (double)r;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int net_verify(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m)
+{
+	struct net_state *st = ctx->state;
+	size_t n = (size_t)ctx->ntasks * st->per_task;
+	double *d = malloc(n * sizeof(*d));
+	uint64_t conns = 0;
+
+	(void)res;
+	if (!d)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	memcpy(d, st->lat, n * sizeof(*d));
+	qsort(d, n, sizeof(*d), cmp_double);
+	for (unsigned i = 0; i < ctx->ntasks; i++)
+		conns += st->connects[i];
+	cb_metric(m, "lat_p50_ms", d[(n - 1) / 2] * 1e3);
+	cb_metric(m, "lat_p99_ms", d[(size_t)((double)(n - 1) * 0.99)] * 1e3);
+	cb_metric(m, "connects", (double)conns);
+	if (st->embedded)
+		cb_metric(m, "server_max_inflight", atomic_load(&st->stats->max_inflight));
+	else
+		cb_metric(m, "unstable_urls", st->unstable);
+	free(d);
+	return 0;
+}
+
+static void net_cleanup(struct wl_ctx *ctx)
+{
+	net_free(ctx->state);
+	ctx->state = NULL;
+}
+
+const struct workload net_fetch = {
+    .name = "net.fetch",
+    .summary = "HTTP GETs with libcurl against the embedded latency server or --url",
+    .kind = KIND_WORKLOAD,
+    .family_default = true,
+    .default_tasks = 64,
+    .sizes = {1, 2, 8},
+    .size_unit = "requests per task",
+    .ops_unit = "request",
+    .options = net_options,
+    .prepare = net_prepare,
+    .reset = net_reset,
+    .run = net_run,
+    .verify = net_verify,
+    .cleanup = net_cleanup,
+};

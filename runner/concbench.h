@@ -114,6 +114,13 @@ struct workload {
 	int (*verify)(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m);
 	/* Optional: free what prepare() built. */
 	void (*cleanup)(struct wl_ctx *ctx);
+	/* Optional: region `part` (0, 1, …) of what task `task` wrote, for the
+	 * process pool's pipe transport (--transport=pipe, runner/transport.h).
+	 * 1 with *buf and *len set, 0 when the task has no such part. Called in
+	 * the worker after run() and in the parent (fork keeps addresses). When
+	 * ctx->transport_pipe (set before reset()), keep these regions in plain
+	 * malloc memory, not cb_shm_alloc: the pipe is then their only way back. */
+	int (*output)(struct wl_ctx *ctx, unsigned task, unsigned part, void **buf, size_t *len);
 };
 
 /* --- services for workloads and benches (runner/shm.c, runner/options.c) --- */

@@ -13,6 +13,7 @@
  * WATCH_S to notice a dead worker process or the cell's timeout.
  */
 #include "pool.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -60,6 +61,7 @@ struct pool {
 	bool stuck; /* a thread could not be stopped */
 	unsigned ready; /* workers that posted ready */
 	double deadline;
+	struct transport *tp; /* procs, --transport=pipe: task outputs come by pipe */
 };
 
 struct thread_arg {
@@ -129,6 +131,19 @@ static double tv_s(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
 
+/* Pipe transport: send task i's output; a failure stops the rep like a
+ * task error. */
+static int send_output(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
+{
+	int rc = transport_send(p->tp, ctx, id, i);
+
+	if (rc) {
+		record_error(p, rc, ctx->err);
+		atomic_store(&p->sh->stop, 1);
+	}
+	return rc;
+}
+
 /* The pooled worker loop, identical for threads and processes. */
 static void worker_loop(struct pool *p, unsigned id)
 {
@@ -155,7 +170,7 @@ static void worker_loop(struct pool *p, unsigned id)
 			if (i >= p->pp.ntasks ||
 			    atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
 				break;
-			if (run_one(p, &ctx, id, i))
+			if (run_one(p, &ctx, id, i) || (p->tp && send_output(p, &ctx, id, i)))
 				break;
 		}
 	}
@@ -169,6 +184,8 @@ static void worker_loop(struct pool *p, unsigned id)
 		s->nivcsw = r1.ru_nivcsw - r0.ru_nivcsw;
 		s->maxrss_kb = r1.ru_maxrss;
 	}
+	if (p->tp)
+		transport_child_done(p->tp, id);
 	sem_post(&p->sh->done);
 }
 
@@ -208,6 +225,8 @@ static int start_worker(struct pool *p, unsigned id, int task)
 		if (pid < 0)
 			return -errno;
 		if (pid == 0) {
+			if (p->tp)
+				transport_child(p->tp, id);
 			pin_self(p, id, false);
 			if (task >= 0)
 				task_once(p, id, (unsigned)task);
@@ -215,6 +234,8 @@ static int start_worker(struct pool *p, unsigned id, int task)
 				worker_loop(p, id);
 			_exit(0);
 		}
+		if (p->tp)
+			transport_forked(p->tp, id);
 		p->pids[id] = pid;
 		return 0;
 	}
@@ -285,7 +306,9 @@ static int wait_sem(struct pool *p, sem_t *s)
 			t = p->deadline;
 		ts.tv_sec = (time_t)t;
 		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-		if (sem_clockwait(s, CLOCK_MONOTONIC, &ts) == 0)
+		/* With the pipe transport the parent reads while it waits for done. */
+		if ((p->tp && s == &p->sh->done ? transport_wait(p->tp, s, t)
+		                                : sem_clockwait(s, CLOCK_MONOTONIC, &ts)) == 0)
 			return 0;
 		if (errno != ETIMEDOUT && errno != EINTR)
 			return -errno;
@@ -314,6 +337,7 @@ static void free_pool(struct pool *p)
 	free(p->tids);
 	free(p->pids);
 	free(p->started);
+	transport_close(p->tp);
 	free(p->cpus);
 	free(p);
 }
@@ -365,6 +389,12 @@ int pool_start(struct pool **out, const struct pool_params *pp)
 	rc = affinity_cpus(p);
 	if (rc)
 		goto err_free;
+	if (pp->mode == MODE_PROCS && pp->ctx->transport_pipe && pp->ctx->wl->output &&
+	    !pp->bench) {
+		rc = transport_open(&p->tp, pp->ctx, n, pp->ntasks);
+		if (rc)
+			goto err_free;
+	}
 	if (pp->mode == MODE_SEQ || p->per_task) {
 		*out = p;
 		return 0;
@@ -500,6 +530,8 @@ int pool_run(struct pool *p)
 			rc = wait_sem(p, &p->sh->done);
 		if (!rc)
 			rc = atomic_load(&p->sh->error);
+		if (!rc && p->tp)
+			rc = transport_finish(p->tp, p->deadline);
 	}
 	if (rc) {
 		atomic_store(&p->sh->stop, 1);

@@ -1,0 +1,62 @@
+/* transport.h - the process pool's pipe transport (--transport=pipe).
+ *
+ * In `procs` mode with --transport=pipe, a workload that declares an
+ * output() hook keeps its task outputs in private (malloc) memory; each
+ * worker process sends the regions of every task it finished over its own
+ * pipe, and the parent reads them into the same addresses of its own memory
+ * (fork keeps addresses). Only the task results (checksums, ops) still come
+ * back through shared memory. So the makespan of a pipe rep includes the
+ * price of moving the data between processes: copy in, copy out, the page
+ * faults of private memory and the wake-ups.
+ *
+ * Wire format per part: struct { u32 task, part; u64 len; } then len bytes.
+ *
+ *   parent: transport_open ─ fork ─ transport_forked ─ transport_wait … ─
+ *           transport_finish ─ transport_close
+ *   worker: transport_child ─ (run task, transport_send)… ─ transport_child_done
+ */
+#ifndef CONCBENCH_TRANSPORT_H
+#define CONCBENCH_TRANSPORT_H
+
+#include <semaphore.h>
+
+#include "concbench.h"
+
+struct transport;
+
+/* Parent, before any worker is forked: one pipe per worker. `ctx` is the
+ * parent's context; output() is called with it to find where each part
+ * goes, and parent-side errors are recorded in it. 0, or a negative errno
+ * with ctx->err set. */
+int transport_open(struct transport **out, struct wl_ctx *ctx, unsigned nworkers, unsigned ntasks);
+
+/* In worker `id`'s process right after fork: keep only its own write end
+ * (so every pipe sees EOF when its one writer is done); ignore SIGPIPE. */
+void transport_child(struct transport *t, unsigned id);
+
+/* In the parent right after worker `id` was forked: close its write end. */
+void transport_forked(struct transport *t, unsigned id);
+
+/* Worker: send every output part of `task` (blocking). 0, or a negative
+ * errno with wctx->err set. */
+int transport_send(struct transport *t, struct wl_ctx *wctx, unsigned id, unsigned task);
+
+/* Worker: no more parts; close the write end so the parent sees EOF at once. */
+void transport_child_done(struct transport *t, unsigned id);
+
+/* Parent: like sem_clockwait(s, CLOCK_MONOTONIC, until) but reading what
+ * the workers send meanwhile (so a worker never blocks on a full pipe).
+ * 0 when a post of `s` was taken; -1 with errno ETIMEDOUT at `until`, EINTR,
+ * or EPROTO / EIO (ctx->err set) on a broken stream. */
+int transport_wait(struct transport *t, sem_t *s, double until);
+
+/* Parent, after every worker posted done: read the rest until every pipe
+ * is closed, then check that every part of every task arrived. `deadline`
+ * in cb_now() seconds, 0 for none. 0, -ETIMEDOUT, or -EPROTO / -EIO with
+ * ctx->err set. */
+int transport_finish(struct transport *t, double deadline);
+
+/* Close what is left open and free. Safe on NULL. */
+void transport_close(struct transport *t);
+
+#endif

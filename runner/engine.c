@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "pool.h"
+#include "progress.h"
 #include "trace.h"
 #include "util.h"
 
@@ -355,6 +356,7 @@ int engine_run(struct run *r)
 	rc = prepare_all(r);
 	if (rc)
 		goto out;
+	progress_begin(rounds * r->ncells);
 	for (unsigned round = 0; round < rounds; round++) {
 		bool measured = round >= r->cfg.warmup;
 
@@ -370,6 +372,7 @@ int engine_run(struct run *r)
 
 				if ((pass == 0) != early[order[k]] || c->failed)
 					continue;
+				progress_tick(round, rounds);
 				if (run_rep(r, c, row) < 0) {
 					rc = -1;
 					goto out;
@@ -394,6 +397,7 @@ int engine_run(struct run *r)
 	engine_summarize(r);
 	rc = r->failures ? EXIT_CHECK : 0;
 out:
+	progress_end();
 	free(order);
 	free(early);
 	return rc;

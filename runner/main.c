@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "export.h"
 #include "output.h"
 #include "registry.h"
 #include "util.h"
@@ -49,6 +50,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (r.cfg.format == FORMAT_CSV)
 		output_csv(stdout, &r);
+	else if (r.cfg.format == FORMAT_MARKDOWN)
+		export_markdown(stdout, &r);
+	else if (r.cfg.format == FORMAT_JSON)
+		export_json(stdout, &r);
 	else
 		output_table(stdout, &r);
 	fflush(stdout);
@@ -58,6 +63,8 @@ static int cmd_run(int argc, char **argv)
 		if (!rc)
 			cb_note("raw rows: %s", csv);
 	}
+	if (!rc && r.cfg.json_path)
+		rc = export_json_file(r.cfg.json_path, &r);
 	engine_free(&r);
 	return rc ? rc : vrc;
 }

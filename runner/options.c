@@ -50,6 +50,7 @@ enum {
 	OPT_NO_CSV,
 	OPT_TRACE,
 	OPT_FORMAT,
+	OPT_JSON,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -96,8 +97,11 @@ static const struct core_opt core_opts[] = {
      "FILE",
      "CSV of which worker ran which task when (last rep of each cell)"},
     {{"format", required_argument, NULL, OPT_FORMAT},
-     "table|csv",
+     "table|csv|markdown|json",
      "what goes to stdout (default table)"},
+    {{"json", required_argument, NULL, OPT_JSON},
+     "FILE",
+     "also write Google Benchmark JSON (github-action-benchmark, compare.py)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
     {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
@@ -579,8 +583,15 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 			cfg->format = FORMAT_TABLE;
 		else if (strcmp(arg, "csv") == 0)
 			cfg->format = FORMAT_CSV;
+		else if (strcmp(arg, "markdown") == 0 || strcmp(arg, "md") == 0)
+			cfg->format = FORMAT_MARKDOWN;
+		else if (strcmp(arg, "json") == 0)
+			cfg->format = FORMAT_JSON;
 		else
-			return usage_error("--format", "'%s': want table or csv", arg);
+			return usage_error("--format", "'%s': want table, csv, markdown or json", arg);
+		return 0;
+	case OPT_JSON:
+		cfg->json_path = arg;
 		return 0;
 	case 'q':
 		cb_verbosity = -1;

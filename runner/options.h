@@ -12,7 +12,7 @@
 #define CB_MAX_RUNS 100000L
 #define CB_MAX_SELECTED 64
 
-enum cb_format { FORMAT_TABLE, FORMAT_CSV };
+enum cb_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_MARKDOWN, FORMAT_JSON };
 
 struct cb_config {
 	unsigned modes; /* MODE_BIT mask */
@@ -35,6 +35,7 @@ struct cb_config {
 	bool no_csv;
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	enum cb_format format;
+	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */
 };
 
 /* Mode names in enum order, and one-line summaries. */

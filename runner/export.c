@@ -1,0 +1,272 @@
+/* export.c - Google Benchmark JSON and markdown exports of a run. */
+#include "export.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.9g", v);
+}
+
+static void bench_name(char *buf, size_t len, const struct cell *c)
+{
+	snprintf(buf, len, "%s/mode:%s/workers:%u", c->inst->wl->name, mode_names[c->mode],
+	         c->workers);
+}
+
+/* Fields every row of a cell shares. */
+static void row_head(FILE *f, const struct cell *c, const char *name, unsigned family,
+                     unsigned instance)
+{
+	fprintf(f, "    {\n      \"name\": ");
+	json_str(f, name);
+	fprintf(f, ",\n      \"family_index\": %u,\n      \"per_family_instance_index\": %u,\n"
+	           "      \"run_name\": ",
+	        family, instance);
+	json_str(f, name);
+	fprintf(f, ",\n      \"repetitions\": %u,\n      \"threads\": %u,\n", c->nrows, c->workers);
+}
+
+static void stat4(const double *x, size_t n, double out[4])
+{
+	double *s = malloc((n + 1) * sizeof(*s));
+	struct summary sum;
+
+	out[0] = out[1] = out[2] = out[3] = NAN;
+	if (!s)
+		return;
+	memcpy(s, x, n * sizeof(*s));
+	stats_summarize(s, n, &sum);
+	out[0] = sum.mean;
+	out[1] = sum.median;
+	out[2] = sum.stddev;
+	out[3] = sum.cv;
+	free(s);
+}
+
+static void write_aggregates(FILE *f, const struct cell *c, const char *name, unsigned family,
+                             unsigned instance, bool *first)
+{
+	static const char *const agg[4] = {"mean", "median", "stddev", "cv"};
+	double *w = calloc(c->nrows + 1, sizeof(*w)), *cpu = calloc(c->nrows + 1, sizeof(*cpu));
+	double sw[4], sc[4];
+	size_t n = 0;
+	char aname[300];
+
+	if (!w || !cpu)
+		goto out;
+	for (unsigned k = 0; k < c->nrows; k++) {
+		if (c->rows[k].status != REP_OK)
+			continue;
+		w[n] = c->rows[k].wall_s * 1e6;
+		cpu[n++] = (c->rows[k].user_s + c->rows[k].sys_s) * 1e6;
+	}
+	if (!n)
+		goto out;
+	stat4(w, n, sw);
+	stat4(cpu, n, sc);
+	for (int a = 0; a < 4; a++) {
+		snprintf(aname, sizeof(aname), "%s_%s", name, agg[a]);
+		fputs(*first ? "" : ",\n", f);
+		*first = false;
+		row_head(f, c, aname, family, instance);
+		fprintf(f, "      \"run_type\": \"aggregate\",\n      \"aggregate_name\": \"%s\",\n"
+		           "      \"aggregate_unit\": \"%s\",\n      \"iterations\": %zu,\n"
+		           "      \"real_time\": ",
+		        agg[a], a == 3 ? "percentage" : "time", n);
+		json_num(f, sw[a]);
+		fprintf(f, ",\n      \"cpu_time\": ");
+		json_num(f, sc[a]);
+		fprintf(f, ",\n      \"time_unit\": \"us\"\n    }");
+	}
+out:
+	free(w);
+	free(cpu);
+}
+
+int export_json(FILE *f, const struct run *r)
+{
+	const struct machine *m = &r->machine;
+	char date[40], name[256];
+	struct tm tm;
+	time_t now = time(NULL);
+	bool first = true;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+	fprintf(f, "{\n  \"context\": {\n    \"date\": \"%s\",\n    \"host_name\": ", date);
+	json_str(f, m->host);
+	fprintf(f, ",\n    \"executable\": \"concbench\",\n    \"num_cpus\": %u,\n"
+	           "    \"mhz_per_cpu\": 0,\n    \"cpu_scaling_enabled\": false,\n"
+	           "    \"caches\": [],\n    \"load_avg\": [",
+	        m->cpus_affinity);
+	json_num(f, m->load_start);
+	fprintf(f, "],\n    \"library_build_type\": \"release\",\n    \"concbench_version\": ");
+	json_str(f, m->version);
+	fprintf(f, ",\n    \"git_rev\": ");
+	json_str(f, m->git_rev);
+	fprintf(f, ",\n    \"run_id\": ");
+	json_str(f, r->run_id);
+	fprintf(f, ",\n    \"cpu_model\": ");
+	json_str(f, m->cpu_model);
+	fprintf(f, ",\n    \"cpus_online\": %u,\n    \"cgroup_cpus\": ", m->cpus_online);
+	json_str(f, m->cgroup_cpus);
+	fprintf(f, ",\n    \"kernel\": ");
+	json_str(f, m->kernel);
+	fprintf(f, ",\n    \"compiler\": ");
+	json_str(f, m->compiler);
+	fprintf(f, ",\n    \"cflags\": ");
+	json_str(f, m->cflags);
+	fprintf(f, "\n  },\n  \"benchmarks\": [\n");
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		unsigned family = (unsigned)(c->inst - r->inst), instance = 0;
+
+		for (unsigned k = 0; k < i; k++)
+			instance += r->cells[k].inst == c->inst;
+		bench_name(name, sizeof(name), c);
+		for (unsigned k = 0; k < c->nrows; k++) {
+			const struct rep_row *row = &c->rows[k];
+
+			fputs(first ? "" : ",\n", f);
+			first = false;
+			row_head(f, c, name, family, instance);
+			fprintf(f, "      \"run_type\": \"iteration\",\n"
+			           "      \"repetition_index\": %u,\n      \"iterations\": 1,\n"
+			           "      \"real_time\": ",
+			        row->rep);
+			json_num(f, row->wall_s * 1e6);
+			fprintf(f, ",\n      \"cpu_time\": ");
+			json_num(f, (row->user_s + row->sys_s) * 1e6);
+			fprintf(f, ",\n      \"time_unit\": \"us\",\n      \"items_per_second\": ");
+			json_num(f, row->ops_per_s);
+			fprintf(f, ",\n      \"verified\": %d", row->status == REP_OK);
+			for (unsigned q = 0; q < row->metrics.n; q++) {
+				fprintf(f, ",\n      ");
+				json_str(f, row->metrics.name[q]);
+				fprintf(f, ": ");
+				json_num(f, row->metrics.value[q]);
+			}
+			if (row->status != REP_OK) {
+				fprintf(f, ",\n      \"error_occurred\": true,\n      \"error_message\": ");
+				json_str(f, row->error[0] ? row->error : rep_status_names[row->status]);
+			}
+			fprintf(f, "\n    }");
+		}
+		write_aggregates(f, c, name, family, instance, &first);
+	}
+	fprintf(f, "\n  ]\n}\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+int export_json_file(const char *path, const struct run *r)
+{
+	char tmp[4200];
+	FILE *f;
+	int fd, rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		cb_errorf("--json", "%s: %s", path, strerror(errno));
+		return EXIT_CHECK;
+	}
+	fchmod(fd, 0644);
+	f = fdopen(fd, "w");
+	if (!f) {
+		rc = -errno;
+		close(fd);
+		goto fail;
+	}
+	rc = export_json(f, r);
+	if (fflush(f) && !rc)
+		rc = -errno;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (!rc)
+		return 0;
+fail:
+	unlink(tmp);
+	cb_errorf("--json", "%s: %s", path, strerror(-rc));
+	return EXIT_CHECK;
+}
+
+static const char *verdict(const struct cell *c)
+{
+	if (c->nrows == 0)
+		return c->failed ? "FAILED" : "-";
+	for (unsigned k = 0; k < c->nrows; k++)
+		if (c->rows[k].status != REP_OK)
+			return c->rows[k].status == REP_TIMEOUT  ? "TIMEOUT"
+			       : c->rows[k].status == REP_FAILED ? "FAILED"
+			                                         : "NO";
+	return c->failed ? "FAILED" : "yes";
+}
+
+void export_markdown(FILE *f, const struct run *r)
+{
+	fprintf(f, "| workload | mode | workers | tasks | median | ±spread | speedup [95%% CI] | eff "
+	           "| cpu%% | verified | notes |\n"
+	           "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		const struct summary *s = &c->wall;
+		char med[24], spread[16] = "-", sp[48] = "-", eff[16] = "-", cpu[16] = "-";
+		char notes[160] = "";
+		size_t o = 0;
+
+		fmt_seconds(med, sizeof(med), s->median);
+		if (s->n > 1 && s->median > 0)
+			snprintf(spread, sizeof(spread), "%.1f%%",
+			         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
+		if (!isnan(c->speedup))
+			snprintf(sp, sizeof(sp), "%.2f× [%.2f–%.2f]", c->speedup, c->speedup_lo,
+			         c->speedup_hi);
+		if (!isnan(c->efficiency))
+			snprintf(eff, sizeof(eff), "%.2f", c->efficiency);
+		if (!isnan(c->cpu_util))
+			snprintf(cpu, sizeof(cpu), "%.0f", 100 * c->cpu_util);
+		if (c->implicit)
+			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "baseline ");
+		if (is_noisy(s))
+			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "noisy(cv=%.0f%%) ",
+			                      100 * s->cv);
+		if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(notes)) {
+			const struct cb_metrics *m = &c->rows[c->nrows - 1].metrics;
+
+			snprintf(notes + o, sizeof(notes) - o, "%s=%.6g", m->name[0], m->value[0]);
+		}
+		fprintf(f, "| %s | %s | %u | %u | %s | %s | %s | %s | %s | %s | %s |\n",
+		        c->inst->wl->name, mode_names[c->mode], c->workers, c->ntasks, med, spread,
+		        sp, eff, cpu, verdict(c), notes);
+	}
+}

@@ -42,15 +42,16 @@ static void bench_name(char *buf, size_t len, const struct cell *c)
 }
 
 /* Fields every row of a cell shares. */
-static void row_head(FILE *f, const struct cell *c, const char *name, unsigned family,
-                     unsigned instance)
+static void row_head(FILE *f, const struct cell *c, const char *name, const char *run_name,
+                     unsigned family, unsigned instance)
 {
 	fprintf(f, "    {\n      \"name\": ");
 	json_str(f, name);
-	fprintf(f, ",\n      \"family_index\": %u,\n      \"per_family_instance_index\": %u,\n"
-	           "      \"run_name\": ",
+	fprintf(f,
+	        ",\n      \"family_index\": %u,\n      \"per_family_instance_index\": %u,\n"
+	        "      \"run_name\": ",
 	        family, instance);
-	json_str(f, name);
+	json_str(f, run_name);
 	fprintf(f, ",\n      \"repetitions\": %u,\n      \"threads\": %u,\n", c->nrows, c->workers);
 }
 
@@ -96,10 +97,11 @@ static void write_aggregates(FILE *f, const struct cell *c, const char *name, un
 		snprintf(aname, sizeof(aname), "%s_%s", name, agg[a]);
 		fputs(*first ? "" : ",\n", f);
 		*first = false;
-		row_head(f, c, aname, family, instance);
-		fprintf(f, "      \"run_type\": \"aggregate\",\n      \"aggregate_name\": \"%s\",\n"
-		           "      \"aggregate_unit\": \"%s\",\n      \"iterations\": %zu,\n"
-		           "      \"real_time\": ",
+		row_head(f, c, aname, name, family, instance);
+		fprintf(f,
+		        "      \"run_type\": \"aggregate\",\n      \"aggregate_name\": \"%s\",\n"
+		        "      \"aggregate_unit\": \"%s\",\n      \"iterations\": %zu,\n"
+		        "      \"real_time\": ",
 		        agg[a], a == 3 ? "percentage" : "time", n);
 		json_num(f, sw[a]);
 		fprintf(f, ",\n      \"cpu_time\": ");
@@ -123,9 +125,10 @@ int export_json(FILE *f, const struct run *r)
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
 	fprintf(f, "{\n  \"context\": {\n    \"date\": \"%s\",\n    \"host_name\": ", date);
 	json_str(f, m->host);
-	fprintf(f, ",\n    \"executable\": \"concbench\",\n    \"num_cpus\": %u,\n"
-	           "    \"mhz_per_cpu\": 0,\n    \"cpu_scaling_enabled\": false,\n"
-	           "    \"caches\": [],\n    \"load_avg\": [",
+	fprintf(f,
+	        ",\n    \"executable\": \"concbench\",\n    \"num_cpus\": %u,\n"
+	        "    \"mhz_per_cpu\": 0,\n    \"cpu_scaling_enabled\": false,\n"
+	        "    \"caches\": [],\n    \"load_avg\": [",
 	        m->cpus_affinity);
 	json_num(f, m->load_start);
 	fprintf(f, "],\n    \"library_build_type\": \"release\",\n    \"concbench_version\": ");
@@ -157,10 +160,11 @@ int export_json(FILE *f, const struct run *r)
 
 			fputs(first ? "" : ",\n", f);
 			first = false;
-			row_head(f, c, name, family, instance);
-			fprintf(f, "      \"run_type\": \"iteration\",\n"
-			           "      \"repetition_index\": %u,\n      \"iterations\": 1,\n"
-			           "      \"real_time\": ",
+			row_head(f, c, name, name, family, instance);
+			fprintf(f,
+			        "      \"run_type\": \"iteration\",\n"
+			        "      \"repetition_index\": %u,\n      \"iterations\": 1,\n"
+			        "      \"real_time\": ",
 			        row->rep);
 			json_num(f, row->wall_s * 1e6);
 			fprintf(f, ",\n      \"cpu_time\": ");
@@ -175,8 +179,10 @@ int export_json(FILE *f, const struct run *r)
 				json_num(f, row->metrics.value[q]);
 			}
 			if (row->status != REP_OK) {
-				fprintf(f, ",\n      \"error_occurred\": true,\n      \"error_message\": ");
-				json_str(f, row->error[0] ? row->error : rep_status_names[row->status]);
+				fprintf(f, ",\n      \"error_occurred\": true,\n      "
+				           "\"error_message\": ");
+				json_str(f, row->error[0] ? row->error
+				                          : rep_status_names[row->status]);
 			}
 			fprintf(f, "\n    }");
 		}
@@ -234,9 +240,10 @@ static const char *verdict(const struct cell *c)
 
 void export_markdown(FILE *f, const struct run *r)
 {
-	fprintf(f, "| workload | mode | workers | tasks | median | ±spread | speedup [95%% CI] | eff "
-	           "| cpu%% | verified | notes |\n"
-	           "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+	fprintf(f,
+	        "| workload | mode | workers | tasks | median | ±spread | speedup [95%% CI] | eff "
+	        "| cpu%% | verified | notes |\n"
+	        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
 		const struct summary *s = &c->wall;

@@ -63,8 +63,8 @@ struct report {
 	char plot_note[4400];
 };
 
-static const char *const mode_order[] = {"seq",   "threads",         "procs",
-                                         "gil",   "thread-per-task", "fork-per-task"};
+static const char *const mode_order[] = {"seq", "threads",         "procs",
+                                         "gil", "thread-per-task", "fork-per-task"};
 
 static int mode_rank(const char *m)
 {
@@ -276,7 +276,8 @@ static void make_reading(struct group *g)
 		for (size_t i = 0; i < g->ncells; i++) {
 			const struct rcell *c = &g->cells[i];
 
-			if (strcmp(c->mode, "seq") == 0 || mode_rank(c->mode) != m || isnan(c->speedup))
+			if (strcmp(c->mode, "seq") == 0 || mode_rank(c->mode) != m ||
+			    isnan(c->speedup))
 				continue;
 			if (!best || c->speedup > best->speedup)
 				best = c;
@@ -286,7 +287,8 @@ static void make_reading(struct group *g)
 		s = best->speedup;
 		par = (double)(best->workers < g->cpus ? best->workers : g->cpus);
 		if (strcmp(best->mode, "gil") == 0)
-			what = s <= 1.2 ? "serialised by the GIL" : "overlaps waiting despite the GIL";
+			what =
+			    s <= 1.2 ? "serialised by the GIL" : "overlaps waiting despite the GIL";
 		else if (s > 1.2 * (double)g->cpus && best->workers > g->cpus)
 			what = "beyond the CPU count: waits overlap";
 		else if (par > 1 && s >= 0.75 * par)
@@ -297,20 +299,21 @@ static void make_reading(struct group *g)
 			what = "no speedup";
 		else
 			what = "slower than seq: overhead dominates";
-		o += (size_t)snprintf(b + o, len - o, "%s%s %.2f× at %ld worker%s — %s", o ? "; " : "",
-		                      best->mode, s, best->workers, best->workers == 1 ? "" : "s",
-		                      what);
+		o += (size_t)snprintf(b + o, len - o, "%s%s %.2f× at %ld worker%s — %s",
+		                      o ? "; " : "", best->mode, s, best->workers,
+		                      best->workers == 1 ? "" : "s", what);
 	}
 	if (seq && !isnan(seq->cpu_util) && o < len) {
 		const char *kind = seq->cpu_util >= 0.8   ? "CPU-bound"
 		                   : seq->cpu_util <= 0.5 ? "mostly waiting (I/O, sleep or locks)"
 		                                          : "part CPU, part waiting";
 
-		o += (size_t)snprintf(b + o, len - o, "%sseq uses %.0f%% of a CPU: %s", o ? ". " : "",
-		                      100 * seq->cpu_util, kind);
+		o += (size_t)snprintf(b + o, len - o, "%sseq uses %.0f%% of a CPU: %s",
+		                      o ? ". " : "", 100 * seq->cpu_util, kind);
 	}
 	if (g->bench && o < len)
-		o += (size_t)snprintf(b + o, len - o, "%sspeedups are throughput ratios (ops/s vs seq)",
+		o += (size_t)snprintf(b + o, len - o,
+		                      "%sspeedups are throughput ratios (ops/s vs seq)",
 		                      o ? ". " : "");
 	if (!o)
 		snprintf(b, len, "no verified reps to read");
@@ -448,8 +451,9 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 	}
 	fputc('\n', f);
 	/* 4: GIL wait share */
-	fprintf(f, "set title 'GIL wait share'\nset ylabel '%% of thread time'\nset yrange [0:100]\n"
-	           "set key top left\n");
+	fprintf(f,
+	        "set title 'GIL wait share'\nset ylabel '%% of thread time'\nset yrange [0:100]\n"
+	        "set key top left\n");
 	if (have_gil) {
 		bool first = true;
 
@@ -462,7 +466,8 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 					any = &g->cells[i];
 			if (!any)
 				continue;
-			fprintf(f, "%s $d%d using 1:9 with linespoints lw 2 pt 7 lc rgb '%s' title ",
+			fprintf(f,
+			        "%s $d%d using 1:9 with linespoints lw 2 pt 7 lc rgb '%s' title ",
 			        first ? "plot" : ",", m, mode_color(modes[m]));
 			gp_string(f, modes[m]);
 			first = false;
@@ -544,11 +549,12 @@ static void make_plots(struct report *rp)
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
 		return;
 	}
-	fprintf(f, "# concbench report plots; rerun with: gnuplot %s\n"
-	           "set terminal svg size 960,680 dynamic enhanced font 'sans,10' "
-	           "background rgb 'white'\n"
-	           "set grid\nset key top left box opaque\nset xlabel 'workers'\n"
-	           "set pointsize 0.8\n",
+	fprintf(f,
+	        "# concbench report plots; rerun with: gnuplot %s\n"
+	        "set terminal svg size 960,680 dynamic enhanced font 'sans,10' "
+	        "background rgb 'white'\n"
+	        "set grid\nset key top left box opaque\nset xlabel 'workers'\n"
+	        "set pointsize 0.8\n",
 	        path);
 	for (size_t i = 0; i < rp->ng; i++) {
 		struct group *g = &rp->g[i];
@@ -571,8 +577,8 @@ static void make_plots(struct report *rp)
 		snprintf(rp->plot_note, sizeof(rp->plot_note),
 		         "gnuplot not found: plots skipped (install gnuplot-nox)");
 	else if (rc)
-		snprintf(rp->plot_note, sizeof(rp->plot_note),
-		         "gnuplot failed (status %d): see %s", rc, log);
+		snprintf(rp->plot_note, sizeof(rp->plot_note), "gnuplot failed (status %d): see %s",
+		         rc, log);
 	else
 		rp->plots_ok = true;
 }
@@ -627,8 +633,9 @@ static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f
 
 #define NFIELDS 13
 static const char *const headers[NFIELDS] = {
-    "mode",  "workers", "reps",     "median", "95% CI", "speedup [95% CI]", "efficiency",
-    "CPU %", "GIL wait", "ops/s", "verified", "flags", "metric"};
+    "mode",       "workers", "reps",     "median", "95% CI",   "speedup [95% CI]",
+    "efficiency", "CPU %",   "GIL wait", "ops/s",  "verified", "flags",
+    "metric"};
 
 static void html_esc(FILE *f, const char *s)
 {
@@ -738,8 +745,7 @@ static double internal_for(const struct report *rp, const char *cmd)
 	if (!arg_value(cmd, "workload", 'w', wl, sizeof(wl)) ||
 	    !arg_value(cmd, "mode", 'm', mode, sizeof(mode)))
 		return NAN;
-	if (arg_value(cmd, "workers", 'j', workers, sizeof(workers)) &&
-	    csv_parse_long(workers, &w))
+	if (arg_value(cmd, "workers", 'j', workers, sizeof(workers)) && csv_parse_long(workers, &w))
 		return NAN;
 	for (size_t i = 0; i < rp->ng; i++) {
 		const struct group *g = &rp->g[i];
@@ -798,8 +804,9 @@ static void write_hyperfine(FILE *md, FILE *html, const struct report *rp)
 			fprintf(md, "` | %s | %s | %s | %s |\n", a, b, c, d);
 			fprintf(html, "<tr><td><code>");
 			html_esc(html, r.command);
-			fprintf(html, "</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", a,
-			        b, c, d);
+			fprintf(html,
+			        "</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			        a, b, c, d);
 		}
 	}
 	fprintf(html, "</table>\n");
@@ -823,9 +830,10 @@ static void write_header(FILE *md, FILE *html, const struct report *rp)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M UTC", &tm);
 	fprintf(md, "# concbench report\n\nGenerated %s from %zu reps in:", stamp, rp->res.n);
-	fprintf(html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	              "<title>concbench report</title><style>%s</style></head><body>\n"
-	              "<h1>concbench report</h1>\n<p>Generated %s from %zu reps in:",
+	fprintf(html,
+	        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	        "<title>concbench report</title><style>%s</style></head><body>\n"
+	        "<h1>concbench report</h1>\n<p>Generated %s from %zu reps in:",
 	        css, stamp, rp->res.n);
 	for (int i = 0; i < rp->nfiles; i++) {
 		fprintf(md, " `%s`", rp->files[i]);
@@ -833,11 +841,12 @@ static void write_header(FILE *md, FILE *html, const struct report *rp)
 		html_esc(html, rp->files[i]);
 		fprintf(html, "</code>");
 	}
-	fprintf(md, ".\n\nPer workload: median wall time of the verified reps with its "
-	            "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
-	            "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = the "
-	            "median share of thread time spent waiting for the GIL. Flags: noisy = CV above "
-	            "10%% or an outlier by the MAD rule.\n");
+	fprintf(md,
+	        ".\n\nPer workload: median wall time of the verified reps with its "
+	        "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
+	        "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = the "
+	        "median share of thread time spent waiting for the GIL. Flags: noisy = CV above "
+	        "10%% or an outlier by the MAD rule.\n");
 	fprintf(html, ".</p>\n<p>Per workload: median wall time of the verified reps with its "
 	              "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
 	              "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = "
@@ -896,7 +905,8 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 			fprintf(md, "| ");
 			md_esc(md, f[k]);
 			fprintf(md, " ");
-			fprintf(html, "<td%s>", k == 10 && g->cells[i].unverified ? " class=\"bad\"" : "");
+			fprintf(html, "<td%s>",
+			        k == 10 && g->cells[i].unverified ? " class=\"bad\"" : "");
 			html_esc(html, f[k]);
 			fprintf(html, "</td>");
 		}
@@ -1051,8 +1061,9 @@ int cmd_report(int argc, char **argv)
 			report_usage();
 			return EXIT_OK;
 		default:
-			cb_errorf("report", "'%s': unknown option or missing argument (see concbench "
-			                    "report --help)",
+			cb_errorf("report",
+			          "'%s': unknown option or missing argument (see concbench "
+			          "report --help)",
 			          argv[optind - 1]);
 			return EXIT_USAGE;
 		}

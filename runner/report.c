@@ -747,6 +747,8 @@ static double internal_for(const struct report *rp, const char *cmd)
 		return NAN;
 	if (arg_value(cmd, "workers", 'j', workers, sizeof(workers)) && csv_parse_long(workers, &w))
 		return NAN;
+	if (strcmp(mode, "seq") == 0)
+		w = 1; /* seq runs one worker whatever --workers says */
 	for (size_t i = 0; i < rp->ng; i++) {
 		const struct group *g = &rp->g[i];
 

@@ -98,22 +98,23 @@ static int load_dir(struct wl_ctx *ctx, struct img_state *st, const char *dir)
 
 	if (n < 0)
 		return cb_error(ctx, -EINVAL, "%s: %s", dir, strerror(errno));
-	if (n == 0)
-		rc = cb_error(ctx, -EINVAL, "%s: no image files in the directory", dir);
-	else if (n > MAX_IMAGES)
+	if (n > MAX_IMAGES)
 		rc = cb_error(ctx, -EINVAL, "%s: %d files: at most %d images", dir, n, MAX_IMAGES);
-	else if (!(st->jobs = calloc((size_t)n, sizeof(*st->jobs))))
+	else if (!(st->jobs = calloc(n ? (size_t)n : 1, sizeof(*st->jobs))))
 		rc = cb_error(ctx, -ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
 		char path[4096];
+		struct stat sb;
 
-		if (!rc) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		/* Subdirectories and other non-files are not images: skip them. */
+		if (!rc && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
 			rc = add_job(ctx, st, path);
-		}
 		free(names[i]);
 	}
 	free(names);
+	if (!rc && st->njobs == 0)
+		rc = cb_error(ctx, -EINVAL, "%s: no image files in the directory", dir);
 	return rc;
 }
 

@@ -187,7 +187,8 @@ static int decode_png(const uint8_t *data, size_t len, struct image *out, char *
 		goto out;
 	}
 	if (e) {
-		rc = fail(why, whylen, -EINVAL, "PNG: %s", spng_strerror(e));
+		rc = fail(why, whylen, -EINVAL, "%sPNG: %s",
+		          e == SPNG_IO_EOF || e == SPNG_EOF ? "truncated " : "", spng_strerror(e));
 		goto out;
 	}
 	rc = check_size(ihdr.width, ihdr.height, why, whylen);
@@ -210,7 +211,8 @@ static int decode_png(const uint8_t *data, size_t len, struct image *out, char *
 	e = spng_decode_image(ctx, out->px, size, fmt, 0);
 	if (e) {
 		image_free(out);
-		rc = fail(why, whylen, -EINVAL, "PNG: %s", spng_strerror(e));
+		rc = fail(why, whylen, -EINVAL, "%sPNG: %s",
+		          e == SPNG_IO_EOF || e == SPNG_EOF ? "truncated " : "", spng_strerror(e));
 		goto out;
 	}
 	out->w = ihdr.width;

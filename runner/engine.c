@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "trace.h"
+#include "signals.h"
 #include "util.h"
 
 const char *const rep_status_names[] = {
@@ -197,7 +198,9 @@ static void utc_stamp(char *buf, size_t len)
 }
 
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
- * warmup). Returns 0, or -1 when the process can't go on safely. */
+ * warmup). A failure is recorded in the row and marks the cell failed.
+ * Returns 0, or ENGINE_INTERRUPTED after SIGINT/SIGTERM. */
+
 static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 {
 	struct instance *in = c->inst;
@@ -256,9 +259,13 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	getrusage(RUSAGE_CHILDREN, &c1);
 	pool_usage_get(p, &pu);
 	if (pool_stop(p)) {
-		cb_errorf(in->wl->name, "%s: a worker thread could not be stopped: %s",
-		          mode_names[c->mode], ctx->err[0] ? ctx->err : "stuck");
-		return -1;
+		/* A thread that can't be stopped still uses the instance: leave
+		 * its memory alone and run nothing more of it. */
+		in->poisoned = true;
+		cb_errorf(in->wl->name,
+		          "%s: a worker thread could not be stopped; its state is abandoned "
+		          "until exit",
+		          mode_names[c->mode]);
 	}
 	if (rc)
 		goto failed;
@@ -301,6 +308,8 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	return 0;
 
 failed:
+	if (rc == -EINTR && cb_interrupted)
+		return ENGINE_INTERRUPTED;
 	row->status = rc == -ETIMEDOUT ? REP_TIMEOUT : REP_FAILED;
 	snprintf(row->error, sizeof(row->error), "%s", ctx->err[0] ? ctx->err : strerror(-rc));
 	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
@@ -373,10 +382,21 @@ int engine_run(struct run *r)
 				if ((pass == 0) != early[order[k]] || c->failed)
 					continue;
 				progress_tick(round, rounds);
-				if (run_rep(r, c, row) < 0) {
-					rc = -1;
-					goto out;
+				if (c->inst->poisoned) {
+					c->failed = true;
+					cb_errorf(
+					    c->inst->wl->name,
+					    "%s, %u workers: skipped: a timed-out thread of this "
+					    "workload still runs on its state",
+					    mode_names[c->mode], c->workers);
+					continue;
 				}
+
+				rc = run_rep(r, c, row);
+				if (rc == 0 && cb_interrupted)
+					rc = ENGINE_INTERRUPTED;
+				if (rc < 0)
+					goto out;
 				if (measured) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
@@ -384,6 +404,10 @@ int engine_run(struct run *r)
 						rc = -1;
 						goto out;
 					}
+				}
+				if (c->failed && r->cfg.fail_fast) {
+					cb_note("--fail-fast: stopping after the first failure");
+					goto done;
 				}
 				if (cb_verbosity > 0 && measured)
 					fprintf(stderr, "concbench: %s %s w=%u rep %u: %.6f s %s\n",
@@ -393,6 +417,7 @@ int engine_run(struct run *r)
 			}
 		}
 	}
+done:
 	r->load_end = machine_loadavg();
 	engine_summarize(r);
 	rc = r->failures ? EXIT_CHECK : 0;
@@ -412,7 +437,9 @@ void engine_summarize(struct run *r)
 		double *w = calloc(c->nrows + 1, sizeof(*w)), cpu = 0;
 		unsigned n = 0;
 
-		c->all_verified = c->nrows > 0;
+		c->all_verified = c->nrows > 0 && !c->failed;
+		if (c->failed)
+			r->failures++; /* even when it failed before a measured rep */
 		for (unsigned k = 0; k < c->nrows; k++) {
 			struct rep_row *row = &c->rows[k];
 
@@ -459,6 +486,8 @@ void engine_free(struct run *r)
 	for (unsigned i = 0; i < r->ninst; i++) {
 		struct instance *in = &r->inst[i];
 
+		if (in->poisoned)
+			continue; /* a stuck thread still runs on it; exit reclaims it */
 		if (in->prepared && in->wl->cleanup)
 			in->wl->cleanup(&in->ctx);
 		cb_shm_free(in->res, in->cap * sizeof(*in->res));

@@ -19,6 +19,7 @@ struct instance {
 	unsigned cap;
 	bool prepared;
 	bool have_ref;
+	bool poisoned; /* a timed-out thread still runs on it */
 	uint64_t ref_checksum; /* the seq cell's first rep */
 };
 
@@ -70,11 +71,16 @@ struct run {
 /* Build instances and cells from cfg. 0 or EXIT_USAGE (message printed). */
 int engine_plan(struct run *r);
 
+#define ENGINE_INTERRUPTED (-2)
+
 /* Prepare, warm up and measure every cell, interleaved rep by rep in a
  * seeded shuffled order; verify and summarise. 0, EXIT_USAGE when a
  * workload rejected its input, EXIT_CHECK when a rep failed or did not
- * verify (results are still complete), or -1 when the run had to stop
- * (message printed). */
+ * verify (results are still complete; a failed or timed-out cell runs no
+ * more reps, and with --fail-fast the run stops there), -1 when the run
+ * had to stop (message printed), or ENGINE_INTERRUPTED after SIGINT or
+ * SIGTERM (every worker stopped and reaped). */
+
 int engine_run(struct run *r);
 
 /* Per-cell statistics, speedups and verification. Called by engine_run. */

@@ -11,6 +11,7 @@
 #include "export.h"
 #include "output.h"
 #include "registry.h"
+#include "signals.h"
 #include "util.h"
 
 static int cmd_run(int argc, char **argv)
@@ -21,6 +22,7 @@ static int cmd_run(int argc, char **argv)
 	int rc, vrc;
 
 	memset(&r, 0, sizeof(r));
+	signals_install();
 	rc = options_parse(argc, argv, &r.cfg);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
@@ -44,10 +46,18 @@ static int cmd_run(int argc, char **argv)
 	machine_collect(&r.machine);
 	snprintf(r.run_id, sizeof(r.run_id), "%ld-%d", (long)time(NULL), (int)getpid());
 	vrc = engine_run(&r);
+	if (vrc == ENGINE_INTERRUPTED || cb_interrupted) {
+		/* Workers are stopped and reaped; no CSV, not even part of one. */
+		engine_free(&r);
+		cb_errorf("run", "interrupted by signal %d; no results written",
+		          (int)cb_interrupted);
+		return signals_exit_status();
+	}
 	if (vrc == EXIT_USAGE || vrc < 0) {
 		engine_free(&r);
 		return vrc < 0 ? EXIT_CHECK : vrc;
 	}
+
 	if (r.cfg.format == FORMAT_CSV)
 		output_csv(stdout, &r);
 	else if (r.cfg.format == FORMAT_MARKDOWN)

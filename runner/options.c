@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inject.h"
 #include "registry.h"
+
 #include "util.h"
 
 #ifndef CONCBENCH_VERSION
@@ -51,6 +53,8 @@ enum {
 	OPT_TRACE,
 	OPT_FORMAT,
 	OPT_JSON,
+	OPT_FAIL_FAST,
+	OPT_INJECT,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -102,6 +106,12 @@ static const struct core_opt core_opts[] = {
     {{"json", required_argument, NULL, OPT_JSON},
      "FILE",
      "also write Google Benchmark JSON (github-action-benchmark, compare.py)"},
+    {{"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
+     NULL,
+     "stop the run at the first failed or timed-out rep"},
+    {{"inject", required_argument, NULL, OPT_INJECT},
+     "KIND@TASK",
+     "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
     {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
@@ -588,10 +598,21 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		else if (strcmp(arg, "json") == 0)
 			cfg->format = FORMAT_JSON;
 		else
-			return usage_error("--format", "'%s': want table, csv, markdown or json", arg);
+			return usage_error("--format", "'%s': want table, csv, markdown or json",
+			                   arg);
 		return 0;
 	case OPT_JSON:
 		cfg->json_path = arg;
+		return 0;
+	case OPT_FAIL_FAST:
+		cfg->fail_fast = true;
+		return 0;
+	case OPT_INJECT:
+		if (inject_parse(arg))
+			return usage_error("--inject",
+			                   "'%s': want KIND@TASK[,…] with KIND kill, segv, hang "
+			                   "or fail",
+			                   arg);
 		return 0;
 	case 'q':
 		cb_verbosity = -1;

@@ -34,6 +34,8 @@ struct cb_config {
 	const char *csv_path; /* NULL: results/concbench-<stamp>.csv */
 	bool no_csv;
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
+	bool fail_fast; /* stop at the first failed rep */
+
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */
 };

@@ -15,6 +15,9 @@
 #include "pool.h"
 #include "transport.h"
 
+#include "inject.h"
+#include "signals.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -110,7 +113,12 @@ static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 
 	atomic_store_explicit(&p->sh->slots[id].task, (int)i, memory_order_relaxed);
 	r->t_start = cb_now() - p->sh->t0;
-	rc = ctx->wl->run(ctx, i, r);
+	rc = p->pp.mode == MODE_SEQ ? 0 : inject_before_task(i);
+
+	if (rc)
+		cb_error(ctx, rc, "task %u: injected failure", i);
+	else
+		rc = ctx->wl->run(ctx, i, r);
 	r->t_end = cb_now() - p->sh->t0;
 	r->worker = id;
 	atomic_store_explicit(&p->sh->slots[id].task, -1, memory_order_relaxed);
@@ -161,7 +169,8 @@ static void worker_loop(struct pool *p, unsigned id)
 	if (p->pp.mode == MODE_GIL)
 		gil_thread_enter();
 	if (p->pp.bench) {
-		run_one(p, &ctx, id, id);
+		if (!atomic_load(&p->sh->stop))
+			run_one(p, &ctx, id, id);
 	} else {
 		for (;;) {
 			unsigned i =
@@ -312,6 +321,8 @@ static int wait_sem(struct pool *p, sem_t *s)
 			return 0;
 		if (errno != ETIMEDOUT && errno != EINTR)
 			return -errno;
+		if (cb_interrupted)
+			return -EINTR;
 		if (p->procs && (rc = check_children(p)))
 			return rc;
 		if (p->deadline > 0 && cb_now() >= p->deadline)
@@ -434,9 +445,12 @@ static int run_seq(struct pool *p)
 	struct wl_ctx ctx = *p->pp.ctx;
 
 	ctx.err[0] = '\0';
-	for (unsigned i = 0; i < p->pp.ntasks; i++)
+	for (unsigned i = 0; i < p->pp.ntasks; i++) {
+		if (cb_interrupted)
+			return -EINTR;
 		if (run_one(p, &ctx, 0, i))
 			return atomic_load(&p->sh->error);
+	}
 	return 0;
 }
 
@@ -537,6 +551,8 @@ int pool_run(struct pool *p)
 		atomic_store(&p->sh->stop, 1);
 		if (rc == -ETIMEDOUT)
 			cb_error(p->pp.ctx, rc, "timed out after %g s", p->pp.timeout_s);
+		else if (rc == -EINTR)
+			cb_error(p->pp.ctx, rc, "interrupted by signal %d", (int)cb_interrupted);
 		else if (atomic_load(&p->sh->error))
 			cb_error(p->pp.ctx, rc, "%s", p->sh->errmsg);
 	}

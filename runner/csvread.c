@@ -18,6 +18,7 @@ struct parse_state {
 	unsigned ncur, capcur;
 	size_t caprows;
 	unsigned line;
+	unsigned last_end; /* line where the last complete record ended */
 	int rc; /* first error of a callback */
 	char *err;
 	size_t errlen;
@@ -116,6 +117,7 @@ static void on_record(int c, void *data)
 	struct csv_table *t = st->t;
 
 	(void)c;
+	st->last_end = st->line;
 	if (st->rc)
 		goto drop;
 	if (!t->cols) {
@@ -181,9 +183,11 @@ int csv_table_parse(const char *name, const char *buf, size_t len, struct csv_ta
 		if (nl && !st.rc)
 			st.line++;
 	}
-	if (!st.rc && csv_fini(&p, on_field, on_record, &st) && !st.rc)
+	if (!st.rc && csv_fini(&p, on_field, on_record, &st) && !st.rc) {
+		st.line = st.last_end + 1; /* where the unfinished record began */
 		set_err(&st, -EINVAL, "not CSV: %s (an unterminated quote?)",
 		        csv_strerror(csv_error(&p)));
+	}
 	if (!st.rc && !t->cols) {
 		st.line = 1;
 		set_err(&st, -EINVAL, "empty file: no CSV header");

@@ -1,0 +1,71 @@
+#!/bin/sh
+# A/A and A/B checks of `concbench compare` at its default settings.
+#   A/A: the same build and size on both sides: no try may give a regression.
+#   A/B: head does 25% more work (--size x 1.25 of a workload whose work is
+#        linear in size): the gate should say regression.
+# Each try runs both sides interleaved round by round, as scripts/ci-regress
+# does, and compares them.
+#   usage: scripts/aa-ab.sh [CONCBENCH]   (default bin/concbench)
+#   env:   TRIES (10), AB_WORKLOAD (cpu.montecarlo), AB_SIZE (4000000),
+#          AB_MODES (seq,threads,procs), AB_WORKERS (1,2), ROUNDS (5), RUNS (2)
+set -eu
+cb=${1:-bin/concbench}
+tries=${TRIES:-10}
+wl=${AB_WORKLOAD:-cpu.montecarlo}
+size=${AB_SIZE:-4000000}
+bsize=$((size + size / 4))
+modes=${AB_MODES:-seq,threads,procs}
+workers=${AB_WORKERS:-1,2}
+rounds=${ROUNDS:-5}
+runs=${RUNS:-2}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-ab.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+side() { # name size seed
+	"$cb" -w "$wl" -s "$2" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$3" \
+		--quiet --csv="$tmp/$1-$3.csv" >/dev/null
+}
+merge() { # name
+	first=1
+	for f in "$tmp/$1"-*.csv; do
+		if [ "$first" = 1 ]; then cat "$f"; first=0; else tail -n +2 "$f"; fi
+	done >"$tmp/$1.csv"
+	rm -f "$tmp/$1"-*.csv
+}
+try() { # kind try -> prints "exit cells-regression cells-total"
+	hsize=$size
+	[ "$1" = ab ] && hsize=$bsize
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		seed=$(($2 * 100 + r))
+		if [ $((r % 2)) -eq 1 ]; then side base "$size" "$seed"; side head "$hsize" "$seed"
+		else side head "$hsize" "$seed"; side base "$size" "$seed"; fi
+		r=$((r + 1))
+	done
+	merge base
+	merge head
+	rc=0
+	"$cb" compare "$tmp/base.csv" "$tmp/head.csv" >"$tmp/out.txt" || rc=$?
+	cp "$tmp/out.txt" "$tmp/$1-$2.txt"
+	sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) regression, \([0-9]*\) improvement, \([0-9]*\) inconclusive.*/\1 \2 \3 \4/p' "$tmp/out.txt" |
+		{ read -r p g i n; echo "$rc $p $g $i $n"; }
+}
+echo "aa-ab: $wl size $size (B: $bsize), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
+for kind in aa ab; do
+	flagged=0 cells=0 creg=0 cinc=0
+	t=1
+	while [ "$t" -le "$tries" ]; do
+		set -- $(try "$kind" "$t")
+		echo "$kind try $t: exit $1; cells: $2 pass, $3 regression, $4 improvement, $5 inconclusive"
+		[ "$1" -eq 1 ] && flagged=$((flagged + 1))
+		[ "$1" -eq 2 ] && { cat "$tmp/$kind-$t.txt" >&2; exit 2; }
+		cells=$((cells + $2 + $3 + $4 + $5)); creg=$((creg + $3)); cinc=$((cinc + $5))
+		t=$((t + 1))
+	done
+	if [ "$kind" = aa ]; then
+		echo "A/A: $((tries - flagged))/$tries tries without a regression verdict ($creg of $cells cells flagged, $cinc inconclusive)"
+	else
+		echo "A/B: $flagged/$tries tries flagged as regression ($creg of $cells cells flagged, $cinc inconclusive)"
+	fi
+	[ -n "${AB_KEEP:-}" ] && mkdir -p "$AB_KEEP" && cp "$tmp"/"$kind"-*.txt "$AB_KEEP"/
+done

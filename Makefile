@@ -35,7 +35,7 @@ MAIN_OBJ := $(B)/runner/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/unit-tests
 
-.PHONY: all deps run test unit cli bench-core install uninstall clean format lint
+.PHONY: all deps run test unit cli bench-core install uninstall clean format lint fuzz fuzz-run
 
 all: $(BIN)
 
@@ -83,6 +83,26 @@ install: $(BIN) concbench.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/concbench $(DESTDIR)$(PREFIX)/share/man/man1/concbench.1
+
+# Fuzz targets: each tests/fuzz/fuzz_NAME.c, built with clang + libFuzzer
+# against the library and run FUZZ_TIME seconds from tests/fuzz/corpus/NAME/.
+FUZZ_TIME ?= 60
+FUZZ_BIN   = $(patsubst tests/fuzz/%.c,$(B)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz:
+	@$(MAKE) --no-print-directory CC=clang SAN=fuzzer-no-link,address,undefined fuzz-run
+
+fuzz-run: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; mkdir -p $(B)/corpus/$$n; \
+	  echo "  FUZZ    $$n for $(FUZZ_TIME) s (log $(B)/fuzz-$$n.log)"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -timeout=10 -artifact_prefix=$(B)/ \
+	    $(B)/corpus/$$n tests/fuzz/corpus/$$n 2>$(B)/fuzz-$$n.log || \
+	    { tail -40 $(B)/fuzz-$$n.log; exit 1; }; done
+
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer,address,undefined \
+	  -o $@ $^ $(LDLIBS)
 
 format:
 	clang-format -i runner/*.[ch] workloads/*.c bench/*.c tests/unit/*.c

@@ -377,7 +377,9 @@ int engine_run(struct run *r)
 		for (unsigned pass = 0; pass < 2; pass++) {
 			for (unsigned k = 0; k < r->ncells; k++) {
 				struct cell *c = &r->cells[order[k]];
-				struct rep_row *row = measured ? &c->rows[c->nrows] : NULL;
+				/* A warmup writes into the next row too: it is kept only
+				 * when the cell fails, so the CSV records the failure. */
+				struct rep_row *row = &c->rows[c->nrows];
 
 				if ((pass == 0) != early[order[k]] || c->failed)
 					continue;
@@ -397,10 +399,12 @@ int engine_run(struct run *r)
 					rc = ENGINE_INTERRUPTED;
 				if (rc < 0)
 					goto out;
-				if (measured) {
+				if (measured || c->failed) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
-					if (trace_rep(r, c)) {
+
+					if (measured && trace_rep(r, c)) {
+
 						rc = -1;
 						goto out;
 					}

@@ -72,6 +72,17 @@ cli: $(BIN)
 bench-core: $(BIN)
 	scripts/bench-core.sh $(BIN)
 
+# The standard suite + report; hyperfine cross-check; the CI regression gate.
+.PHONY: bench hyperfine ci-bench
+bench: $(BIN)
+	scripts/bench.sh $(BIN)
+
+hyperfine: $(BIN)
+	scripts/hyperfine.sh $(BIN)
+
+ci-bench:
+	scripts/ci-regress
+
 concbench.1: $(BIN)
 	help2man --no-info --name="threads, processes or a GIL? measured on this machine" \
 	  --version-string=$(VERSION) $(BIN) > $@

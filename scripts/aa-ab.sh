@@ -7,7 +7,7 @@
 # does, and compares them.
 #   usage: scripts/aa-ab.sh [CONCBENCH]   (default bin/concbench)
 #   env:   TRIES (10), AB_WORKLOAD (cpu.montecarlo), AB_SIZE (4000000),
-#          AB_MODES (seq,threads,procs), AB_WORKERS (1,2), ROUNDS (5), RUNS (2)
+#          AB_MODES (seq,threads,procs), AB_WORKERS (1,2), ROUNDS (10), RUNS (3)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-10}
@@ -16,8 +16,8 @@ size=${AB_SIZE:-4000000}
 bsize=$((size + size / 4))
 modes=${AB_MODES:-seq,threads,procs}
 workers=${AB_WORKERS:-1,2}
-rounds=${ROUNDS:-5}
-runs=${RUNS:-2}
+rounds=${ROUNDS:-10}
+runs=${RUNS:-3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-ab.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 

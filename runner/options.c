@@ -363,7 +363,8 @@ int parse_workloads(const char *s, const struct workload **out, unsigned cap, un
                     char *bad, unsigned badlen)
 {
 	char buf[512], *tok, *save = NULL;
-	bool want[256] = {0};
+	bool want[256] = {0}, any = false;
+
 	unsigned nreg = 0, k = 0;
 
 	while (registry[nreg])
@@ -380,6 +381,7 @@ int parse_workloads(const char *s, const struct workload **out, unsigned cap, un
 
 		if (all)
 			len -= 2;
+		any = true;
 		for (unsigned i = 0; i < nreg; i++) {
 			const struct workload *w = registry[i];
 
@@ -394,6 +396,10 @@ int parse_workloads(const char *s, const struct workload **out, unsigned cap, un
 			snprintf(bad, badlen, "%s", tok);
 			return -EINVAL;
 		}
+	}
+	if (!any) {
+		snprintf(bad, badlen, "%s", s);
+		return -EINVAL;
 	}
 	for (unsigned i = 0; i < nreg; i++) {
 		if (!want[i])
@@ -423,22 +429,31 @@ int resolve_size(const struct workload *w, const char *size, long *out)
 	return parse_long(size, 1, w->sizes[2] * 64 > 0 ? w->sizes[2] * 64 : 1, out);
 }
 
+/* True when an earlier registry entry than w has the same family. */
+static bool family_seen(const struct workload *const *w)
+{
+	size_t fl = strcspn((*w)->name, ".");
+
+	for (const struct workload *const *v = registry; v != w; v++)
+		if (strcspn((*v)->name, ".") == fl && strncmp((*v)->name, (*w)->name, fl) == 0)
+			return true;
+	return false;
+}
+
 static void print_valid_workloads(FILE *f)
 {
-	const char *last = "";
-	size_t lastlen = 0;
+	const char *sep = "";
 
-	fputs("valid: ", f);
+	fputs("valid families (FAMILY or FAMILY.*): ", f);
 	for (const struct workload *const *w = registry; *w; w++) {
-		size_t fl = strcspn((*w)->name, ".");
-
-		if (fl != lastlen || strncmp(last, (*w)->name, fl) != 0)
-			fprintf(f, "%.*s, %.*s.*, ", (int)fl, (*w)->name, (int)fl, (*w)->name);
-		fprintf(f, "%s%s", (*w)->name, w[1] ? ", " : "");
-		last = (*w)->name;
-		lastlen = fl;
+		if (family_seen(w))
+			continue;
+		fprintf(f, "%s%.*s", sep, (int)strcspn((*w)->name, "."), (*w)->name);
+		sep = ", ";
 	}
-	fputc('\n', f);
+	fputs("\nvalid names: ", f);
+	for (const struct workload *const *w = registry; *w; w++)
+		fprintf(f, "%s%s", (*w)->name, w[1] ? ", " : "\n");
 }
 
 static int usage_error(const char *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -653,7 +668,7 @@ int options_parse(int argc, char **argv, struct cb_config *cfg)
 	longopts[k] = (struct option){0};
 
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: full re-initialisation, so parsing twice works */
 	while ((c = getopt_long(argc, argv, ":m:w:j:t:s:r:qvhV", longopts, NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 

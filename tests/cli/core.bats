@@ -80,9 +80,14 @@ bad() { # bad EXPECTED-MESSAGE ARGS...
 	bad "concbench: --mode: 'fast': unknown mode; valid: seq, threads, procs" --mode=fast
 }
 
+@test "an empty workload list is an error, not an empty run" {
+	bad "concbench: --workload: ',': unknown workload" --workload=,
+}
+
 @test "unknown workload lists the valid ones" {
+
 	bad "concbench: --workload: 'gpu': unknown workload" --workload=gpu
-	[[ "$output" == *"valid: cpu, cpu.*, cpu.matmul"* ]]
+	[[ "$output" == *"valid families (FAMILY or FAMILY.*): cpu"* ]]
 }
 
 @test "zero, negative, absurd and non-numeric counts" {

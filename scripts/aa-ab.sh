@@ -19,7 +19,8 @@ workers=${AB_WORKERS:-1,2}
 rounds=${ROUNDS:-10}
 runs=${RUNS:-3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-ab.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 side() { # name size seed
 	"$cb" -w "$wl" -s "$2" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$3" \

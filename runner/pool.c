@@ -304,6 +304,25 @@ static int check_children(struct pool *p)
 }
 
 /* Wait for one post of `s`, watching for dead workers and the deadline. */
+/* Absolute CLOCK_REALTIME time of monotonic time t: the waits below use
+ * sem_timedwait / pthread_timedjoin_np (CLOCK_REALTIME) rather than their
+ * clock* variants, which ThreadSanitizer does not intercept (it would miss
+ * their happens-before edges and report the workers' writes as races). */
+static struct timespec realtime_at(double t)
+{
+	struct timespec ts;
+	long ns;
+	double d = t - cb_now();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (d < 0)
+		d = 0;
+	ns = ts.tv_nsec + (long)((d - (double)(long)d) * 1e9);
+	ts.tv_sec += (time_t)d + ns / 1000000000L;
+	ts.tv_nsec = ns % 1000000000L;
+	return ts;
+}
+
 static int wait_sem(struct pool *p, sem_t *s)
 {
 	for (;;) {
@@ -313,11 +332,10 @@ static int wait_sem(struct pool *p, sem_t *s)
 
 		if (p->deadline > 0 && t > p->deadline)
 			t = p->deadline;
-		ts.tv_sec = (time_t)t;
-		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+		ts = realtime_at(t);
 		/* With the pipe transport the parent reads while it waits for done. */
 		if ((p->tp && s == &p->sh->done ? transport_wait(p->tp, s, t)
-		                                : sem_clockwait(s, CLOCK_MONOTONIC, &ts)) == 0)
+		                                : sem_timedwait(s, &ts)) == 0)
 			return 0;
 		if (errno != ETIMEDOUT && errno != EINTR)
 			return -errno;
@@ -596,12 +614,9 @@ int pool_stop(struct pool *p)
 			p->pids[id] = 0;
 		}
 		if (!p->procs && p->started[id]) {
-			struct timespec ts;
-			double t = cb_now() + STOP_GRACE_S;
+			struct timespec ts = realtime_at(cb_now() + STOP_GRACE_S);
 
-			ts.tv_sec = (time_t)t;
-			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-			if (pthread_clockjoin_np(p->tids[id], NULL, CLOCK_MONOTONIC, &ts)) {
+			if (pthread_timedjoin_np(p->tids[id], NULL, &ts)) {
 				p->stuck = true;
 				rc = -EBUSY;
 				continue;

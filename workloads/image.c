@@ -165,7 +165,7 @@ static int check_save_dir(struct wl_ctx *ctx, const char *dir)
 	return 0;
 }
 
-static int img_prepare(struct wl_ctx *ctx, enum img_filter f)
+static int img_setup(struct wl_ctx *ctx, enum img_filter f)
 {
 	struct img_state *st = calloc(1, sizeof(*st));
 	long r;
@@ -199,6 +199,19 @@ static int img_prepare(struct wl_ctx *ctx, enum img_filter f)
 		st->pixels += (double)j->in.w * j->in.h;
 	}
 	return 0;
+}
+
+static void img_cleanup(struct wl_ctx *ctx);
+
+/* The engine calls cleanup() only after a successful prepare(): a failed
+ * one frees what it built itself. */
+static int img_prepare(struct wl_ctx *ctx, enum img_filter f)
+{
+	int rc = img_setup(ctx, f);
+
+	if (rc)
+		img_cleanup(ctx);
+	return rc;
 }
 
 static int img_reset(struct wl_ctx *ctx)

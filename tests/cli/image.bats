@@ -96,3 +96,15 @@ col() {
 	[ "$status" -eq 2 ]
 	grep -q 'emptydir: no image files' <<<"$output"
 }
+
+@test "pipe transport: a dying or hanging worker is reported; nothing hangs or stays behind" {
+	run timeout 60 "$CB" -w image.blur -s 128 -m procs -j 2 --transport=pipe --inject=kill@2 \
+		--runs=1 --warmup=0 --no-csv
+	[ "$status" -eq 1 ]
+	grep -q 'worker [01] died (signal 9) during task 2' <<<"$output"
+	run timeout 60 "$CB" -w image.blur -s 128 -m procs -j 2 --transport=pipe --inject=hang@2 \
+		--runs=1 --warmup=0 --no-csv --timeout=1s
+	[ "$status" -eq 1 ]
+	grep -q 'timed out' <<<"$output"
+	[ -z "$(leftover_children)" ]
+}

@@ -34,13 +34,14 @@
 #define TAG_LISTEN UINT64_MAX
 #define TAG_TIMER (UINT64_MAX - 1)
 
-enum conn_state { C_FREE, C_READ, C_WAIT, C_WRITE, C_SILENT };
+enum conn_state { C_FREE, C_READ, C_WAIT, C_WRITE, C_SILENT, C_DRAIN };
 
 struct conn {
 	int fd;
 	enum conn_state st;
 	bool close_after; /* Connection: close, HTTP/1.0 or an error reply */
 	bool counted; /* counted in stats->inflight */
+	bool refused; /* an error reply: drain what the client still sends */
 	uint32_t gen; /* bumped on every reuse of the slot; stale FIFO entries */
 	size_t inlen;
 	double due;
@@ -238,6 +239,15 @@ static void conn_write(struct server *s, struct conn *c)
 		inflight_add(s, -1);
 		c->counted = false;
 	}
+	if (c->close_after && c->refused) {
+		/* closing with unread input would send a reset that can destroy
+		 * the reply before the client reads it: half-close and drain */
+		shutdown(c->fd, SHUT_WR);
+		c->st = C_DRAIN;
+		if (conn_watch(s, c, EPOLLIN))
+			conn_close(s, c);
+		return;
+	}
 	if (c->close_after) {
 		conn_close(s, c);
 		return;
@@ -255,6 +265,7 @@ static void conn_write(struct server *s, struct conn *c)
 static void conn_refuse(struct server *s, struct conn *c, int code)
 {
 	c->close_after = true;
+	c->refused = true;
 	c->inlen = 0;
 	conn_reply(s, c, code);
 	conn_send(s, c);
@@ -371,6 +382,22 @@ static void conn_read(struct server *s, struct conn *c)
 	}
 }
 
+static void conn_drain(struct server *s, struct conn *c)
+{
+	for (;;) {
+		ssize_t n = read(c->fd, c->in, sizeof(c->in));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			conn_close(s, c);
+			return;
+		}
+	}
+}
+
 static void accept_all(struct server *s)
 {
 	for (;;) {
@@ -395,6 +422,7 @@ static void accept_all(struct server *s)
 		c->gen++;
 		c->inlen = 0;
 		c->close_after = false;
+		c->refused = false;
 		c->counted = false;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		ev.data.u64 = slot;
@@ -449,7 +477,9 @@ static void on_event(struct server *s, struct epoll_event *ev)
 		conn_close(s, c);
 		return;
 	}
-	if (c->st == C_READ && (ev->events & EPOLLIN))
+	if (c->st == C_DRAIN && (ev->events & EPOLLIN))
+		conn_drain(s, c);
+	else if (c->st == C_READ && (ev->events & EPOLLIN))
 		conn_read(s, c);
 	else if (c->st == C_WRITE && (ev->events & EPOLLOUT))
 		conn_write(s, c);

@@ -206,16 +206,16 @@ static void unlock_dir(struct fr_state *st)
 	st->lockfd = -1;
 }
 
-/* Look for a kept corpus of ours with our parameters; lock it and set
- * st->dir. Returns 1 found and intact, 2 found but damaged (rewrite), 0 none. */
-static int find_corpus(struct fr_state *st, uint8_t *buf)
+/* Look for a kept corpus of ours whose MANIFEST has our parameters; lock it
+ * and set st->dir. True when found (its files are checked later). */
+static bool find_corpus(struct fr_state *st)
 {
 	DIR *d = opendir(st->base);
 	struct dirent *e;
-	int found = 0;
+	bool found = false;
 
 	if (!d)
-		return 0;
+		return false;
 	while (!found && (e = readdir(d))) {
 		char dir[2400];
 		struct stat sb;
@@ -229,13 +229,19 @@ static int find_corpus(struct fr_state *st, uint8_t *buf)
 		if (lock_dir(st, dir))
 			continue; /* in use by another run */
 		snprintf(st->dir, sizeof(st->dir), "%s", dir);
-		found = 1;
-		for (long f = 0; f < st->files && found == 1; f++)
-			if (!file_ok(st, f, buf))
-				found = 2;
+		found = true;
 	}
 	closedir(d);
 	return found;
+}
+
+/* True when every file of the corpus in st->dir is intact. */
+static bool corpus_ok(const struct fr_state *st, uint8_t *buf)
+{
+	for (long f = 0; f < st->files; f++)
+		if (!file_ok(st, f, buf))
+			return false;
+	return true;
 }
 
 static int write_corpus(struct wl_ctx *ctx, struct fr_state *st, uint8_t *buf)
@@ -330,22 +336,14 @@ static int read_options(struct wl_ctx *ctx, struct fr_state *st)
 	return 0;
 }
 
-/* Make a new corpus directory, checking the free space first. */
+/* Make a new corpus directory, then check the free space before anything
+ * is written (pseudo filesystems that report no blocks are not checked). */
 static int new_corpus_dir(struct wl_ctx *ctx, struct fr_state *st)
 {
 	double need = (double)st->files * (double)st->bytes, avail;
 	struct statvfs vfs;
 	int e;
 
-	if (statvfs(st->base, &vfs) == 0) {
-		avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
-		/* the data, a block per file for metadata, and 1% spare */
-		if (need + (double)st->files * 4096 > avail * 0.99)
-			return cb_error(ctx, -ENOSPC,
-			                "--data-dir: %s: the corpus needs %.1f MiB, only %.1f MiB "
-			                "free",
-			                st->base, need / 1048576, avail / 1048576);
-	}
 	snprintf(st->dir, sizeof(st->dir), "%s/" CORPUS_PREFIX "XXXXXX", st->base);
 	if (!mkdtemp(st->dir)) {
 		e = errno;
@@ -358,6 +356,18 @@ static int new_corpus_dir(struct wl_ctx *ctx, struct fr_state *st)
 		    "--data-dir: %s: cannot create the corpus directory: %s", st->base,
 		    strerror(e));
 	}
+	if (statvfs(st->dir, &vfs) == 0 && vfs.f_blocks > 0) {
+		avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
+		/* the data plus a block per file for metadata */
+		if (need + (double)st->files * 4096 > avail) {
+			rmdir(st->dir);
+			st->dir[0] = '\0';
+			return cb_error(ctx, -ENOSPC,
+			                "--data-dir: %s: the corpus needs %.1f MiB, only %.1f MiB "
+			                "free",
+			                st->base, need / 1048576, avail / 1048576);
+		}
+	}
 	e = lock_dir(st, st->dir);
 	if (e)
 		return cb_error(ctx, e, "lock %s: %s", st->dir, strerror(-e));
@@ -368,7 +378,8 @@ static int fr_prepare(struct wl_ctx *ctx)
 {
 	struct fr_state *st = calloc(1, sizeof(*st));
 	uint8_t *buf = NULL;
-	int rc, found;
+	bool found;
+	int rc;
 
 	if (!st)
 		return cb_error(ctx, -ENOMEM, "out of memory");
@@ -384,21 +395,23 @@ static int fr_prepare(struct wl_ctx *ctx)
 		rc = cb_error(ctx, -ENOMEM, "out of memory");
 		goto err;
 	}
+	found = find_corpus(st);
+	if (!found) {
+		rc = new_corpus_dir(ctx, st);
+		if (rc)
+			goto err_remove;
+	}
 	rc = expected_hashes(st, buf);
 	if (rc) {
 		cb_error(ctx, rc, "out of memory");
-		goto err;
+		goto err_remove_new;
 	}
-	found = find_corpus(st, buf);
-	if (found == 1) {
+	if (found && corpus_ok(st, buf)) {
 		cb_note("file.read: reusing the corpus in %s", st->dir);
 	} else {
-		if (found == 0)
-			rc = new_corpus_dir(ctx, st);
-		if (rc)
-			goto err;
-		cb_note("file.read: %s the corpus in %s (%ld files x %llu bytes)",
-		        found ? "rewriting the damaged" : "writing", st->dir, st->files, st->bytes);
+		cb_note("file.read: %s in %s (%ld files x %llu bytes)",
+		        found ? "rewriting the damaged corpus" : "writing the corpus", st->dir,
+		        st->files, st->bytes);
 		rc = write_corpus(ctx, st, buf);
 		if (!rc && (rc = write_manifest(st)))
 			cb_error(ctx, rc, "write %s/MANIFEST: %s", st->dir, strerror(-rc));
@@ -409,6 +422,9 @@ static int fr_prepare(struct wl_ctx *ctx)
 	ctx->state = st;
 	return 0;
 
+err_remove_new:
+	if (found) /* a kept corpus stays as it was */
+		st->dir[0] = '\0';
 err_remove:
 	remove_corpus(st);
 err:

@@ -13,9 +13,10 @@ metric() {
 	grep -o "[\";]$1=[^;\",]*" <<<"$output" | sed 's/.*=//'
 }
 
-# No concbench of this build still running (worker processes included).
+# No process of this test's runs still alive: those runs name --csv in
+# this test's own $TMP, which forked workers carry in their command line.
 no_leftover_workers() {
-	[ -z "$(pgrep -f -- "$CB ")" ]
+	[ -z "$(pgrep -f -- "--csv=$TMP/")" ]
 	[ -z "$(leftover_children)" ]
 }
 
@@ -103,7 +104,7 @@ no_leftover_workers() {
 
 @test "naive philosophers deadlock; the watchdog detects it and stops them, threads and procs" {
 	run cb -w deadlock.naive -m seq,threads,procs -j 2 --deadlock-timeout=100ms --runs=2 \
-		--warmup=0 --format=csv --no-csv
+		--warmup=0 --format=csv --csv="$TMP/out.csv"
 	[ "$status" -eq 0 ]
 	[ "$(metric deadlock_detected | wc -l)" -eq 6 ]
 	[ "$(metric deadlock_detected | sort -u)" = 1 ]
@@ -129,7 +130,7 @@ no_leftover_workers() {
 @test "ordered, trylock and waiter philosophers never deadlock and eat every meal" {
 	run cb -w deadlock.ordered,deadlock.trylock,deadlock.waiter -m seq,threads,procs -j 2,5 \
 		-s 10 --deadlock-timeout=5s --pick-delay=200us --runs=1 --warmup=0 \
-		--format=csv --no-csv
+		--format=csv --csv="$TMP/out.csv"
 	[ "$status" -eq 0 ]
 	[ "$(metric deadlock_detected | wc -l)" -eq 15 ]
 	[ "$(metric deadlock_detected | sort -u)" = 0 ]
@@ -149,7 +150,7 @@ no_leftover_workers() {
 
 @test "the whole sync suite runs in threads and procs, one correctness figure per row" {
 	run cb -w race,lock,semaphore,event,condition,deadlock -m threads,procs -j 2 -s small \
-		--deadlock-timeout=100ms --runs=1 --warmup=0 --no-csv
+		--deadlock-timeout=100ms --runs=1 --warmup=0 --csv="$TMP/out.csv"
 	[ "$status" -eq 0 ]
 	# 4 race + 8 lock + semaphore + event + 2 condition + 4 deadlock, 2 modes each
 	[ "$(grep -c -E ' (threads|procs) +2 +2 ' <<<"$output")" -eq 40 ]

@@ -333,6 +333,7 @@ enum {
 	C_BASELINE,
 	C_CPU_MODEL,
 	C_GIT_REV,
+	C_LOADAVG,
 	C__COUNT
 };
 
@@ -360,6 +361,7 @@ static const struct col_spec specs[C__COUNT] = {
     [C_BASELINE] = {"baseline", COL_BOOL, false},
     [C_CPU_MODEL] = {"cpu_model", COL_STR, false},
     [C_GIT_REV] = {"git_rev", COL_STR, false},
+    [C_LOADAVG] = {"loadavg", COL_NUM_OPT, false},
 };
 
 static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned line, const char *fmt,
@@ -474,6 +476,7 @@ static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const
 	    .cpu_util = d[C_CPU_UTIL],
 	    .gil_wait_s = d[C_GIL_WAIT],
 	    .ops_per_s = d[C_OPS_PER_S],
+	    .loadavg = d[C_LOADAVG],
 	    .row = i,
 	};
 	return 0;

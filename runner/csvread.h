@@ -47,6 +47,7 @@ struct cb_rec {
 	long cpus, workers, tasks, size, rep;
 	bool verified, baseline;
 	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
+	double loadavg; /* 1-minute load average when the rep started, or NaN */
 	unsigned table; /* index into cb_results.tables */
 	size_t row; /* row in that table */
 };

@@ -46,6 +46,7 @@ struct group {
 	bool bench;
 	struct rcell *cells;
 	size_t ncells, cap;
+	double load_max; /* highest 1-minute load average seen by a seq rep */
 	char plot[512]; /* path relative to DIR, "" when none */
 	char reading[1024];
 };
@@ -91,11 +92,14 @@ static int push(double **v, size_t n, size_t *cap, double x)
 
 static struct group *find_group(struct report *rp, const struct cb_rec *r)
 {
+	const struct workload *w = registry_find(r->workload);
+	bool bench = w && w->kind == KIND_BENCH; /* tasks = workers: not a key */
+
 	for (size_t i = 0; i < rp->ng; i++) {
 		struct group *g = &rp->g[i];
 
-		if (g->size == r->size && g->tasks == r->tasks && strcmp(g->host, r->host) == 0 &&
-		    strcmp(g->workload, r->workload) == 0)
+		if (g->size == r->size && (bench || g->tasks == r->tasks) &&
+		    strcmp(g->host, r->host) == 0 && strcmp(g->workload, r->workload) == 0)
 			return g;
 	}
 	if (rp->ng == rp->capg) {
@@ -108,7 +112,6 @@ static struct group *find_group(struct report *rp, const struct cb_rec *r)
 		rp->capg = nc;
 	}
 	struct group *g = &rp->g[rp->ng++];
-	const struct workload *w = registry_find(r->workload);
 
 	memset(g, 0, sizeof(*g));
 	g->host = r->host;
@@ -117,7 +120,7 @@ static struct group *find_group(struct report *rp, const struct cb_rec *r)
 	g->tasks = r->tasks;
 	g->cpus = r->cpus;
 	g->first = r;
-	g->bench = w && w->kind == KIND_BENCH;
+	g->bench = bench;
 	return g;
 }
 
@@ -152,6 +155,8 @@ static int add_rec(struct report *rp, const struct cb_rec *r)
 
 	if (!c)
 		return -ENOMEM;
+	if (strcmp(r->mode, "seq") == 0 && !isnan(r->loadavg) && r->loadavg > g->load_max)
+		g->load_max = r->loadavg;
 	c->nall++;
 	if (!r->verified) {
 		c->unverified++;
@@ -311,9 +316,15 @@ static void make_reading(struct group *g)
 		o += (size_t)snprintf(b + o, len - o, "%sseq uses %.0f%% of a CPU: %s",
 		                      o ? ". " : "", 100 * seq->cpu_util, kind);
 	}
+	if (g->load_max > (double)g->cpus && o < len)
+		o += (size_t)snprintf(
+		    b + o, len - o,
+		    "%sThe host was busy (load average up to %.1f on %ld CPUs while seq "
+		    "ran): speedups and CPU shares understate",
+		    o ? ". " : "", g->load_max, g->cpus);
 	if (g->bench && o < len)
 		o += (size_t)snprintf(b + o, len - o,
-		                      "%sspeedups are throughput ratios (ops/s vs seq)",
+		                      "%sSpeedups are throughput ratios (ops/s vs seq)",
 		                      o ? ". " : "");
 	if (!o)
 		snprintf(b, len, "no verified reps to read");
@@ -412,8 +423,12 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 		fprintf(f, "EOD\n");
 	}
 	fprintf(f, "set output '%s/%s'\n", rp->dir, g->plot);
-	snprintf(title, sizeof(title), "%s (size %ld, %ld %s) on %s", g->workload, g->size,
-	         g->tasks, g->bench ? "workers" : "tasks", g->host);
+	if (g->bench)
+		snprintf(title, sizeof(title), "%s (size %ld) on %s", g->workload, g->size,
+		         g->host);
+	else
+		snprintf(title, sizeof(title), "%s (size %ld, %ld tasks) on %s", g->workload,
+		         g->size, g->tasks, g->host);
 	fprintf(f, "set multiplot layout 2,2 title ");
 	gp_string(f, title);
 	fprintf(f, " font ',12'\n");
@@ -882,13 +897,16 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 {
 	char f[NFIELDS][64];
 	bool plot = plot_exists(rp, g);
+	char sub[64];
 
-	fprintf(md, "\n### %s — size %ld, %ld %s\n\n%s\n\n", g->workload, g->size, g->tasks,
-	        g->bench ? "workers" : "tasks", g->reading);
+	if (g->bench)
+		snprintf(sub, sizeof(sub), "size %ld", g->size);
+	else
+		snprintf(sub, sizeof(sub), "size %ld, %ld tasks", g->size, g->tasks);
+	fprintf(md, "\n### %s — %s\n\n%s\n\n", g->workload, sub, g->reading);
 	fprintf(html, "<h3>");
 	html_esc(html, g->workload);
-	fprintf(html, " — size %ld, %ld %s</h3>\n<p class=\"reading\">", g->size, g->tasks,
-	        g->bench ? "workers" : "tasks");
+	fprintf(html, " — %s</h3>\n<p class=\"reading\">", sub);
 	html_esc(html, g->reading);
 	fprintf(html, "</p>\n<table><tr>");
 	for (int i = 0; i < NFIELDS; i++) {

@@ -75,6 +75,15 @@ static int mode_rank(const char *m)
 	return (int)ARRAY_SIZE(mode_order);
 }
 
+/* The baseline mode of a group: seq, or a prefixed one such as py-seq
+ * (rows of scripts/python-reference). */
+static bool is_seq_mode(const char *m)
+{
+	size_t n = strlen(m);
+
+	return strcmp(m, "seq") == 0 || (n > 4 && strcmp(m + n - 4, "-seq") == 0);
+}
+
 static int push(double **v, size_t n, size_t *cap, double x)
 {
 	if (n == *cap) {
@@ -155,7 +164,7 @@ static int add_rec(struct report *rp, const struct cb_rec *r)
 
 	if (!c)
 		return -ENOMEM;
-	if (strcmp(r->mode, "seq") == 0 && !isnan(r->loadavg) && r->loadavg > g->load_max)
+	if (is_seq_mode(r->mode) && !isnan(r->loadavg) && r->loadavg > g->load_max)
 		g->load_max = r->loadavg;
 	c->nall++;
 	if (!r->verified) {
@@ -240,7 +249,7 @@ static void summarize_group(struct group *g)
 		} else {
 			stats_summarize(c->wall, 0, &c->s);
 		}
-		if (!seq && strcmp(c->mode, "seq") == 0 && c->n)
+		if (!seq && is_seq_mode(c->mode) && c->n)
 			seq = c;
 	}
 	for (size_t i = 0; i < g->ncells; i++) {
@@ -271,27 +280,27 @@ static void make_reading(struct group *g)
 
 	b[0] = '\0';
 	for (size_t i = 0; i < g->ncells; i++)
-		if (strcmp(g->cells[i].mode, "seq") == 0 && g->cells[i].n)
+		if (is_seq_mode(g->cells[i].mode) && g->cells[i].n)
 			seq = &g->cells[i];
-	for (int m = 0; m <= (int)ARRAY_SIZE(mode_order); m++) {
+	/* cells are sorted by mode: each run of one mode is read once */
+	for (size_t i = 0; i < g->ncells; i++) {
+		const char *mode = g->cells[i].mode, *what;
 		const struct rcell *best = NULL;
-		const char *what;
 		double par, s;
 
-		for (size_t i = 0; i < g->ncells; i++) {
-			const struct rcell *c = &g->cells[i];
+		if (is_seq_mode(mode) || (i && strcmp(mode, g->cells[i - 1].mode) == 0))
+			continue;
+		for (size_t k = i; k < g->ncells && strcmp(g->cells[k].mode, mode) == 0; k++) {
+			const struct rcell *c = &g->cells[k];
 
-			if (strcmp(c->mode, "seq") == 0 || mode_rank(c->mode) != m ||
-			    isnan(c->speedup))
-				continue;
-			if (!best || c->speedup > best->speedup)
+			if (!isnan(c->speedup) && (!best || c->speedup > best->speedup))
 				best = c;
 		}
 		if (!best || o >= len)
 			continue;
 		s = best->speedup;
 		par = (double)(best->workers < g->cpus ? best->workers : g->cpus);
-		if (strcmp(best->mode, "gil") == 0)
+		if (strcmp(best->mode, "gil") == 0 || strcmp(best->mode, "py-threads") == 0)
 			what =
 			    s <= 1.2 ? "serialised by the GIL" : "overlaps waiting despite the GIL";
 		else if (s > 1.2 * (double)g->cpus && best->workers > g->cpus)

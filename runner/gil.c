@@ -7,8 +7,11 @@
  * next gil_check(), drops the GIL and - FORCE_SWITCHING - waits on
  * `switch_cond` until another thread has taken it, so the dropping thread
  * cannot grab it right back. A voluntary release (around a blocking call)
- * never waits; CPython 3.12 would also wait there when a request is
- * pending, which only matters to a thread that is about to block anyway.
+ * does not wait - unless a drop request is pending, where it waits for the
+ * switch exactly like CPython's drop_gil() does for PyEval_SaveThread():
+ * otherwise a thread that releases and re-takes the GIL around frequent
+ * short calls, never reaching a gil_check(), could starve the thread that
+ * asked for it. The last release of a thread (gil_thread_exit) never waits.
  *
  * Lock order: mutex, then switch_mutex. Fields under mutex: locked,
  * switch_number, interval_s and every counter. last_holder is written
@@ -185,9 +188,18 @@ static void take_gil(void)
 	me.held = true;
 }
 
-/* drop_gil(): release; with `forced`, wait until another thread took it. */
-static void drop_gil(bool forced)
+enum drop_kind {
+	DROP_FORCED, /* at gil_check(), because of a drop request */
+	DROP_VOLUNTARY, /* around a blocking call */
+	DROP_FINAL, /* the thread stops being a GIL thread */
+};
+
+/* drop_gil(): release; unless final, wait until another thread took it
+ * when a drop request is pending (FORCE_SWITCHING). */
+static void drop_gil(enum drop_kind kind)
 {
+	bool forced = kind == DROP_FORCED;
+
 	me.held = false;
 	pthread_mutex_lock(&gil.mutex);
 	gil.locked = false;
@@ -195,7 +207,7 @@ static void drop_gil(bool forced)
 		gil.forced_drops++;
 	pthread_cond_signal(&gil.cond);
 	pthread_mutex_unlock(&gil.mutex);
-	if (!forced || !atomic_load_explicit(&gil_drop_request, memory_order_relaxed))
+	if (kind == DROP_FINAL || !atomic_load_explicit(&gil_drop_request, memory_order_relaxed))
 		return;
 	pthread_mutex_lock(&gil.switch_mutex);
 	if (atomic_load_explicit(&gil.last_holder, memory_order_relaxed) == me.id) {
@@ -217,7 +229,7 @@ void gil_check_slow(void)
 
 	if (!me.held || !atomic_load_explicit(&gil_drop_request, memory_order_relaxed))
 		return;
-	drop_gil(true);
+	drop_gil(DROP_FORCED);
 	take_gil();
 	errno = err;
 }
@@ -227,7 +239,7 @@ void gil_release_slow(void)
 	int err = errno;
 
 	if (me.held)
-		drop_gil(false);
+		drop_gil(DROP_VOLUNTARY);
 	errno = err;
 }
 
@@ -274,7 +286,7 @@ void gil_thread_enter(void)
 void gil_thread_exit(void)
 {
 	if (me.held)
-		drop_gil(false);
+		drop_gil(DROP_FINAL);
 	gil_here = 0;
 }
 

@@ -45,8 +45,10 @@ static inline void gil_check(void)
 		gil_check_slow();
 }
 
-/* Around a blocking call: release never waits; acquire blocks until held.
- * Both keep errno. Releasing when not held / acquiring when held is a no-op. */
+/* Around a blocking call: release waits only while a drop request is
+ * pending, until the requester took the GIL (as CPython does); acquire
+ * blocks until held. Both keep errno. Releasing when not held / acquiring
+ * when held is a no-op. */
 static inline void gil_release(void)
 {
 	if (__builtin_expect(gil_here, 0))

@@ -35,7 +35,7 @@ MAIN_OBJ := $(B)/runner/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/unit-tests
 
-.PHONY: all deps run test unit cli bench-core install uninstall clean format lint fuzz fuzz-run
+.PHONY: all deps run test unit cli memcheck bench-core install uninstall clean format lint fuzz fuzz-run
 
 all: $(BIN)
 
@@ -67,7 +67,12 @@ unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs=1
 
 cli: $(BIN)
-	CONCBENCH=$(abspath $(BIN)) bats tests/cli
+	CONCBENCH=$(abspath $(BIN)) CONCBENCH_SAN=$(SAN) bats tests/cli
+
+# A small suite under valgrind: zero errors, zero leaks (children too).
+memcheck: $(BIN)
+	scripts/memcheck.sh $(BIN)
+
 
 bench-core: $(BIN)
 	scripts/bench-core.sh $(BIN)

@@ -101,6 +101,8 @@ signal_run() { # signal_run MODE SIGNAL EXPECTED-STATUS
 }
 
 @test "thread creation failing under a memory limit is a clear error, no hang" {
+	[ -z "${CONCBENCH_SAN:-}" ] || skip "sanitizers reserve more address space than the limit"
+
 	run timeout 60 bash -c "ulimit -v 1000000; '$CB' -m threads -w cpu.primes -s small -j 2000 --runs=1 --warmup=0 --no-csv"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"pthread_create: starting worker "*" of 2000: "* ]]

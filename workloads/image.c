@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
@@ -32,7 +33,7 @@ struct img_job {
 	uint32_t och; /* output channels */
 	size_t out_len;
 	uint8_t *out_shm; /* cb_shm_alloc: threads, procs with shm */
-	uint8_t *out_priv; /* malloc: procs with --transport=pipe */
+	uint8_t *out_priv; /* private mapping: procs with --transport=pipe */
 	uint8_t *out; /* the one this rep writes */
 };
 
@@ -203,6 +204,13 @@ static int img_setup(struct wl_ctx *ctx, enum img_filter f)
 
 static void img_cleanup(struct wl_ctx *ctx);
 
+static void priv_free(struct img_job *j)
+{
+	if (j->out_priv)
+		munmap(j->out_priv, j->out_len ? j->out_len : 1);
+	j->out_priv = NULL;
+}
+
 /* The engine calls cleanup() only after a successful prepare(): a failed
  * one frees what it built itself. */
 static int img_prepare(struct wl_ctx *ctx, enum img_filter f)
@@ -225,10 +233,19 @@ static int img_reset(struct wl_ctx *ctx)
 			j->out = j->out_shm;
 			continue;
 		}
-		if (!j->out_priv && !(j->out_priv = malloc(j->out_len ? j->out_len : 1)))
-			return cb_error(ctx, -ENOMEM, "%s: output image: out of memory", j->name);
-		/* Poison: what verify() finds here afterwards came through the pipe. */
-		memset(j->out_priv, 0xa5, j->out_len);
+		/* Fresh zero pages every rep, untouched before the fork: each
+		 * worker fills its own private copy, the parent's stays zero
+		 * until the pipe brings the bytes (verify() checks they came),
+		 * and no page is shared copy-on-write - like a result unpickled
+		 * into new memory. */
+		priv_free(j);
+		j->out_priv = mmap(NULL, j->out_len ? j->out_len : 1, PROT_READ | PROT_WRITE,
+		                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (j->out_priv == MAP_FAILED) {
+			j->out_priv = NULL;
+			return cb_error(ctx, -ENOMEM, "%s: output image: %s", j->name,
+			                strerror(errno));
+		}
 		j->out = j->out_priv;
 	}
 	return 0;
@@ -420,7 +437,7 @@ static void img_cleanup(struct wl_ctx *ctx)
 	for (unsigned i = 0; i < st->njobs; i++) {
 		image_free(&st->jobs[i].in);
 		cb_shm_free(st->jobs[i].out_shm, st->jobs[i].out_len);
-		free(st->jobs[i].out_priv);
+		priv_free(&st->jobs[i]);
 	}
 	free(st->jobs);
 	free(st);

@@ -35,7 +35,7 @@ MAIN_OBJ := $(B)/runner/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/unit-tests
 
-.PHONY: all deps run test unit cli memcheck bench-core install uninstall clean format lint fuzz fuzz-run
+.PHONY: all deps run test unit cli memcheck bench-core bench-gil install uninstall clean format lint fuzz fuzz-run
 
 all: $(BIN)
 
@@ -76,6 +76,9 @@ memcheck: $(BIN)
 
 bench-core: $(BIN)
 	scripts/bench-core.sh $(BIN)
+
+bench-gil: $(BIN)
+	scripts/bench-gil.sh $(BIN)
 
 # The standard suite + report; hyperfine cross-check; the CI regression gate.
 .PHONY: bench hyperfine ci-bench

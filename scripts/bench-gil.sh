@@ -77,6 +77,19 @@ for kind in ("on", "off"):
         w.writerows(rows)
 EOF
 $SUM hooks "$OUT/hooks-on.csv" "$OUT/hooks-off.csv"
+if command -v valgrind >/dev/null; then
+	printf '\nInstructions executed (callgrind Ir, whole process, seq, size small): load-independent.\n\n'
+	printf '| kernel | with hooks | without | cost |\n|---|---:|---:|---:|\n'
+	for k in cpu.matmul cpu.mandelbrot cpu.primes cpu.montecarlo; do
+		ir() {
+			valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" -q -m seq -w "$k" \
+				-s small --runs=1 --warmup=0 --no-csv 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+		}
+		on=$(ir "$BIN") off=$(ir "$NOHOOKS")
+		printf '| %s | %s | %s | %+.3f%% |\n' "$k" "$on" "$off" \
+			"$("$PY" -c "print(($on / $off - 1) * 100)")"
+	done
+fi
 
 section "6. real CPython $($PY -c 'import platform; print(platform.python_version())') (python-reference)"
 note_load

@@ -89,12 +89,15 @@ def hooks(with_path, without_path):
         return d
 
     a, b = medians(with_path), medians(without_path)
-    print("| kernel (seq) | reps | median with hooks | median without | cost |")
-    print("|---|---:|---:|---:|---:|")
+    print("| kernel (seq) | reps | median with hooks | median without | cost (median) |"
+          " min with | min without | cost (min) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for w in sorted(a):
         ma, mb = statistics.median(a[w]), statistics.median(b[w])
-        print("| %s | %d+%d | %s | %s | %+.2f%% |" % (w, len(a[w]), len(b[w]), fmt(ma), fmt(mb),
-                                                    (ma / mb - 1) * 100))
+        na, nb = min(a[w]), min(b[w])
+        print("| %s | %d+%d | %s | %s | %+.2f%% | %s | %s | %+.2f%% |" % (
+            w, len(a[w]), len(b[w]), fmt(ma), fmt(mb), (ma / mb - 1) * 100, fmt(na), fmt(nb),
+            (na / nb - 1) * 100))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@
 #define WAIT_SLICE_S 0.1
 #define STREAM_SLOTS 16 /* shm ring depth and mqueue length when streaming */
 #define MSG_MAX (1L << 20)
+#define LOOP_CHUNK 4096 /* one worker, both ends: bytes per write+read */
 
 enum chan_kind { CH_PIPE, CH_SOCKETPAIR, CH_MQUEUE, CH_SHM_FUTEX, CH_SHM_SEM, CH__COUNT };
 
@@ -311,6 +312,32 @@ static int chan_recv(struct wl_ctx *ctx, struct ipc_state *st, int d, unsigned c
 	}
 }
 
+/* One worker playing both ends: send, then receive, the same message. A
+ * byte stream goes in chunks that fit any pipe or socket buffer, or the
+ * write would wait for a read that comes after it. */
+static int chan_loop(struct wl_ctx *ctx, struct ipc_state *st, int d, const unsigned char *p,
+                     unsigned char *q)
+{
+	int rc;
+
+	if (st->kind != CH_PIPE && st->kind != CH_SOCKETPAIR) {
+		rc = chan_send(ctx, st, d, p);
+		return rc ? rc : chan_recv(ctx, st, d, q);
+	}
+	for (size_t off = 0; off < st->msg; off += LOOP_CHUNK) {
+		size_t len = st->msg - off < LOOP_CHUNK ? st->msg - off : LOOP_CHUNK;
+		int w = st->kind == CH_PIPE ? st->pipefd[d][1] : st->sv[d];
+		int r = st->kind == CH_PIPE ? st->pipefd[d][0] : st->sv[1 - d];
+
+		rc = fd_send(ctx, w, p + off, len);
+		if (!rc)
+			rc = fd_recv(ctx, r, q + off, len);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* The sequence number travels in the first min(8, msg) bytes. */
 static void stamp(unsigned char *p, size_t msg, uint64_t k)
 {
@@ -519,16 +546,19 @@ static int ipc_run(struct wl_ctx *ctx, unsigned w, struct task_result *res)
 	}
 	memset(out, 0xa5, st->msg);
 	for (uint64_t k = 0; k < n && !rc; k++) {
-		if (w == 0) {
+		if (both) {
+			stamp(out, st->msg, k);
+			rc = chan_loop(ctx, st, 0, out, in);
+			got++;
+			bad += !stamped(in, st->msg, k);
+			if (!rc && !st->stream) {
+				rc = chan_loop(ctx, st, 1, in, out);
+				got++;
+				bad += !stamped(out, st->msg, k);
+			}
+		} else if (w == 0) {
 			stamp(out, st->msg, k);
 			rc = chan_send(ctx, st, 0, out);
-			if (!rc && both) {
-				rc = chan_recv(ctx, st, 0, in);
-				got++;
-				bad += !stamped(in, st->msg, k);
-				if (!rc && !st->stream)
-					rc = chan_send(ctx, st, 1, in);
-			}
 			if (!rc && !st->stream) {
 				rc = chan_recv(ctx, st, 1, in);
 				got++;

@@ -145,6 +145,9 @@ int cb_error(struct wl_ctx *ctx, int code, const char *fmt, ...)
  * parse and range-check; 0 or -EINVAL with ctx->err naming the option. */
 const char *cb_opt_str(const char *name);
 bool cb_opt_flag(const char *name);
+/* The n-th value (0-based) given for a repeatable option, in command-line
+ * order; NULL past the last one. Defaults are not included. */
+const char *cb_opt_nth(const char *name, unsigned n);
 int cb_opt_long(struct wl_ctx *ctx, const char *name, long min, long max, long *out);
 int cb_opt_duration(struct wl_ctx *ctx, const char *name, double min_s, double max_s,
                     double *out_s);

@@ -298,6 +298,7 @@ static void conn_parse(struct server *s, struct conn *c)
 	char *end, *sp1, *sp2, *eol, *path;
 	size_t reqlen;
 	long code = 200;
+	bool silent;
 
 	c->in[c->inlen < REQ_MAX ? c->inlen : REQ_MAX - 1] = '\0';
 	end = memmem(c->in, c->inlen, "\r\n\r\n", 4);
@@ -331,10 +332,6 @@ static void conn_parse(struct server *s, struct conn *c)
 	path = sp1 + 1;
 	c->close_after = strcmp(sp2 + 1, "HTTP/1.0") == 0 ||
 	                 (eol && header_says(eol + 1, "Connection", "close"));
-	/* keep what follows this request (pipelining) */
-	memmove(c->in, c->in + reqlen, c->inlen - reqlen);
-	c->inlen -= reqlen;
-
 	if (strncmp(path, "/status/", 8) == 0) {
 		char *e;
 
@@ -342,9 +339,13 @@ static void conn_parse(struct server *s, struct conn *c)
 		if (*e || code < 200 || code > 599)
 			code = 400;
 	}
+	silent = strcmp(path, "/silent") == 0;
+	/* keep what follows this request (pipelining); path is gone now */
+	memmove(c->in, c->in + reqlen, c->inlen - reqlen);
+	c->inlen -= reqlen;
 	c->counted = true;
 	inflight_add(s, +1);
-	if (strcmp(path, "/silent") == 0) {
+	if (silent) {
 		c->st = C_SILENT; /* read nothing more, answer never */
 		conn_watch(s, c, EPOLLRDHUP);
 		return;

@@ -124,6 +124,13 @@ static const struct wl_option *wl_opts[MAX_WL_OPTS];
 static const char *wl_vals[MAX_WL_OPTS];
 static bool wl_set[MAX_WL_OPTS];
 static unsigned n_wl_opts;
+/* Every occurrence of a workload option, in command-line order (repeatable options). */
+#define MAX_WL_OCC 1024
+static struct {
+	unsigned opt;
+	const char *val;
+} wl_occ[MAX_WL_OCC];
+static unsigned n_wl_occ;
 
 static void collect_wl_opts(void)
 {
@@ -146,6 +153,7 @@ void options_reset(void)
 {
 	memset(wl_vals, 0, sizeof(wl_vals));
 	memset(wl_set, 0, sizeof(wl_set));
+	n_wl_occ = 0;
 }
 
 static int wl_opt_index(const char *name)
@@ -164,6 +172,16 @@ const char *cb_opt_str(const char *name)
 	if (i < 0)
 		return NULL;
 	return wl_set[i] ? wl_vals[i] : wl_opts[i]->def;
+}
+
+const char *cb_opt_nth(const char *name, unsigned n)
+{
+	int i = wl_opt_index(name);
+
+	for (unsigned k = 0; i >= 0 && k < n_wl_occ; k++)
+		if (wl_occ[k].opt == (unsigned)i && n-- == 0)
+			return wl_occ[k].val;
+	return NULL;
 }
 
 bool cb_opt_flag(const char *name)
@@ -693,6 +711,8 @@ int options_parse(int argc, char **argv, struct cb_config *cfg)
 
 			wl_vals[i] = optarg;
 			wl_set[i] = true;
+			if (n_wl_occ < MAX_WL_OCC)
+				wl_occ[n_wl_occ++] = (typeof(wl_occ[0])){i, optarg};
 			continue;
 		}
 		rc = apply_core(c, optarg, cfg);

@@ -64,7 +64,7 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		for (k in keys) { split(k, p, SUBSEP); if (p[2] == "seq") base[p[1]] = median(k) }
 		for (k in keys) { split(k, p, SUBSEP); if (p[2] == "seq") continue;
 			s = base[p[1]] / median(k); t = 0.9 * p[3];
-			printf "| %s | %s | %d | %.1f | %.2f | %.1f | %s |\n", p[1], p[2], p[3], median(k) * 1000, s, t, s >= t ? "yes" : "NO" }
+			printf "| %s | %s | %d | %.1f | %.2f | %.1f | %s |\n", p[1], p[2], p[3], median(k) * 1000, s, t, (s >= t ? "yes" : "NO") }
 	}' "$WORK/sweep.csv" | { read -r h; read -r s; echo "$h"; echo "$s"; sort -t'|' -k2,2 -k3,3 -k4,4n; }
 echo
 

@@ -63,8 +63,7 @@ struct net_state {
 
 static const struct wl_option net_options[] = {
     {"url", "URL", NULL,
-     "net.fetch: fetch URL (http/https) instead of the embedded server; "
-     "several separated by spaces"},
+     "net.fetch: fetch URL (http/https) instead of the embedded server; repeatable"},
     {"url-file", "FILE", NULL, "net.fetch: fetch the URLs listed in FILE, one a line"},
     {"net-bytes", "BYTES", "1K", "net.fetch: body size of the embedded server"},
     {"net-latency", "DURATION", "20ms", "net.fetch: the embedded server's delay per request"},
@@ -323,7 +322,7 @@ static void net_free(struct net_state *st)
 static int net_prepare(struct wl_ctx *ctx)
 {
 	struct net_state *st = calloc(1, sizeof(*st));
-	const char *url = cb_opt_str("url"), *file = cb_opt_str("url-file");
+	const char *url, *file = cb_opt_str("url-file");
 	unsigned long long nb;
 	int rc;
 
@@ -351,12 +350,16 @@ static int net_prepare(struct wl_ctx *ctx)
 		rc = cb_error(ctx, -ENOMEM, "out of memory");
 		goto err;
 	}
-	if (url)
+	/* --url is repeatable, and each may hold several URLs */
+	for (unsigned k = 0; !rc && (url = cb_opt_nth("url", k)); k++) {
+		unsigned before = st->nurls;
+
 		rc = add_url_list(ctx, st, url, "--url");
+		if (!rc && st->nurls == before)
+			rc = cb_error(ctx, -EINVAL, "--url: empty");
+	}
 	if (!rc && file)
 		rc = read_url_file(ctx, st, file);
-	if (!rc && url && !st->nurls)
-		rc = cb_error(ctx, -EINVAL, "--url: empty");
 	if (rc)
 		goto err;
 	st->embedded = st->nurls == 0;
@@ -455,6 +458,8 @@ static int net_verify(struct wl_ctx *ctx, const struct task_result *res, struct 
 		cb_metric(m, "server_max_inflight", atomic_load(&st->stats->max_inflight));
 	else
 		cb_metric(m, "unstable_urls", st->unstable);
+	if (!st->embedded)
+		cb_metric(m, "urls", st->nurls);
 	free(d);
 	return 0;
 }

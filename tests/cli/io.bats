@@ -34,7 +34,7 @@ refute() { if "$@"; then return 1; fi; }
 
 # Value of metric $2 in the row of mode $1 (CSV on stdout).
 metric() {
-	grep ",\"$1\"," <<<"$output" | grep -o "$2=[0-9.]*" | head -1 | cut -d= -f2
+	grep ",\"$1\"," <<<"$output" | grep -o "[\";]$2=[0-9.]*" | head -1 | cut -d= -f2
 }
 
 @test "list and --help show the I/O workloads and their options" {
@@ -87,14 +87,16 @@ metric() {
 	[ "$(metric threads connects)" -eq 16 ]
 }
 
-@test "net.fetch --url: several URLs, from the option and from a file" {
+@test "net.fetch --url: repeatable, several URLs each, and from a file" {
 	start_serve --net-bytes=100
 	printf '# comment\n\nhttp://127.0.0.1:%s/b\n' "$PORT" >urls.txt
 	run "$CB" -w net.fetch --url="http://127.0.0.1:$PORT/a http://127.0.0.1:$PORT/c" \
-		--url-file=urls.txt -t 6 -m threads,procs -j 2 $ONE --format=csv
+		--url-file=urls.txt --url="http://127.0.0.1:$PORT/d" -t 6 -m threads,procs -j 2 \
+		$ONE --format=csv
 	[ "$status" -eq 0 ]
 	[ "$(col net.fetch checksum | sort -u | wc -l)" -eq 1 ]
 	[ "$(metric threads unstable_urls)" = 0 ]
+	[ "$(metric threads urls)" = 4 ]
 }
 
 @test "net.fetch faults: refused, 404, 500, silent server, bad scheme, bad url file" {

@@ -91,6 +91,11 @@ hyperfine: $(BIN)
 ci-bench:
 	scripts/ci-regress
 
+# ipc next to perf bench sched pipe and hackbench, interleaved (scripts/compare-peers).
+.PHONY: compare-peers
+compare-peers: $(BIN)
+	scripts/compare-peers $(BIN)
+
 concbench.1: $(BIN)
 	help2man --no-info --name="threads, processes or a GIL? measured on this machine" \
 	  --version-string=$(VERSION) $(BIN) > $@

@@ -7,7 +7,9 @@
 #      image, same radius and sigma (apt-installs imagemagick when missing)
 # Settings: RUNS (10), SIZE (4096: side of the generated image), RADIUS (5),
 # OUT (results/bench-image). Medians and spreads are printed; the raw CSVs
-# stay in $OUT. Needs python3 for the summary.
+# stay in $OUT; CPU = user + sys of the parent and the worker processes.
+# On a machine shared with other jobs, compare the CPU columns too and see
+# the load averages printed at start and end. Needs python3.
 set -euo pipefail
 
 BIN=${1:-bin/concbench}
@@ -43,27 +45,32 @@ def rows(path):
 def med(rs, k):
     return statistics.median(float(r[k]) for r in rs)
 
+def cpu(rs):
+    return statistics.median(float(r["user_s"]) + float(r["sys_s"]) for r in rs)
+
 def spread(rs):
     w = sorted(float(r["wall_s"]) for r in rs)
     return f"{w[0]*1e3:.1f}-{w[-1]*1e3:.1f}"
 
 shm, pipe = rows(sys.argv[1]), rows(sys.argv[2])
-print("\n| workload | mode | median ms | min-max ms | speedup | MPixel/s |")
-print("|---|---|---:|---:|---:|---:|")
+print("\n| workload | mode | median ms | min-max ms | speedup | MPixel/s | CPU ms |")
+print("|---|---|---:|---:|---:|---:|---:|")
 for (w, m, t), rs in sorted(shm.items()):
     base = shm[(w, "seq", "")]
     sp = med(base, "wall_s") / med(rs, "wall_s")
     name = m + (" (shm)" if m == "procs" else "")
     print(f"| {w} | {name} | {med(rs,'wall_s')*1e3:.1f} | {spread(rs)} | {sp:.2f} | "
-          f"{med(rs,'ops_per_s')/1e6:.0f} |")
-print("\n| workload | procs shm ms | procs pipe ms (min-max) | pipe / shm | MPixel/s pipe |")
-print("|---|---:|---:|---:|---:|")
+          f"{med(rs,'ops_per_s')/1e6:.0f} | {cpu(rs)*1e3:.0f} |")
+print("\n| workload | procs shm ms | procs pipe ms (min-max) | pipe / shm | MPixel/s pipe "
+      "| CPU ms shm | CPU ms pipe | CPU pipe / shm |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for (w, m, t), rs in sorted(pipe.items()):
     if m != "procs":
         continue
     s = shm[(w, "procs", "shm")]
     print(f"| {w} | {med(s,'wall_s')*1e3:.1f} | {med(rs,'wall_s')*1e3:.1f} ({spread(rs)}) | "
-          f"{med(rs,'wall_s')/med(s,'wall_s'):.2f} | {med(rs,'ops_per_s')/1e6:.0f} |")
+          f"{med(rs,'wall_s')/med(s,'wall_s'):.2f} | {med(rs,'ops_per_s')/1e6:.0f} | "
+          f"{cpu(s)*1e3:.0f} | {cpu(rs)*1e3:.0f} | {cpu(rs)/cpu(s):.2f} |")
 EOF
 
 # 4: the same blur in ImageMagick, one thread, on the same image file.

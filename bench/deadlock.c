@@ -56,6 +56,7 @@ struct dl_shm {
 	_Atomic int detected; /* the watchdog fired (first CAS wins) */
 	_Atomic int abort; /* philosophers put their forks down and leave */
 	_Atomic unsigned violations; /* neighbours eating at once */
+	_Atomic unsigned stalls; /* watchdog runs that found no stable cycle */
 	_Atomic unsigned arrived;
 	/* written once by the philosopher that won `detected`, read by the
 	 * parent after the rep: */
@@ -181,6 +182,7 @@ static int dl_reset(struct wl_ctx *ctx)
 	atomic_store(&sh->detected, 0);
 	atomic_store(&sh->abort, 0);
 	atomic_store(&sh->violations, 0);
+	atomic_store(&sh->stalls, 0);
 	atomic_store(&sh->arrived, 0);
 	sh->cycle_len = 0;
 	memset(sh->coffman, 0, sizeof(sh->coffman));
@@ -188,23 +190,27 @@ static int dl_reset(struct wl_ctx *ctx)
 	return 0;
 }
 
-/* The watchdog's analysis, run by the philosopher that won `detected`:
- * follow "waits for a fork held by" edges from every philosopher until one
- * comes back to itself. The deadlocked state is stable, so a plain
- * snapshot of the atomics is consistent. */
-static void analyse(struct dl_state *st, double stalled_s)
+/* A wait-for cycle: cycle[k] holds held[k] and waits for fork[k], which
+ * cycle[k+1] (mod len) holds. len 0: none. */
+struct dl_cycle {
+	int len;
+	int phil[DL_MAX_PHIL], fork[DL_MAX_PHIL], held[DL_MAX_PHIL];
+};
+
+/* Snapshot who holds and who waits for which fork, and follow "waits for a
+ * fork held by" edges from every philosopher until one comes back to a
+ * philosopher on its path. Fills c (len 0 when there is no cycle). */
+static void find_cycle(const struct dl_state *st, struct dl_cycle *c)
 {
 	struct dl_shm *sh = st->sh;
 	int n = (int)st->nphil, waits[DL_MAX_PHIL], holder[DL_MAX_PHIL];
-	bool hold_and_wait = true;
 
 	for (int k = 0; k < n; k++) {
 		waits[k] = atomic_load(&sh->waits[k]);
 		holder[k] = atomic_load(&sh->fork[k].holder);
 	}
-	sh->stalled_s = stalled_s;
-	sh->cycle_len = 0;
-	for (int start = 0; start < n && !sh->cycle_len; start++) {
+	c->len = 0;
+	for (int start = 0; start < n && !c->len; start++) {
 		int path[DL_MAX_PHIL], pos[DL_MAX_PHIL], len = 0, q = start;
 
 		for (int k = 0; k < n; k++)
@@ -214,36 +220,78 @@ static void analyse(struct dl_state *st, double stalled_s)
 			path[len++] = q;
 			q = holder[waits[q]];
 		}
-		if (q < 0 || pos[q] < 0 || waits[q] < 0)
+		if (q < 0 || pos[q] < 0)
 			continue;
 		for (int k = pos[q]; k < len; k++) {
-			int c = path[k], held = DL_NO_FORK;
+			int p = path[k], held = DL_NO_FORK;
 
 			for (int f = 0; f < n; f++)
-				if (holder[f] == c)
+				if (holder[f] == p)
 					held = f;
-			sh->cycle[sh->cycle_len] = c;
-			sh->cycle_fork[sh->cycle_len] = waits[c];
-			sh->cycle_held[sh->cycle_len] = held;
-			sh->cycle_len++;
-			hold_and_wait &= held != DL_NO_FORK;
+			c->phil[c->len] = p;
+			c->fork[c->len] = waits[p];
+			c->held[c->len] = held;
+			c->len++;
 		}
+	}
+}
+
+static bool same_cycle(const struct dl_cycle *a, const struct dl_cycle *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (int k = 0; k < a->len; k++)
+		if (a->phil[k] != b->phil[k] || a->fork[k] != b->fork[k] ||
+		    a->held[k] != b->held[k])
+			return false;
+	return true;
+}
+
+static uint64_t total_meals(const struct dl_state *st)
+{
+	uint64_t m = 0;
+
+	for (unsigned p = 0; p < st->nphil; p++)
+		m += atomic_load(&st->sh->meals[p]);
+	return m;
+}
+
+/* Record the confirmed deadlock for verify() and the Coffman conditions
+ * that hold in it. */
+static void record(struct dl_state *st, const struct dl_cycle *c, double stalled_s)
+{
+	struct dl_shm *sh = st->sh;
+	bool hold_and_wait = c->len > 0;
+
+	sh->stalled_s = stalled_s;
+	sh->cycle_len = c->len;
+	for (int k = 0; k < c->len; k++) {
+		sh->cycle[k] = c->phil[k];
+		sh->cycle_fork[k] = c->fork[k];
+		sh->cycle_held[k] = c->held[k];
+		hold_and_wait &= c->held[k] != DL_NO_FORK;
 	}
 	/* Forks are mutexes: one holder at a time. Nothing takes a fork from
 	 * its holder: a waiter can only give up its own attempt. */
 	sh->coffman[0] = 1;
-	sh->coffman[1] = sh->cycle_len > 0 && hold_and_wait;
+	sh->coffman[1] = hold_and_wait;
 	sh->coffman[2] = 1;
-	sh->coffman[3] = sh->cycle_len > 0;
+	sh->coffman[3] = c->len > 0;
 }
 
-/* Between two timed waits: should philosopher p stop waiting? True when
- * the runner asked to stop or the watchdog aborted the table; runs the
- * watchdog when no meal was eaten for the deadlock timeout. */
+/* Between two timed waits: should this philosopher stop waiting? True when
+ * the runner asked to stop or the watchdog aborted the table. When no meal
+ * was eaten for the deadlock timeout, one philosopher (the first to win
+ * `detected`) is the watchdog: it looks for a wait-for cycle, looks again
+ * two slices later, and declares a deadlock only when the same cycle is
+ * still there and nobody ate meanwhile. A stall without a stable cycle (a
+ * starved or preempted philosopher) is counted and the table goes on. */
 static bool give_up(struct wl_ctx *ctx, struct dl_state *st)
 {
 	struct dl_shm *sh = st->sh;
+	struct dl_cycle first, again;
 	double stalled;
+	uint64_t meals;
 	int zero = 0;
 
 	if (atomic_load(&sh->abort) || cb_should_stop(ctx))
@@ -253,7 +301,18 @@ static bool give_up(struct wl_ctx *ctx, struct dl_state *st)
 		return false;
 	if (!atomic_compare_exchange_strong(&sh->detected, &zero, 1))
 		return false; /* another one is the watchdog; wait for its abort */
-	analyse(st, stalled);
+	meals = total_meals(st);
+	find_cycle(st, &first);
+	if (first.len) {
+		sync_sleep(2 * DL_SLICE_S);
+		find_cycle(st, &again);
+	}
+	if (!first.len || !same_cycle(&first, &again) || total_meals(st) != meals) {
+		atomic_fetch_add(&sh->stalls, 1);
+		atomic_store(&sh->detected, 0);
+		return false;
+	}
+	record(st, &first, stalled);
 	atomic_store(&sh->abort, 1);
 	return true;
 }
@@ -492,6 +551,7 @@ static int dl_verify(struct wl_ctx *ctx, const struct task_result *res, struct c
 	cb_metric(m, "no_preemption", sh->coffman[2]);
 	cb_metric(m, "circular_wait", sh->coffman[3]);
 	cb_metric(m, "violations", violations);
+	cb_metric(m, "stalls", atomic_load(&sh->stalls));
 	describe_cycle(sh, cycle, sizeof(cycle));
 	for (int c = 0; c < 4; c++)
 		o += (size_t)snprintf(conds + o, sizeof(conds) - o, "%s%s %s", c ? ", " : "",

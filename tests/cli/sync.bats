@@ -23,7 +23,7 @@ no_leftover_workers() {
 @test "race with a mutex, a spinlock or an atomic loses no update, threads and procs" {
 	run cb -w race.mutex,race.spin,race.atomic -m seq,threads,procs -j 2,3 -s 200000 \
 		--runs=2 --warmup=0 --format=csv --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	# 3 variants x (seq + 2 threads + 2 procs cells) x 2 reps
 	[ "$(metric lost_updates | wc -l)" -eq 30 ]
 	[ -z "$(metric lost_updates | grep -v '^0$')" ]
@@ -34,7 +34,7 @@ no_leftover_workers() {
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 	run cb -w race.none -m threads,procs -j 2 -s 4000000 --runs=5 --warmup=0 \
 		--format=csv --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(metric lost_updates | wc -l)" -eq 10 ]
 	# a race is a race: some rep, in either mode, must lose updates
 	metric lost_updates | grep -qv '^0$'
@@ -44,7 +44,7 @@ no_leftover_workers() {
 @test "every lock excludes; relocking an error-checking mutex returns EDEADLK" {
 	run cb -w lock -m seq,threads,procs -j 2 -s 20000 --runs=1 --warmup=0 --format=csv \
 		--no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for v in mutex errorcheck recursive spin rwlock-read rwlock-write atomic reentrant; do
 		grep -q "\"lock.$v\"" <<<"$output"
 	done
@@ -60,7 +60,7 @@ no_leftover_workers() {
 @test "a K-slot semaphore never lets more than K workers in" {
 	run cb -w semaphore -m threads,procs -j 4 --slots=2 -s 5000 --runs=2 --warmup=0 \
 		--format=csv --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(metric max_concurrency | wc -l)" -eq 4 ]
 	[ -z "$(metric max_concurrency | grep -v '^[12]$')" ]
 	[ "$(metric slots | sort -u)" = 2 ]
@@ -70,7 +70,7 @@ no_leftover_workers() {
 
 @test "semaphore: default K is half the workers; bad --slots is a usage error" {
 	run cb -w semaphore -m threads -j 4 -s 2000 --runs=1 --warmup=0 --format=csv --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(metric slots)" = 2 ]
 	run cb -w semaphore -m threads --slots=-1 --runs=1 --no-csv
 	[ "$status" -eq 2 ]
@@ -80,7 +80,7 @@ no_leftover_workers() {
 @test "event: a set wakes every waiter; a wait nobody sets returns after its timeout" {
 	run cb -w event -m seq,threads,procs -j 1,3 -s 20 --event-timeout=2ms --runs=1 \
 		--warmup=0 --format=csv --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(metric missed_wakeups | wc -l)" -eq 5 ]
 	[ -z "$(metric missed_wakeups | grep -v '^0$')" ]
 	[ -z "$(metric timeouts_early | grep -v '^0$')" ]
@@ -94,7 +94,7 @@ no_leftover_workers() {
 @test "condition: notify-one and notify-all hand every item to exactly one consumer" {
 	run cb -w condition -m seq,threads,procs -j 3 -s 500 --runs=1 --warmup=0 \
 		--format=csv --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	grep -q '"condition.one"' <<<"$output"
 	grep -q '"condition.all"' <<<"$output"
 	[ "$(metric items | wc -l)" -eq 6 ]
@@ -105,7 +105,7 @@ no_leftover_workers() {
 @test "naive philosophers deadlock; the watchdog detects it and stops them, threads and procs" {
 	run cb -w deadlock.naive -m seq,threads,procs -j 2 --deadlock-timeout=100ms --runs=2 \
 		--warmup=0 --format=csv --csv="$TMP/out.csv"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(metric deadlock_detected | wc -l)" -eq 6 ]
 	[ "$(metric deadlock_detected | sort -u)" = 1 ]
 	[ "$(metric cycle_len | sort -u)" = 5 ]
@@ -117,13 +117,13 @@ no_leftover_workers() {
 @test "the detected deadlock is printed with its wait-for cycle and Coffman conditions" {
 	run cb -w deadlock.naive -m procs -j 2 --philosophers=3 --deadlock-timeout=100ms \
 		--runs=1 --warmup=0 --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[[ "$output" == *"deadlock detected"* ]]
 	[[ "$output" == *"P0 (holds fork 0) waits for fork 1 -> P1"*"-> P0"* ]]
 	[[ "$output" == *"mutual exclusion yes, hold and wait yes, no preemption yes, circular wait yes"* ]]
 	grep -q 'deadlock.naive *procs .* yes *deadlock_detected=1' <<<"$output"
 	run cb -q -w deadlock.naive -m threads --deadlock-timeout=100ms --runs=1 --warmup=0 --no-csv
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[[ "$output" != *"wait-for cycle"* ]]
 }
 
@@ -131,7 +131,7 @@ no_leftover_workers() {
 	run cb -w deadlock.ordered,deadlock.trylock,deadlock.waiter -m seq,threads,procs -j 2,5 \
 		-s 10 --deadlock-timeout=5s --pick-delay=200us --runs=1 --warmup=0 \
 		--format=csv --csv="$TMP/out.csv"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(metric deadlock_detected | wc -l)" -eq 15 ]
 	[ "$(metric deadlock_detected | sort -u)" = 0 ]
 	[ "$(metric meals | sort -u)" = 50 ]
@@ -151,7 +151,7 @@ no_leftover_workers() {
 @test "the whole sync suite runs in threads and procs, one correctness figure per row" {
 	run cb -w race,lock,semaphore,event,condition,deadlock -m threads,procs -j 2 -s small \
 		--deadlock-timeout=100ms --runs=1 --warmup=0 --csv="$TMP/out.csv"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	# 4 race + 8 lock + semaphore + event + 2 condition + 4 deadlock, 2 modes each
 	[ "$(grep -c -E ' (threads|procs) +2 +2 ' <<<"$output")" -eq 40 ]
 	[ -z "$(grep -E ' (threads|procs) +2 +2 ' <<<"$output" |

@@ -74,8 +74,13 @@ memcheck: $(BIN)
 	scripts/memcheck.sh $(BIN)
 
 
-bench-core: $(BIN)
-	scripts/bench-core.sh $(BIN)
+bench-core: $(BIN) $(B)/plainloop
+	scripts/bench-core.sh $(BIN) $(B)/plainloop
+
+$(B)/plainloop: $(B)/tools/plainloop.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 
 bench-gil: $(BIN)
 	scripts/bench-gil.sh $(BIN)

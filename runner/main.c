@@ -129,7 +129,7 @@ static int cmd_sysinfo(int argc, char **argv)
 }
 
 const struct command commands[] = {
-    {"run", "run benchmarks (default)", cmd_run},
+    {"run", "run benchmarks (the default subcommand; options below)", cmd_run},
     {"list", "workloads, benches and modes, with one-line summaries", cmd_list},
     {"sysinfo", "the machine block recorded with every result", cmd_sysinfo},
 #define COMMAND(name, summary, fn) {name, summary, fn},
@@ -140,7 +140,9 @@ const struct command commands[] = {
 
 int main(int argc, char **argv)
 {
+	cb_commands = commands;
 	if (argc > 1) {
+
 		for (const struct command *c = commands; c->name; c++)
 			if (strcmp(argv[1], c->name) == 0)
 				return c->fn(argc - 1, argv + 1);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "inject.h"
 #include "registry.h"
 
@@ -118,7 +119,10 @@ static const struct core_opt core_opts[] = {
     {{"version", no_argument, NULL, 'V'}, NULL, "print the version"},
 };
 
+const struct command *cb_commands;
+
 /* Distinct workload options and their values, in registry order. */
+
 #define MAX_WL_OPTS 128
 static const struct wl_option *wl_opts[MAX_WL_OPTS];
 static const char *wl_vals[MAX_WL_OPTS];
@@ -494,10 +498,10 @@ static const char *range_why(int rc)
 void options_usage(void)
 {
 	collect_wl_opts();
-	printf("usage: concbench [run] [OPTIONS]          run benchmarks (default)\n"
-	       "       concbench list                     workloads, benches and modes\n"
-	       "       concbench sysinfo                  the machine block recorded with results\n"
-	       "\n"
+	printf("usage: concbench [run] [OPTIONS]\n");
+	for (const struct command *c = cb_commands; c && c->name; c++)
+		printf("       concbench %-9s %s\n", c->name, c->summary);
+	printf("\n"
 	       "Runs the same work sequentially, on a thread pool, on a process pool, one\n"
 	       "worker per task and under an emulated GIL; checks every mode computed the same\n"
 	       "answer; prints a table and writes raw rows to CSV.\n\n"

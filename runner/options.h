@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "commands.h"
 #include "concbench.h"
 
 #define CB_MAX_WORKERS 4096L
@@ -49,7 +50,11 @@ extern const char *const mode_summaries[MODE__COUNT];
  * or -1 when --help/--version was printed (exit 0). */
 int options_parse(int argc, char **argv, struct cb_config *cfg);
 
-/* Print --help: core options, then every workload option, from the registry. */
+/* The subcommands --help lists (set by main; NULL in tests). */
+extern const struct command *cb_commands;
+
+/* Print --help: subcommands, core options, then every workload option,
+ * from the registry. */
 void options_usage(void);
 
 /* Parsers, exported for tests. Each returns 0, or -EINVAL / -ERANGE. */

@@ -55,7 +55,18 @@ load helpers
 	grep -q '^kernel: ' <<<"$output"
 }
 
+@test "make install puts the binary and a man page under DESTDIR/PREFIX" {
+	[ -z "${CONCBENCH_SAN:-}" ] || skip "installs the release build"
+	top=$BATS_TEST_DIRNAME/../..
+	run make -C "$top" --no-print-directory install DESTDIR="$TMP/dest" PREFIX=/opt/cb
+	[ "$status" -eq 0 ]
+	[ -x "$TMP/dest/opt/cb/bin/concbench" ]
+	grep -q -- '--workers' "$TMP/dest/opt/cb/share/man/man1/concbench.1"
+	"$TMP/dest/opt/cb/bin/concbench" --version
+}
+
 @test "--help and --version exit 0" {
+
 	run "$CB" --help
 	[ "$status" -eq 0 ]
 	grep -q -- '--workers=LIST' <<<"$output"

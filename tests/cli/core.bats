@@ -61,7 +61,7 @@ load helpers
 	run make -C "$top" --no-print-directory install DESTDIR="$TMP/dest" PREFIX=/opt/cb
 	[ "$status" -eq 0 ]
 	[ -x "$TMP/dest/opt/cb/bin/concbench" ]
-	grep -q -- '--workers' "$TMP/dest/opt/cb/share/man/man1/concbench.1"
+	grep -q 'fB.-.-workers' "$TMP/dest/opt/cb/share/man/man1/concbench.1"
 	"$TMP/dest/opt/cb/bin/concbench" --version
 }
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +291,25 @@ int transport_finish(struct transport *t, double deadline)
 		                "sending)",
 		                t->parts_got, t->parts_expected);
 	return 0;
+}
+
+void transport_prefault(struct wl_ctx *wctx)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	void *buf;
+	size_t len;
+
+	for (unsigned task = 0; task < wctx->ntasks; task++) {
+		for (unsigned part = 0; wctx->wl->output(wctx, task, part, &buf, &len) == 1;
+		     part++) {
+			/* Whole pages: the region lies in a mapping of whole pages. */
+			uintptr_t a = (uintptr_t)buf & ~(page - 1);
+			uintptr_t b = ((uintptr_t)buf + len + page - 1) & ~(page - 1);
+
+			if (len)
+				madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+		}
+	}
 }
 
 void transport_close(struct transport *t)

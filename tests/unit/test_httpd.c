@@ -102,7 +102,7 @@ Test(httpd, holds_concurrent_requests_at_once_and_stops)
 	}
 	/* all eight waited out their latency together */
 	cr_assert_eq(atomic_load(&st->max_inflight), 8);
-	cr_assert_eq(atomic_load(&st->requests), 8);
+	cr_assert_eq(atomic_load(&st->connections), 8);
 	pid_t pid = h.pid;
 	httpd_stop(&h);
 	cr_assert_eq(h.pid, 0);

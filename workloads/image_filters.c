@@ -31,8 +31,11 @@ void img_need(uint32_t y0, uint32_t y1, uint32_t halo, uint32_t h, uint32_t *a, 
 
 void img_blur_kernel(unsigned r, uint16_t *k)
 {
-	double sigma = r / 2.0, w[2 * IMG_MAX_RADIUS + 1], sum = 0;
+	double sigma, w[2 * IMG_MAX_RADIUS + 1] = {0}, sum = 0;
 	int total = 0;
+
+	r = r < 1 ? 1 : r > IMG_MAX_RADIUS ? IMG_MAX_RADIUS : r;
+	sigma = r / 2.0;
 
 	for (int i = -(int)r; i <= (int)r; i++) {
 		w[i + (int)r] = exp(-(double)(i * i) / (2 * sigma * sigma));

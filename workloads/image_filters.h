@@ -37,7 +37,7 @@ static inline uint8_t *plane_row(const struct plane *p, uint32_t y)
 void img_need(uint32_t y0, uint32_t y1, uint32_t halo, uint32_t h, uint32_t *a, uint32_t *b);
 
 /* Gaussian kernel of 2r+1 integer weights summing to IMG_KERNEL_ONE, sigma
- * = r/2. r in 1..IMG_MAX_RADIUS. Can't fail. */
+ * = r/2. r in 1..IMG_MAX_RADIUS (clamped into it). Can't fail. */
 void img_blur_kernel(unsigned r, uint16_t *k);
 
 /* Luma (BT.601, 8-bit fixed point) of an RGB src; a copy of a gray one.

@@ -130,7 +130,7 @@ static int decode_pnm(const uint8_t *data, size_t len, struct image *out, char *
 	if ((size_t)(c.end - c.p) < need)
 		return fail(why, whylen, -EINVAL, "truncated %s: %zu of %zu bytes of pixel data",
 		            kind, (size_t)(c.end - c.p), need);
-	out->px = malloc(samples);
+	out->px = malloc(samples ? samples : 1);
 	if (!out->px)
 		return fail(why, whylen, -ENOMEM, "%llux%llu: out of memory",
 		            (unsigned long long)v[0], (unsigned long long)v[1]);

@@ -85,6 +85,10 @@ $(B)/plainloop: $(B)/tools/plainloop.o $(LIB_OBJ)
 bench-gil: $(BIN)
 	scripts/bench-gil.sh $(BIN)
 
+.PHONY: bench-io
+bench-io: $(BIN)
+	scripts/bench-io.sh $(BIN)
+
 # The standard suite + report; hyperfine cross-check; the CI regression gate.
 .PHONY: bench hyperfine ci-bench
 bench: $(BIN)

@@ -585,7 +585,7 @@ out:
 static void child_main(const struct httpd_config *cfg, int wfd, pid_t parent)
 {
 	char err[256], msg[300];
-	int rc;
+	int rc, null;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent) /* the parent died before prctl took effect */
@@ -594,6 +594,14 @@ static void child_main(const struct httpd_config *cfg, int wfd, pid_t parent)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN); /* Ctrl-C: the runner stops us when it is ready */
 	signal(SIGPIPE, SIG_IGN);
+	/* don't hold the runner's stdin/stdout open (a pipe reader would wait) */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0 && wfd > STDOUT_FILENO) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		if (null > STDOUT_FILENO)
+			close(null);
+	}
 	rc = httpd_serve(cfg, wfd, err, sizeof(err));
 	snprintf(msg, sizeof(msg), "error %s\n", err);
 	if (write(wfd, msg, strlen(msg)) < 0)

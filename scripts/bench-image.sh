@@ -53,13 +53,14 @@ def spread(rs):
     return f"{w[0]*1e3:.1f}-{w[-1]*1e3:.1f}"
 
 shm, pipe = rows(sys.argv[1]), rows(sys.argv[2])
-print("\n| workload | mode | median ms | min-max ms | speedup | MPixel/s | CPU ms |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("\n| workload | mode | median ms | min-max ms | speedup | speedup of min | MPixel/s | CPU ms |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for (w, m, t), rs in sorted(shm.items()):
     base = shm[(w, "seq", "")]
     sp = med(base, "wall_s") / med(rs, "wall_s")
     name = m + (" (shm)" if m == "procs" else "")
-    print(f"| {w} | {name} | {med(rs,'wall_s')*1e3:.1f} | {spread(rs)} | {sp:.2f} | "
+    spm = min(float(r["wall_s"]) for r in base) / min(float(r["wall_s"]) for r in rs)
+    print(f"| {w} | {name} | {med(rs,'wall_s')*1e3:.1f} | {spread(rs)} | {sp:.2f} | {spm:.2f} | "
           f"{med(rs,'ops_per_s')/1e6:.0f} | {cpu(rs)*1e3:.0f} |")
 print("\n| workload | procs shm ms | procs pipe ms (min-max) | pipe / shm | MPixel/s pipe "
       "| CPU ms shm | CPU ms pipe | CPU pipe / shm |")

@@ -2,11 +2,6 @@
 # queue, ipc, ctxswitch, spawn and the pool workloads: what a user relies on.
 load helpers
 
-# The metrics field of every CSV row on stdout (one line per rep).
-metrics() {
-	"$CB" "$@" --format=csv --no-csv --warmup=0 | awk -F'"' 'NR > 1 { print $(NF-13) }'
-}
-
 @test "queue: every item consumed exactly once, in order, for every order, threads and procs" {
 	for order in fifo lifo priority; do
 		for j in 2 4; do

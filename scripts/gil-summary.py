@@ -42,24 +42,28 @@ def speedup(paths):
     cells = defaultdict(list)
     for r in rows:
         cells[(r["workload"], r["mode"], int(r["workers"]), r.get("switch_interval_s", ""))].append(r)
-    seq = {}
+    seq, seq_min = {}, {}
     for (w, m, n, _), rs in cells.items():
         if m in ("seq", "py-seq"):
             seq[(w, m.startswith("py"))] = statistics.median(float(r["wall_s"]) for r in rs)
-    print("| workload | mode | workers | reps | median wall | min-max | speedup | GIL switches/s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+            seq_min[(w, m.startswith("py"))] = min(float(r["wall_s"]) for r in rs)
+    print("| workload | mode | workers | reps | median wall | min-max | speedup (medians) |"
+          " speedup (fastest reps) | GIL switches/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for (w, m, n, iv), rs in sorted(cells.items()):
         walls = [float(r["wall_s"]) for r in rs]
         med = statistics.median(walls)
         base = seq.get((w, m.startswith("py")))
         sp = "%.2fx" % (base / med) if base else "-"
+        bmin = seq_min.get((w, m.startswith("py")))
+        spmin = "%.2fx" % (bmin / min(walls)) if bmin else "-"
         sw = "-"
         if m == "gil":
-            sw = "%.0f (interval %s)" % (
-                statistics.median(float(r["gil_switches"]) / float(r["wall_s"]) for r in rs),
-                fmt(float(iv)))
-        print("| %s | %s | %d | %d | %s | %s-%s | %s | %s |" % (
-            w, m, n, len(rs), fmt(med), fmt(min(walls)), fmt(max(walls)), sp, sw))
+            rates = [float(r["gil_switches"]) / float(r["wall_s"]) for r in rs]
+            sw = "%.0f (max %.0f; interval %s)" % (statistics.median(rates), max(rates),
+                                                  fmt(float(iv)))
+        print("| %s | %s | %d | %d | %s | %s-%s | %s | %s | %s |" % (
+            w, m, n, len(rs), fmt(med), fmt(min(walls)), fmt(max(walls)), sp, spmin, sw))
 
 
 def mixed(paths):

@@ -3,7 +3,7 @@
 # one row per worker, one bar per task from its start to its end.
 #
 # usage: scripts/trace-timeline.sh TRACE.csv [OUT.svg [WORKLOAD MODE WORKERS]]
-#   default cell: the first one in the file. Example, the 7 tasks on 4
+#   default cell: the first one with the most workers. Example, the 7 tasks on 4
 #   workers of the seed (4 run at once, 3 wait for a free worker):
 #   concbench -w pool.tiny --task-us=100000 -m threads -j 4 -t 7 --runs=1 --trace=t.csv
 #   scripts/trace-timeline.sh t.csv timeline.svg
@@ -21,7 +21,8 @@ command -v gnuplot >/dev/null || die "gnuplot not found (apt-get install gnuplot
 if [ $# -ge 5 ]; then
 	wl=$3 mode=$4 workers=$5
 else
-	IFS=, read -r wl mode workers _ < <(sed -n 2p "$in")
+	# the first cell with the most workers
+	IFS=, read -r wl mode workers _ < <(awk -F, 'NR > 1 && $3 > n { n = $3; l = $0 } END { print l }' "$in")
 fi
 
 data=$(mktemp)

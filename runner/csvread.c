@@ -580,7 +580,8 @@ int results_value(const struct cb_results *res, const struct cb_rec *rec, const 
 	int c = csv_table_col(t, metric);
 
 	if (c >= 0)
-		return csv_parse_double(t->rows[rec->row][c], out);
+		return *t->rows[rec->row][c] ? csv_parse_double(t->rows[rec->row][c], out)
+		                             : -ENOENT; /* empty: does not apply */
 	return metrics_lookup(rec->metrics, metric, out);
 }
 

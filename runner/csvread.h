@@ -74,8 +74,8 @@ void results_free(struct cb_results *res);
 
 /* The value of `metric` in rec: a numeric column of its table (wall_s,
  * ops_per_s, task_p99_s, …) or a name of its `metrics` column. Returns 0,
- * -ENOENT when neither exists, -EINVAL when the field is empty or not a
- * number. */
+ * -ENOENT when neither exists or the field is empty (does not apply to this
+ * rep), -EINVAL when it is not a number. */
 int results_value(const struct cb_results *res, const struct cb_rec *rec, const char *metric,
                   double *out);
 

@@ -824,7 +824,10 @@ static void write_hyperfine(FILE *md, FILE *html, const struct report *rp)
 			fmt_seconds(a, sizeof(a), r.median);
 			fmt_seconds(b, sizeof(b), r.stddev);
 			fmt_seconds(c, sizeof(c), r.internal);
-			fmt_seconds(d, sizeof(d), r.median - r.internal);
+			fmt_seconds(d + 1, sizeof(d) - 1, fabs(r.median - r.internal));
+			d[0] = r.median < r.internal ? '-' : '+';
+			if (isnan(r.internal))
+				memmove(d, d + 1, strlen(d));
 			fprintf(md, "| `");
 			md_esc(md, r.command);
 			fprintf(md, "` | %s | %s | %s | %s |\n", a, b, c, d);

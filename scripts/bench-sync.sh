@@ -127,11 +127,11 @@ for mode in threads procs; do
 done
 if have perf; then
 	for t in "-T" ""; do
-		PP="perf bench sched pipe $t -l 100000"
+		PP="perf bench sched pipe${t:+ $t} -l 100000"
 		for _ in $(seq "$PEER_RUNS"); do
 			$PP 2>&1 | awk '/usecs\/op/ {print $1 / 2}'
 		done >"$OUT/sched-pipe$t.txt"
-		row "perf bench sched pipe ${t:-(processes)}${t:+(threads)}: one-way wake-up (round trip / 2)" \
+		row "perf bench sched pipe, ${t:+threads}${t:-processes}: one-way wake-up (round trip / 2)" \
 			"$(stats <"$OUT/sched-pipe$t.txt")" us "$PP"
 	done
 	PW="perf bench futex wake -t 1 -w 1"

@@ -211,19 +211,20 @@ static void find_cycle(const struct dl_state *st, struct dl_cycle *c)
 	}
 	c->len = 0;
 	for (int start = 0; start < n && !c->len; start++) {
-		int path[DL_MAX_PHIL], pos[DL_MAX_PHIL], len = 0, q = start;
+		bool seen[DL_MAX_PHIL] = {false};
+		int q = start, p;
 
-		for (int k = 0; k < n; k++)
-			pos[k] = -1;
-		while (q >= 0 && pos[q] < 0 && waits[q] >= 0) {
-			pos[q] = len;
-			path[len++] = q;
+		/* walk until a free fork, a philosopher who waits for nothing,
+		 * or one seen before: then q is on a cycle */
+		while (q >= 0 && q < n && !seen[q] && waits[q] >= 0) {
+			seen[q] = true;
 			q = holder[waits[q]];
 		}
-		if (q < 0 || pos[q] < 0)
+		if (q < 0 || q >= n || !seen[q])
 			continue;
-		for (int k = pos[q]; k < len; k++) {
-			int p = path[k], held = DL_NO_FORK;
+		p = q;
+		do {
+			int held = DL_NO_FORK;
 
 			for (int f = 0; f < n; f++)
 				if (holder[f] == p)
@@ -232,7 +233,8 @@ static void find_cycle(const struct dl_state *st, struct dl_cycle *c)
 			c->fork[c->len] = waits[p];
 			c->held[c->len] = held;
 			c->len++;
-		}
+			p = holder[waits[p]];
+		} while (p != q && c->len < n);
 	}
 }
 
@@ -559,13 +561,13 @@ static int dl_verify(struct wl_ctx *ctx, const struct task_result *res, struct c
 	if (detected && st->variant == DL_NAIVE && st->printed++ == 0 && cb_verbosity >= 0)
 		fprintf(stderr,
 		        "concbench: %s: deadlock detected after %.3g s without a meal "
-		        "(%s mode, %u workers); wait-for cycle: %s; Coffman conditions: %s; "
+		        "(%s mode, %u worker%s); wait-for cycle: %s; Coffman conditions: %s; "
 		        "workers stopped\n",
 		        ctx->wl->name, sh->stalled_s,
 		        ctx->mode == MODE_PROCS ? "procs"
 		        : ctx->mode == MODE_SEQ ? "seq"
 		                                : "threads",
-		        ctx->nworkers, cycle, conds);
+		        ctx->nworkers, ctx->nworkers == 1 ? "" : "s", cycle, conds);
 	if (violations)
 		return cb_error(ctx, 1, "neighbours ate at the same time %u times", violations);
 	if (st->variant == DL_NAIVE) {

@@ -154,9 +154,9 @@ static int ev_prepare(struct wl_ctx *ctx)
 		goto err;
 	}
 	st->sh = (struct ev_shm *)base;
-	st->sh->own = (struct event *)(base + own_off);
-	st->sh->lat = (double *)(base + lat_off);
-	st->sh->over = (double *)(base + over_off);
+	st->sh->own = (void *)(base + own_off);
+	st->sh->lat = (void *)(base + lat_off);
+	st->sh->over = (void *)(base + over_off);
 	rc = event_init(&st->sh->ev, ctx->pshared);
 	for (unsigned i = 0; i < n && !rc; i++)
 		rc = event_init(&st->sh->own[i], ctx->pshared);

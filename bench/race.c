@@ -171,7 +171,7 @@ static int race_verify(struct wl_ctx *ctx, const struct task_result *res, struct
 	    .family_default = true,                                                                \
 	    .modes = MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS),           \
 	    .default_tasks = 1,                                                                    \
-	    .sizes = {1000000, 10000000, 100000000},                                                  \
+	    .sizes = {1000000, 10000000, 100000000},                                               \
 	    .size_unit = "increments per worker",                                                  \
 	    .ops_unit = "increment",                                                               \
 	    .prepare = race_prepare,                                                               \

@@ -49,7 +49,7 @@ metric() {
 }
 
 @test "sleep: every mode verifies against seq" {
-	run "$CB" -w sleep --sleep=1ms -t 8 -m seq,threads,procs,thread-per-task,fork-per-task \
+	run "$CB" -w sleep --sleep=1ms -t 8 -m seq,threads,procs,gil,thread-per-task,fork-per-task \
 		-j 1,4 $ONE --format=csv
 	[ "$status" -eq 0 ]
 	[ "$(col sleep checksum | sort -u | wc -l)" -eq 1 ]
@@ -58,7 +58,7 @@ metric() {
 
 @test "net.fetch: every mode gets the embedded body and the seq checksum" {
 	run "$CB" -w net.fetch --net-latency=1ms --net-bytes=3000 -t 8 -s 2 \
-		-m seq,threads,procs,thread-per-task,fork-per-task -j 1,3 $ONE --format=csv
+		-m seq,threads,procs,gil,thread-per-task,fork-per-task -j 1,3 $ONE --format=csv
 	[ "$status" -eq 0 ]
 	[ "$(col net.fetch checksum | sort -u | wc -l)" -eq 1 ]
 	[ -z "$(col net.fetch verified | grep -vx 1)" ]
@@ -75,6 +75,12 @@ metric() {
 	[ "$(metric seq server_max_inflight)" = 1 ]
 	# the latency is really injected (a lower bound, not a timing claim)
 	awk -v v="$(metric threads lat_p50_ms)" 'BEGIN { exit !(v >= 400) }'
+}
+
+@test "net.fetch under the GIL: requests still overlap (the GIL is released while waiting)" {
+	run "$CB" -w net.fetch --net-latency=400ms -t 4 -s 1 -m gil -j 4 $ONE --format=csv
+	[ "$status" -eq 0 ]
+	[ "$(metric gil server_max_inflight)" = 4 ]
 }
 
 @test "net.fetch: connections are reused unless --no-keepalive" {
@@ -196,7 +202,7 @@ metric() {
 @test "file.read: every mode verifies; the corpus is removed at exit" {
 	mkdir d
 	run "$CB" -w file.read --data-dir=d --files=3 --file-bytes=100K --block-size=7000 -t 6 \
-		-m seq,threads,procs,thread-per-task,fork-per-task -j 1,2 $ONE --format=csv
+		-m seq,threads,procs,gil,thread-per-task,fork-per-task -j 1,2 $ONE --format=csv
 	[ "$status" -eq 0 ]
 	[ "$(col file.read checksum | sort -u | wc -l)" -eq 1 ]
 	[ -z "$(col file.read verified | grep -vx 1)" ]

@@ -39,12 +39,12 @@ if "$BIN" list | grep -q '^  sleep '; then blocking=cpu.hash,sleep; fi
 cmd "$BIN" -q -m seq,threads,gil -w "$blocking" -j 2,4 -r "$RUNS" --csv="$OUT/blocking.csv" >/dev/null
 $SUM speedup "$OUT/blocking.csv"
 
-section "4. convoy: mixed (1 s of ping-pong per rep) beside 1 CPU-bound worker"
+section "4. convoy: mixed (1 s of ping-pong per rep) beside 1 and 3 CPU-bound workers"
 note_load
-cmd "$BIN" -q -m seq,threads,procs,gil -w mixed -j 2 -r "$RUNS" --switch-interval=5ms \
+cmd "$BIN" -q -m seq,threads,procs,gil -w mixed -j 2,4 -r "$RUNS" --switch-interval=5ms \
 	--csv="$OUT/mixed-5ms.csv" >/dev/null
 for iv in 1ms 0.1ms; do
-	cmd "$BIN" -q -m gil -w mixed -j 2 -r "$RUNS" --switch-interval=$iv \
+	cmd "$BIN" -q -m gil -w mixed -j 2,4 -r "$RUNS" --switch-interval=$iv \
 		--csv="$OUT/mixed-$iv.csv" >/dev/null
 done
 $SUM mixed "$OUT"/mixed-*.csv
@@ -96,7 +96,7 @@ note_load
 cmd "$PY" scripts/python-reference --workers=1,2,4 --runs=3 --csv="$OUT/python.csv" 2>/dev/null
 $SUM speedup "$OUT/python.csv"
 for iv in 1ms 0.1ms; do
-	cmd "$PY" scripts/python-reference --workload=mixed --modes=py-threads --workers=2 --runs=3 \
+	cmd "$PY" scripts/python-reference --workload=mixed --modes=py-threads --workers=2,4 --runs=3 \
 		--switch-interval=$iv --csv="$OUT/python-mixed-$iv.csv" 2>/dev/null
 done
 $SUM mixed "$OUT/python.csv" "$OUT"/python-mixed-*.csv

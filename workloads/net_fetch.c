@@ -275,7 +275,7 @@ static int probe_urls(struct wl_ctx *ctx, struct net_state *st)
 	}
 	for (unsigned u = 0; u < st->nurls && !rc; u++) {
 		uint64_t h1 = 0, h2 = 0;
-		long status, conns;
+		long status = 0, conns = 0;
 
 		rc = fetch(ctx, &s, st->urls[u], &h1, &status, &conns);
 		if (!rc)
@@ -323,7 +323,7 @@ static int net_prepare(struct wl_ctx *ctx)
 {
 	struct net_state *st = calloc(1, sizeof(*st));
 	const char *url, *file = cb_opt_str("url-file");
-	unsigned long long nb;
+	unsigned long long nb = 0;
 	int rc;
 
 	if (!st)
@@ -407,8 +407,8 @@ static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 		return cb_error(ctx, -ENOMEM, "curl_easy_init failed");
 	}
 	for (r = 0; r < st->per_task; r++) {
-		uint64_t h, part[3];
-		long status, conns;
+		uint64_t h = 0, part[3];
+		long status = 0, conns = 0;
 		double t0 = cb_now();
 		int rc = fetch(ctx, s, st->urls[u], &h, &status, &conns);
 

@@ -6,6 +6,7 @@
  * reps, so files of many runs and hosts can be mixed. CSV files written by
  * hyperfine (scripts/hyperfine.sh) are recognised by their header and shown
  * beside the internal figures. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -523,6 +524,26 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* Remove the .svg files of dir: the report owns DIR/plots. */
+static void remove_svgs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4400];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (n > 4 && strcmp(e->d_name + n - 4, ".svg") == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 /* Run `gnuplot script` with a deadline; stderr to log. 0, 127 when
  * gnuplot is missing, or another non-zero status. */
 static int run_gnuplot(const char *script, const char *log)
@@ -588,8 +609,14 @@ static void make_plots(struct report *rp)
 		snprintf(dir, sizeof(dir), "%s/plots/%s", rp->dir, host);
 		if (mkdir_p(dir))
 			continue;
-		snprintf(g->plot, sizeof(g->plot), "plots/%s/%s-%ld-%ld.svg", host, wl, g->size,
-		         g->tasks);
+		if (i == 0 || strcmp(g->host, rp->g[i - 1].host) != 0)
+			remove_svgs(dir); /* plots of an earlier report into this DIR */
+		if (g->bench)
+			snprintf(g->plot, sizeof(g->plot), "plots/%s/%s-%ld.svg", host, wl,
+			         g->size);
+		else
+			snprintf(g->plot, sizeof(g->plot), "plots/%s/%s-%ld-%ld.svg", host, wl,
+			         g->size, g->tasks);
 		gp_group(f, rp, g);
 	}
 	if (fclose(f)) {

@@ -500,7 +500,7 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 		fputc('\n', f);
 	} else {
 		fprintf(f, "set label 1 'no gil mode in these rows' at graph 0.5,0.5 center\n"
-		           "plot 200 notitle\nunset label 1\n");
+		           "unset key\nplot 200 notitle\nunset label 1\nset key\n");
 	}
 	fprintf(f, "unset multiplot\nset output\n");
 }

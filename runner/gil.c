@@ -67,7 +67,7 @@ static pthread_once_t gil_once = PTHREAD_ONCE_INIT;
 static _Atomic unsigned long next_thread_id = 1;
 
 /* The calling thread: its id (stable while it lives) and whether it holds. */
-static _Thread_local struct {
+static _Thread_local struct gil_thread {
 	unsigned long id;
 	bool held;
 } me;

@@ -121,6 +121,12 @@ struct workload {
 	 * ctx->transport_pipe (set before reset()), keep these regions in plain
 	 * malloc memory, not cb_shm_alloc: the pipe is then their only way back. */
 	int (*output)(struct wl_ctx *ctx, unsigned task, unsigned part, void **buf, size_t *len);
+	/* Optional: region `part` (0, 1, …) of the input every task reads (built
+	 * by prepare()); 1 with *buf and *len set, 0 past the last. A forked
+	 * pool worker reads one byte per page of these, and maps the output()
+	 * regions, before it reports ready: the first touch of inherited memory
+	 * is paid once by a long-lived pool, not inside every rep's makespan. */
+	int (*input)(struct wl_ctx *ctx, unsigned part, void **buf, size_t *len);
 };
 
 /* --- services for workloads and benches (runner/shm.c, runner/options.c) --- */

@@ -161,7 +161,7 @@ static void worker_loop(struct pool *p, unsigned id)
 
 	ctx.err[0] = '\0';
 	ctx.worker = id;
-	if (p->procs && !p->pp.bench && ctx.wl->output)
+	if (p->procs && !p->pp.bench)
 		transport_prefault(&ctx);
 	sem_post(&p->sh->ready);
 	while (sem_wait(&p->sh->go) && errno == EINTR)

@@ -56,11 +56,12 @@ int transport_wait(struct transport *t, sem_t *s, double until);
  * ctx->err set. */
 int transport_finish(struct transport *t, double deadline);
 
-/* Worker process, before it reports ready (outside the clock): map every
- * output region of the workload into this process's page tables
- * (MADV_POPULATE_WRITE). A pool re-forked for each rep would otherwise pay,
- * inside the makespan, the first-touch page faults that a long-lived
- * process pool pays once. Best effort; for both transports. Can't fail. */
+/* Worker process, before it reports ready (outside the clock): read one
+ * byte per page of the workload's input() regions and map its output()
+ * regions into this process's page tables (MADV_POPULATE_WRITE). A pool
+ * re-forked for each rep would otherwise pay, inside the makespan, the
+ * first-touch costs that a long-lived process pool pays once. Best effort,
+ * for both transports; nothing without the hooks. Can't fail. */
 void transport_prefault(struct wl_ctx *wctx);
 
 /* Close what is left open and free. Safe on NULL. */

@@ -343,6 +343,18 @@ static int img_output(struct wl_ctx *ctx, unsigned t, unsigned part, void **buf,
 	return 1;
 }
 
+/* Part `part` of the input: the part-th input image. */
+static int img_input(struct wl_ctx *ctx, unsigned part, void **buf, size_t *len)
+{
+	const struct img_state *st = ctx->state;
+
+	if (part >= st->njobs)
+		return 0;
+	*buf = st->jobs[part].in.px;
+	*len = image_bytes(&st->jobs[part].in);
+	return 1;
+}
+
 /* XXH3 of every part of task t's output, as it is in this process now. */
 static uint64_t task_digest(struct wl_ctx *ctx, unsigned t)
 {
@@ -486,6 +498,7 @@ static int chain_prepare(struct wl_ctx *ctx)
 	    .verify = img_verify,                                                                  \
 	    .cleanup = img_cleanup,                                                                \
 	    .output = img_output,                                                                  \
+	    .input = img_input,                                                                    \
 	}
 
 IMAGE_WORKLOAD(image_chain, "image.chain", true, chain_prepare,

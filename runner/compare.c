@@ -307,7 +307,10 @@ struct cmp_cell {
 	const char *workload, *mode;
 	long workers;
 	double *v[2]; /* values of verified reps: base, head */
+	const char **rid[2]; /* run_id of each value */
 	size_t n[2], cap[2];
+	size_t reps[2]; /* verified reps with a value */
+	bool blocked; /* v[] holds one median per run (invocation) */
 	size_t bad[2]; /* reps not verified */
 	long size[2];
 	struct cmp_stats st;
@@ -361,19 +364,103 @@ static struct cmp_cell *find_cell(struct cmp_cell **cells, size_t *n, size_t *ca
 	return &(*cells)[(*n)++];
 }
 
-static int add_value(struct cmp_cell *c, int side, double v)
+static int add_value(struct cmp_cell *c, int side, double v, const char *rid)
 {
 	if (c->n[side] == c->cap[side]) {
 		size_t nc = c->cap[side] ? 2 * c->cap[side] : 16;
 		double *p = realloc(c->v[side], nc * sizeof(*p));
+		const char **r;
 
 		if (!p)
 			return -ENOMEM;
 		c->v[side] = p;
+		r = realloc(c->rid[side], nc * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		c->rid[side] = r;
 		c->cap[side] = nc;
 	}
+	c->rid[side][c->n[side]] = rid;
 	c->v[side][c->n[side]++] = v;
+	c->reps[side]++;
 	return 0;
+}
+
+struct rid_val {
+	const char *rid;
+	double v;
+};
+
+static int rid_val_cmp(const void *a, const void *b)
+{
+	const struct rid_val *x = a, *y = b;
+	int c = strcmp(x->rid, y->rid);
+
+	return c ? c : (x->v > y->v) - (x->v < y->v);
+}
+
+/* Sort side's values by run; return the number of runs, or -ENOMEM. */
+static long sort_by_run(struct cmp_cell *c, int side, struct rid_val **out)
+{
+	struct rid_val *p = malloc((c->n[side] + 1) * sizeof(*p));
+	long runs = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n[side]; i++)
+		p[i] = (struct rid_val){c->rid[side][i], c->v[side][i]};
+	qsort(p, c->n[side], sizeof(*p), rid_val_cmp);
+	for (size_t i = 0; i < c->n[side]; i++)
+		runs += i == 0 || strcmp(p[i].rid, p[i - 1].rid) != 0;
+	*out = p;
+	return runs;
+}
+
+/* Reps of one invocation share its machine state (load, frequency, memory
+ * layout) and are not independent; a rank test over them overstates its
+ * confidence. When both sides hold at least CMP_MIN_RUNS invocations (as
+ * scripts/ci-regress interleaves them), each invocation's median becomes
+ * one observation. 0 or -ENOMEM. */
+#define CMP_MIN_RUNS 5
+static int block_by_run(struct cmp_cell *c)
+{
+	struct rid_val *p[2] = {NULL, NULL};
+	long runs[2];
+	int rc = 0;
+
+	for (int side = 0; side < 2; side++) {
+		runs[side] = sort_by_run(c, side, &p[side]);
+		if (runs[side] < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	if (runs[0] < CMP_MIN_RUNS || runs[1] < CMP_MIN_RUNS)
+		goto out;
+	for (int side = 0; side < 2; side++) {
+		size_t k = 0, n = c->n[side];
+
+		for (size_t i = 0; i < n;) {
+			size_t j = i;
+
+			while (j < n && strcmp(p[side][j].rid, p[side][i].rid) == 0)
+				j++;
+			/* values of the run are sorted: its median */
+			if ((j - i) % 2)
+				c->v[side][k++] = p[side][i + (j - i) / 2].v;
+			else
+				c->v[side][k++] =
+				    (p[side][i + (j - i) / 2 - 1].v + p[side][i + (j - i) / 2].v) /
+				    2;
+			i = j;
+		}
+		c->n[side] = k;
+	}
+	c->blocked = true;
+out:
+	free(p[0]);
+	free(p[1]);
+	return rc;
 }
 
 static int collect(const struct cb_results *res, int side, const char *metric,
@@ -399,7 +486,7 @@ static int collect(const struct cb_results *res, int side, const char *metric,
 			cb_errorf("compare", "%s:%u: %s: not a number", r->file, r->line, metric);
 			return -EINVAL;
 		}
-		if (add_value(c, side, v))
+		if (add_value(c, side, v, r->run_id))
 			return -ENOMEM;
 	}
 	return 0;
@@ -428,9 +515,11 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 		printf("Metric `%s` (%s is better), threshold %.3g%%, alpha %g. Ratio = "
 		       "median(head) / "
 		       "median(base); 95%% interval by Hodges-Lehmann; p from the Mann-Whitney U "
-		       "test.\n\n",
+		       "test. When both sides hold %d or more runs (invocations), each run's "
+		       "median is "
+		       "one observation.\n\n",
 		       o->metric, o->higher_better ? "higher" : "lower", 100 * o->threshold,
-		       o->alpha);
+		       o->alpha, CMP_MIN_RUNS);
 		printf("| workload | mode | workers | reps base/head | base median | head median | "
 		       "ratio "
 		       "| 95%% CI | p | verdict |\n");
@@ -440,12 +529,12 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 		       "%g\n",
 		       base, head, o->metric, o->higher_better ? "higher" : "lower",
 		       100 * o->threshold, o->alpha);
-		printf("%-20s %-15s %7s %9s %11s %11s %7s %17s %8s  %s\n", "workload", "mode",
+		printf("%-20s %-15s %7s %22s %11s %11s %7s %17s %8s  %s\n", "workload", "mode",
 		       "workers", "reps b/h", "base", "head", "ratio", "95% CI", "p", "verdict");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cmp_cell *c = &cells[i];
-		char b[24], h[24], reps[24], ci[40] = "-", ratio[16] = "-", p[16] = "-";
+		char b[24], h[24], reps[64], ci[40] = "-", ratio[16] = "-", p[16] = "-";
 		const char *v = cmp_verdict_names[c->verdict];
 
 		if (!c->n[0] && !c->bad[0])
@@ -455,7 +544,11 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 		count[c->verdict]++;
 		fmt_value(b, sizeof(b), o->metric, c->st.med_b);
 		fmt_value(h, sizeof(h), o->metric, c->st.med_h);
-		snprintf(reps, sizeof(reps), "%zu/%zu", c->n[0], c->n[1]);
+		if (c->blocked)
+			snprintf(reps, sizeof(reps), "%zu/%zu in %zu/%zu runs", c->reps[0],
+			         c->reps[1], c->n[0], c->n[1]);
+		else
+			snprintf(reps, sizeof(reps), "%zu/%zu", c->n[0], c->n[1]);
 		if (!isnan(c->st.ratio))
 			snprintf(ratio, sizeof(ratio), "%.3f", c->st.ratio);
 		if (!isnan(c->st.ci_lo) && c->n[0] && c->n[1])
@@ -472,7 +565,7 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 			                                                                    : "",
 			       c->why);
 		else
-			printf("%-20s %-15s %7ld %9s %11s %11s %7s %17s %8s  %s (%s)\n",
+			printf("%-20s %-15s %7ld %22s %11s %11s %7s %17s %8s  %s (%s)\n",
 			       c->workload, c->mode, c->workers, reps, b, h, ratio, ci, p, v,
 			       c->why);
 	}
@@ -620,6 +713,11 @@ int cmd_compare(int argc, char **argv)
 	for (size_t i = 0; i < ncells; i++) {
 		struct cmp_cell *x = &cells[i];
 
+		if (x->n[0] && x->n[1] && block_by_run(x)) {
+			cb_errorf("compare", "out of memory");
+			rc = EXIT_USAGE;
+			goto out;
+		}
 		if (x->n[0] && x->n[1] && cmp_compute(x->v[0], x->n[0], x->v[1], x->n[1], &x->st)) {
 			cb_errorf("compare", "out of memory");
 			rc = EXIT_USAGE;
@@ -649,6 +747,8 @@ out:
 	for (size_t i = 0; i < ncells; i++) {
 		free(cells[i].v[0]);
 		free(cells[i].v[1]);
+		free(cells[i].rid[0]);
+		free(cells[i].rid[1]);
 	}
 	free(cells);
 	results_free(&res[0]);

@@ -203,3 +203,19 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	"$CB" -w cpu.primes -s small -m seq,threads -j 2 --runs=2 --no-csv 2>err >/dev/null
 	! grep -q elapsed err
 }
+
+@test "compare: with 5+ runs a side, each run's median is one observation" {
+	synth base.csv 1 2
+	synth head.csv 1.5 2
+	# one run_id per rep index: 8 runs of 1 rep (seq) and 1 rep (threads) each
+	for f in base.csv head.csv; do
+		awk -F, -v OFS=, 'NR > 1 { $2 = "\"r" $10 "\"" } 1' "$f" >"$f.runs"
+	done
+	run "$CB" compare base.csv.runs head.csv.runs
+	[ "$status" -eq 1 ]
+	grep -q 'w.x .* seq .* 8/8 in 8/8 runs .* regression' <<<"$output"
+	# one run a side: the reps themselves
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 1 ]
+	! grep -q ' runs ' <<<"$output"
+}

@@ -28,6 +28,7 @@
 #include <xxhash.h>
 
 #include "../runner/concbench.h"
+#include "../runner/signals.h"
 #include "../runner/util.h"
 #include "io.h"
 
@@ -259,6 +260,10 @@ static int write_corpus(struct wl_ctx *ctx, struct fr_state *st, uint8_t *buf)
 			size_t n = st->bytes - off < GEN_CHUNK ? st->bytes - off : GEN_CHUNK;
 			size_t done = 0;
 
+			if (cb_interrupted) {
+				close(fd);
+				return cb_error(ctx, -EINTR, "interrupted while writing %s", path);
+			}
 			gen_chunk(buf, n, st->seed, f, off);
 			while (done < n) {
 				ssize_t w = write(fd, buf + done, n - done);
@@ -489,7 +494,7 @@ static int fr_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 			break;
 		XXH3_64bits_update(h, buf, (size_t)n);
 		total += (uint64_t)n;
-		if (cb_should_stop(ctx)) {
+		if (cb_should_stop(ctx) || cb_interrupted) {
 			rc = cb_error(ctx, -ECANCELED, "stopped");
 			goto out;
 		}

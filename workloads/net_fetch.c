@@ -26,6 +26,7 @@
 #include "../runner/concbench.h"
 #include "../runner/httpd.h"
 #include "../runner/options.h"
+#include "../runner/signals.h"
 #include "io.h"
 
 #define NET_MAX_URLS 4096
@@ -84,7 +85,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
-	return cb_should_stop(arg); /* nonzero aborts the transfer */
+	/* nonzero aborts the transfer: the cell was stopped, or (in prepare's
+	 * probe, before any cell) SIGINT/SIGTERM arrived */
+	return cb_should_stop(arg) || cb_interrupted;
 }
 
 static int slot_init(struct net_state *st, struct net_slot *s)
@@ -141,7 +144,7 @@ static int fetch(struct wl_ctx *ctx, struct net_slot *s, const char *url, uint64
 	curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, ctx);
 	cc = GIL_BLOCKING(curl_easy_perform(s->h));
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
-		return cb_error(ctx, -ECANCELED, "GET %s: stopped", url);
+		return cb_error(ctx, cb_interrupted ? -EINTR : -ECANCELED, "GET %s: stopped", url);
 	if (cc != CURLE_OK)
 		return cb_error(ctx, -EIO, "GET %s: %s", url,
 		                s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));

@@ -3,9 +3,13 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../runner/concbench.h"
+#include "../runner/signals.h"
+
+#define SLICE_S 0.1 /* longest uninterruptible piece of a sleep */
 
 struct sleep_state {
 	double sleep_s;
@@ -59,25 +63,49 @@ static double ts_s(const struct timespec *ts)
 	return (double)ts->tv_sec + (double)ts->tv_nsec * 1e-9;
 }
 
+/* Sleep until `due` with the GIL released, in slices of at most SLICE_S so
+ * that a stop request (timeout, SIGINT) ends a long sleep. 0 or an errno. */
+static int sleep_until(struct wl_ctx *ctx, const struct timespec *due)
+{
+	int rc = 0;
+
+	gil_release();
+	for (;;) {
+		struct timespec now, next;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* cb_interrupted: in seq mode no pool thread is there to set the
+		 * stop flag; the signal interrupts this very sleep */
+		if (ts_s(&now) >= ts_s(due) || cb_should_stop(ctx) || cb_interrupted)
+			break;
+		next = now;
+		ts_add(&next, SLICE_S);
+		if (ts_s(&next) > ts_s(due))
+			next = *due;
+		rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		if (rc && rc != EINTR)
+			break;
+		rc = 0;
+	}
+	gil_acquire();
+	return rc;
+}
+
 static int sleep_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 {
 	struct sleep_state *st = ctx->state;
 	double over = 0;
 	long k;
 
-	for (k = 0; k < ctx->size && !cb_should_stop(ctx); k++) {
+	for (k = 0; k < ctx->size && !cb_should_stop(ctx) && !cb_interrupted; k++) {
 		struct timespec due, now;
 		int rc;
 
 		clock_gettime(CLOCK_MONOTONIC, &due);
 		ts_add(&due, st->sleep_s);
-		gil_release();
-		do
-			rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
-		while (rc == EINTR && !cb_should_stop(ctx));
-		gil_acquire();
-		if (rc && rc != EINTR)
-			return cb_error(ctx, -rc, "clock_nanosleep: error %d", rc);
+		rc = sleep_until(ctx, &due);
+		if (rc)
+			return cb_error(ctx, -rc, "clock_nanosleep: %s", strerror(rc));
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		over += ts_s(&now) - ts_s(&due);
 	}

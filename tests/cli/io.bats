@@ -282,3 +282,19 @@ metric() {
 	[ "$st" -eq 130 ]
 	[ -z "$(ls -A d)" ]
 }
+
+@test "sleep: SIGINT ends even a long sleep (no hang), exit 130" {
+	"$CB" -w sleep --sleep=60s -t 4 -m threads -j 2 $ONE >out 2>err 3>&- &
+	pid=$!
+	sleep 0.5
+	kill -INT "$pid"
+	# a 60 s sleep must not be waited out
+	for _ in $(seq 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	refute kill -0 "$pid" 2>/dev/null
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 130 ]
+}

@@ -68,5 +68,5 @@ for kind in aa ab; do
 	else
 		echo "A/B: $flagged/$tries tries flagged as regression ($creg of $cells cells flagged, $cinc inconclusive)"
 	fi
-	[ -n "${AB_KEEP:-}" ] && mkdir -p "$AB_KEEP" && cp "$tmp"/"$kind"-*.txt "$AB_KEEP"/
+	if [ -n "${AB_KEEP:-}" ]; then mkdir -p "$AB_KEEP" && cp "$tmp"/"$kind"-*.txt "$AB_KEEP"/; fi
 done

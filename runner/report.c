@@ -294,7 +294,11 @@ static void make_reading(struct group *g)
 		for (size_t k = i; k < g->ncells && strcmp(g->cells[k].mode, mode) == 0; k++) {
 			const struct rcell *c = &g->cells[k];
 
-			if (!isnan(c->speedup) && (!best || c->speedup > best->speedup))
+			/* a speedup at 1 worker is noise: prefer parallel cells */
+			if (!isnan(c->speedup) &&
+			    (!best || (c->workers > 1 && best->workers == 1) ||
+			     ((c->workers > 1) == (best->workers > 1) &&
+			      c->speedup > best->speedup)))
 				best = c;
 		}
 		if (!best || o >= len)
@@ -318,7 +322,7 @@ static void make_reading(struct group *g)
 		                      o ? "; " : "", best->mode, s, best->workers,
 		                      best->workers == 1 ? "" : "s", what);
 	}
-	if (seq && !isnan(seq->cpu_util) && o < len) {
+	if (seq && !isnan(seq->cpu_util) && g->load_max <= (double)g->cpus && o < len) {
 		const char *kind = seq->cpu_util >= 0.8   ? "CPU-bound"
 		                   : seq->cpu_util <= 0.5 ? "mostly waiting (I/O, sleep or locks)"
 		                                          : "part CPU, part waiting";
@@ -330,8 +334,8 @@ static void make_reading(struct group *g)
 		o += (size_t)snprintf(
 		    b + o, len - o,
 		    "%sThe host was busy (load average up to %.1f on %ld CPUs while seq "
-		    "ran): speedups and CPU shares understate",
-		    o ? ". " : "", g->load_max, g->cpus);
+		    "ran; seq got %.0f%% of a CPU): speedups and CPU shares understate",
+		    o ? ". " : "", g->load_max, g->cpus, seq ? 100 * seq->cpu_util : NAN);
 	if (g->bench && o < len)
 		o += (size_t)snprintf(b + o, len - o,
 		                      "%sSpeedups are throughput ratios (ops/s vs seq)",

@@ -49,7 +49,7 @@ small_run() { # small_run CSV [more options]: a real sweep, fast
 	grep -q '^| threads | 2 | 2 |' rep/report.md
 	grep -q '^| procs | 2 | 2 |' rep/report.md
 	# the one-line reading names the modes and what the work is
-	grep -q '^threads [0-9.]*× at .* — .*; procs .*seq uses' rep/report.md
+	grep -qE '^threads [0-9.]+× at .* — .*; procs .*seq (uses|got) [0-9]+% of a CPU' rep/report.md
 	svg=$(sed -n 's/^!\[cpu.primes\](\(.*\))$/\1/p' rep/report.md)
 	[ -n "$svg" ]
 	grep -q '<svg' "rep/$svg"

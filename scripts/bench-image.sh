@@ -5,8 +5,8 @@
 #   3. MPixel/s per filter and mode (ops_per_s of the CSV / 1e6)
 #   4. image.blur (1 thread) vs ImageMagick's single-threaded -blur, same
 #      image, same radius and sigma (apt-installs imagemagick when missing)
-# Settings: RUNS (10), SIZE (4096: side of the generated image), RADIUS (5),
-# OUT (results/bench-image). Medians and spreads are printed; the raw CSVs
+# Settings: RUNS (10), ROUNDS (5), SIZE (4096: side of the generated image),
+# RADIUS (5), OUT (results/bench-image). Medians and spreads are printed; the raw CSVs
 # stay in $OUT; CPU = user + sys of the parent and the worker processes.
 # On a machine shared with other jobs, compare the CPU columns too and see
 # the load averages printed at start and end. Needs python3.
@@ -24,21 +24,28 @@ echo "# bench-image: $BIN, ${SIZE}x${SIZE} RGB (generated), radius $RADIUS, $RUN
 echo "# $(nproc) CPUs; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1 + 3: every filter, seq / threads / procs with shared memory, 2 workers.
-"$BIN" -w 'image.*' -m seq,threads,procs -j 2 -s "$SIZE" --radius="$RADIUS" --runs="$RUNS" \
-	--transport=shm --csv="$OUT/shm.csv" -q >"$OUT/shm.txt"
 # 2: the same procs cells with the pipe transport (seq runs again as the
-# baseline; only procs rows are compared).
-"$BIN" -w 'image.*' -m procs -j 2 -s "$SIZE" --radius="$RADIUS" --runs="$RUNS" \
-	--transport=pipe --csv="$OUT/pipe.csv" -q >"$OUT/pipe.txt"
+# baseline; only procs rows are compared). The transport is per invocation,
+# so the two alternate in ROUNDS rounds of RUNS / ROUNDS reps each: drift of
+# the machine spreads over both instead of biasing one.
+ROUNDS=${ROUNDS:-5}
+per=$(((RUNS + ROUNDS - 1) / ROUNDS))
+rm -f "$OUT"/shm-*.csv "$OUT"/pipe-*.csv
+for ((round = 1; round <= ROUNDS; round++)); do
+	"$BIN" -w 'image.*' -m seq,threads,procs -j 2 -s "$SIZE" --radius="$RADIUS" --runs="$per" \
+		--transport=shm --csv="$OUT/shm-$round.csv" -q >/dev/null
+	"$BIN" -w 'image.*' -m procs -j 2 -s "$SIZE" --radius="$RADIUS" --runs="$per" \
+		--transport=pipe --csv="$OUT/pipe-$round.csv" -q >/dev/null
+done
 
-python3 - "$OUT/shm.csv" "$OUT/pipe.csv" <<'EOF'
-import csv, statistics, sys
+python3 - "$OUT" <<'EOF'
+import csv, glob, statistics, sys
 
-def rows(path):
+def rows(pattern):
     out = {}
-    for r in csv.DictReader(open(path)):
+    for r in (r for f in sorted(glob.glob(pattern)) for r in csv.DictReader(open(f))):
         if r["status"] != "ok" or r["verified"] != "1":
-            sys.exit(f"{path}: {r['workload']} {r['mode']}: {r['status']} {r['error']}")
+            sys.exit(f"{pattern}: {r['workload']} {r['mode']}: {r['status']} {r['error']}")
         out.setdefault((r["workload"], r["mode"], r.get("transport", "")), []).append(r)
     return out
 
@@ -52,7 +59,7 @@ def spread(rs):
     w = sorted(float(r["wall_s"]) for r in rs)
     return f"{w[0]*1e3:.1f}-{w[-1]*1e3:.1f}"
 
-shm, pipe = rows(sys.argv[1]), rows(sys.argv[2])
+shm, pipe = rows(sys.argv[1] + "/shm-*.csv"), rows(sys.argv[1] + "/pipe-*.csv")
 print("\n| workload | mode | median ms | min-max ms | speedup | speedup of min | MPixel/s | CPU ms |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for (w, m, t), rs in sorted(shm.items()):

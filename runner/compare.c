@@ -301,6 +301,40 @@ int parse_threshold(const char *s, double *out)
 	return 0;
 }
 
+struct p_idx {
+	double p;
+	size_t i;
+};
+
+static int p_idx_cmp(const void *a, const void *b)
+{
+	const struct p_idx *x = a, *y = b;
+
+	return (x->p > y->p) - (x->p < y->p);
+}
+
+int cmp_holm(double *p, size_t n)
+{
+	struct p_idx *s = malloc((n + 1) * sizeof(*s));
+	size_t m = 0;
+	double run = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(p[i]))
+			s[m++] = (struct p_idx){p[i], i};
+	qsort(s, m, sizeof(*s), p_idx_cmp);
+	for (size_t k = 0; k < m; k++) {
+		double adj = fmin(1, (double)(m - k) * s[k].p);
+
+		run = fmax(run, adj); /* adjusted p-values are monotone */
+		p[s[k].i] = run;
+	}
+	free(s);
+	return 0;
+}
+
 /* ---- the subcommand ---- */
 
 struct cmp_cell {
@@ -512,21 +546,20 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 
 	if (md) {
 		printf("### concbench compare: `%s` vs `%s`\n\n", base, head);
-		printf("Metric `%s` (%s is better), threshold %.3g%%, alpha %g. Ratio = "
-		       "median(head) / "
-		       "median(base); 95%% interval by Hodges-Lehmann; p from the Mann-Whitney U "
-		       "test. When both sides hold %d or more runs (invocations), each run's "
-		       "median is "
-		       "one observation.\n\n",
-		       o->metric, o->higher_better ? "higher" : "lower", 100 * o->threshold,
-		       o->alpha, CMP_MIN_RUNS);
+		printf(
+		    "Metric `%s` (%s is better), threshold %.3g%%, alpha %g. Ratio = "
+		    "median(head) / median(base); 95%% interval by Hodges-Lehmann; p from the "
+		    "Mann-Whitney U test, Holm-adjusted over the cells compared. When both sides "
+		    "hold %d or more runs (invocations), each run's median is one observation."
+		    "\n\n",
+		    o->metric, o->higher_better ? "higher" : "lower", 100 * o->threshold, o->alpha,
+		    CMP_MIN_RUNS);
 		printf("| workload | mode | workers | reps base/head | base median | head median | "
-		       "ratio "
-		       "| 95%% CI | p | verdict |\n");
+		       "ratio | 95%% CI | p (Holm) | verdict |\n");
 		printf("|---|---|--:|--:|--:|--:|--:|---|--:|---|\n");
 	} else {
 		printf("compare %s (base) vs %s (head): %s, %s is better; threshold %.3g%%, alpha "
-		       "%g\n",
+		       "%g, p Holm-adjusted\n",
 		       base, head, o->metric, o->higher_better ? "higher" : "lower",
 		       100 * o->threshold, o->alpha);
 		printf("%-20s %-15s %7s %22s %11s %11s %7s %17s %8s  %s\n", "workload", "mode",
@@ -598,14 +631,44 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 		printf("\n");
 }
 
+/* Holm-adjust the p-values of the cells compared on both sides, so that
+ * alpha bounds the chance of any false verdict in the whole comparison, not
+ * per cell; p_min is scaled the same way (Bonferroni, the first Holm step).
+ * 0 or -ENOMEM. */
+static int holm_cells(struct cmp_cell *cells, size_t n)
+{
+	double *p = malloc((n + 1) * sizeof(*p));
+	size_t m = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		p[i] = cells[i].n[0] && cells[i].n[1] ? cells[i].st.p : NAN;
+	for (size_t i = 0; i < n; i++)
+		m += !isnan(p[i]);
+	if (cmp_holm(p, n)) {
+		free(p);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(p[i]))
+			continue;
+		cells[i].st.p = p[i];
+		cells[i].st.p_min = fmin(1, cells[i].st.p_min * (double)m);
+	}
+	free(p);
+	return 0;
+}
+
 static void compare_usage(void)
 {
 	printf("usage: concbench compare [OPTIONS] BASE.csv HEAD.csv\n"
 	       "Per cell (workload, mode, workers): median(head)/median(base) with a 95%%\n"
-	       "Hodges-Lehmann interval, a Mann-Whitney U p-value, and a verdict.\n"
+	       "Hodges-Lehmann interval, a Mann-Whitney U p-value (Holm-adjusted over the\n"
+	       "cells, so alpha holds for the whole comparison) and a verdict.\n"
 	       "Exit 0: no regression; 1: a regression (or an unverified head rep); 2: error.\n\n"
 	       "  --threshold=PCT   smallest change that counts, e.g. 10%% or 0.1 (default 10%%)\n"
-	       "  --alpha=P         significance level of the test (default 0.01)\n"
+	       "  --alpha=P         family-wise significance level (default 0.01)\n"
 	       "  --metric=NAME     a numeric CSV column or a metrics name (default wall_s);\n"
 	       "                    names ending in _per_s are higher-is-better\n"
 	       "  --format=plain|markdown   output (default plain)\n"
@@ -727,6 +790,15 @@ int cmd_compare(int argc, char **argv)
 			x->st.ratio = x->st.ci_lo = x->st.p = NAN;
 			x->st.med_b = x->st.med_h = NAN;
 		}
+	}
+	if (holm_cells(cells, ncells)) {
+		cb_errorf("compare", "out of memory");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < ncells; i++) {
+		struct cmp_cell *x = &cells[i];
+
 		if (x->bad[1]) {
 			x->verdict = CMP_UNVERIFIED;
 			x->why = "a head rep failed or did not verify";

@@ -47,6 +47,11 @@ int cmp_compute(const double *b, size_t nb, const double *h, size_t nh, struct c
 enum cmp_verdict cmp_decide(const struct cmp_stats *s, double threshold, double alpha,
                             bool higher_better, const char **why);
 
+/* Holm's step-down adjustment of p[0..n) in place (NaN entries are not
+ * tests and stay NaN): a cell is significant at family-wise level alpha
+ * when its adjusted p < alpha. 0 or -ENOMEM. */
+int cmp_holm(double *p, size_t n);
+
 /* Parse "10%" or "0.1" into a fraction in (0, 10]. 0 or -EINVAL. */
 int parse_threshold(const char *s, double *out);
 

@@ -267,3 +267,16 @@ Test(csvread, quoted_fields_with_commas_and_newlines)
 	cr_assert_eq(t.line[1], 4);
 	csv_table_free(&t);
 }
+
+Test(compare, holm_adjusts_for_the_number_of_cells)
+{
+	/* sorted 0.01, 0.03, 0.04 over m = 3 tests: 3 x 0.01, max(0.03, 2 x
+	 * 0.03), max(0.06, 1 x 0.04); NaN is not a test */
+	double p[] = {0.01, 0.04, 0.03, NAN};
+
+	cr_assert_eq(cmp_holm(p, 4), 0);
+	cr_assert_float_eq(p[0], 0.03, 1e-12);
+	cr_assert_float_eq(p[1], 0.06, 1e-12);
+	cr_assert_float_eq(p[2], 0.06, 1e-12);
+	cr_assert(isnan(p[3]));
+}

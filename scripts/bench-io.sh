@@ -25,7 +25,9 @@ trap cleanup EXIT
 need() {
 	command -v "$1" >/dev/null && return 0
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null 2>&1 &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1; } || true
 	fi
 	command -v "$1" >/dev/null || PATH=$PATH:/usr/sbin command -v "$1" >/dev/null
 }

@@ -15,6 +15,8 @@
 #define CONCBENCH_H
 
 #include <pthread.h>
+#include <signal.h>
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -164,10 +166,14 @@ void cb_metric(struct cb_metrics *m, const char *name, double value);
 /* Monotonic seconds. Can't fail. */
 double cb_now(void);
 
-/* True once the runner asked this cell to stop (timeout, signal). */
+/* Nonzero once SIGINT or SIGTERM arrived (runner/signals.c). */
+extern volatile sig_atomic_t cb_interrupted;
+
+/* True once the runner asked this cell to stop (timeout, failure) or this
+ * process got SIGINT/SIGTERM. */
 static inline bool cb_should_stop(const struct wl_ctx *ctx)
 {
-	return atomic_load_explicit(ctx->stop, memory_order_relaxed) != 0;
+	return atomic_load_explicit(ctx->stop, memory_order_relaxed) != 0 || cb_interrupted;
 }
 
 #endif

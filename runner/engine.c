@@ -347,7 +347,8 @@ static int prepare_all(struct run *r)
 
 		if (rc) {
 			cb_errorf(in->wl->name, "%s", in->ctx.err[0] ? in->ctx.err : strerror(-rc));
-			return rc == -EINVAL ? EXIT_USAGE : EXIT_CHECK;
+						return rc == -EINVAL ? EXIT_USAGE : -1; /* -1: exit 1, no table, no CSV */
+
 		}
 	}
 	return 0;

@@ -85,18 +85,23 @@ static bool is_seq_mode(const char *m)
 	return strcmp(m, "seq") == 0 || (n > 4 && strcmp(m + n - 4, "-seq") == 0);
 }
 
-static int push(double **v, size_t n, size_t *cap, double x)
+/* Room for one more rep in the three per-rep arrays of c. 0 or -ENOMEM
+ * (c stays consistent: cap grows only when all three did). */
+static int cell_reserve(struct rcell *c)
 {
-	if (n == *cap) {
-		size_t nc = *cap ? 2 * *cap : 16;
-		double *p = realloc(*v, nc * sizeof(*p));
+	size_t nc = c->cap ? 2 * c->cap : 16;
+	double **arr[3] = {&c->wall, &c->gilshare, &c->ops};
+
+	if (c->n < c->cap)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		double *p = realloc(*arr[i], nc * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
-		*v = p;
-		*cap = nc;
+		*arr[i] = p;
 	}
-	(*v)[n] = x;
+	c->cap = nc;
 	return 0;
 }
 
@@ -161,7 +166,6 @@ static int add_rec(struct report *rp, const struct cb_rec *r)
 {
 	struct group *g = find_group(rp, r);
 	struct rcell *c = g ? find_cell(g, r) : NULL;
-	size_t capg = 0, capo = 0;
 
 	if (!c)
 		return -ENOMEM;
@@ -172,15 +176,13 @@ static int add_rec(struct report *rp, const struct cb_rec *r)
 		c->unverified++;
 		return 0;
 	}
-	/* gilshare and ops grow with wall (same n); their caps track c->cap. */
-	capg = capo = c->cap;
-	if (push(&c->wall, c->n, &c->cap, r->wall_s) ||
-	    push(&c->gilshare, c->n, &capg,
-	         isnan(r->gil_wait_s) || r->wall_s <= 0
-	             ? NAN
-	             : r->gil_wait_s / (r->wall_s * (double)r->workers)) ||
-	    push(&c->ops, c->n, &capo, r->ops_per_s))
+	if (cell_reserve(c))
 		return -ENOMEM;
+	c->wall[c->n] = r->wall_s;
+	c->gilshare[c->n] = isnan(r->gil_wait_s) || r->wall_s <= 0
+	                        ? NAN
+	                        : r->gil_wait_s / (r->wall_s * (double)r->workers);
+	c->ops[c->n] = r->ops_per_s;
 	c->cpu_sum += isnan(r->cpu_util) ? 0 : r->cpu_util;
 	c->n++;
 	if (r->metrics && *r->metrics) {

@@ -5,7 +5,8 @@
 # and benches join without editing this file.
 #   usage: scripts/bench.sh [CONCBENCH]     (default bin/concbench)
 #   env:   BENCH_RUNS (3), BENCH_WARMUP (1), BENCH_OUT (results),
-#          BENCH_WORKLOADS (comma list; default: all), BENCH_TIMEOUT (60s per rep)
+#          BENCH_WORKLOADS (comma list; default: all), BENCH_TIMEOUT (60s per rep),
+#          BENCH_LIST_ONLY=1 (print the workers and workloads it would run, and stop)
 set -eu
 cb=${1:-bin/concbench}
 out=${BENCH_OUT:-results}
@@ -18,6 +19,11 @@ while [ "$w" -lt "$max" ]; do workers="$workers,$w"; w=$((w * 2)); done
 workers="$workers,$cpus,$max"
 
 names=${BENCH_WORKLOADS:-$("$cb" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' | paste -sd, -)}
+if [ -n "${BENCH_LIST_ONLY:-}" ]; then # the plan, for tests
+	echo "workers=$workers"
+	echo "$names" | tr ',' '\n'
+	exit 0
+fi
 if [ -z "$names" ]; then
 	echo "bench: $cb list shows no workloads" >&2
 	exit 2

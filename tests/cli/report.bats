@@ -219,3 +219,21 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	[ "$status" -eq 1 ]
 	! grep -q ' runs ' <<<"$output"
 }
+
+@test "make bench's script runs every listed workload and bench, then the report" {
+	bench=$BATS_TEST_DIRNAME/../../scripts/bench.sh
+	run env BENCH_LIST_ONLY=1 "$bench" "$CB"
+	[ "$status" -eq 0 ]
+	cpus=$(nproc)
+	[[ "${lines[0]}" == "workers=1,"*",$((2 * cpus))" ]]
+	# the plan is the registry as `list` shows it: nothing hard-coded
+	"$CB" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' >listed
+	[ "$(wc -l <listed)" -ge 4 ]
+	[ "$(printf '%s\n' "${lines[@]:1}" | sort)" = "$(sort listed)" ]
+	run env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=1 BENCH_WARMUP=0 BENCH_OUT=out "$bench" "$CB"
+	[ "$status" -eq 0 ]
+	ls out/bench-*.csv
+	[ -f out/report-latest/report.md ]
+	[ -f out/report-latest/index.html ]
+	grep -q '^### cpu.primes' out/report-latest/report.md
+}

@@ -56,6 +56,7 @@ for kind in aa ab; do
 	flagged=0 cells=0 creg=0 cinc=0
 	t=1
 	while [ "$t" -le "$tries" ]; do
+		# shellcheck disable=SC2046 # five numbers, split on purpose
 		set -- $(try "$kind" "$t")
 		echo "$kind try $t: exit $1; cells: $2 pass, $3 regression, $4 improvement, $5 inconclusive"
 		[ "$1" -eq 1 ] && flagged=$((flagged + 1))

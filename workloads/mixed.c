@@ -38,6 +38,7 @@ struct mixed_shm {
 
 struct mixed_state {
 	struct mixed_shm *sh;
+	double io_work_s; /* --io-work: GIL-held work per request */
 	int fd; /* our end of the socketpair; -1 when closed */
 	pid_t peer;
 };
@@ -95,6 +96,11 @@ static int mixed_prepare(struct wl_ctx *ctx)
 		return cb_error(ctx, -ENOMEM, "out of memory");
 	st->fd = -1;
 	ctx->state = st;
+	if (cb_opt_str("io-work")) {
+		rc = cb_opt_duration(ctx, "io-work", 1e-9, 1.0, &st->io_work_s);
+		if (rc)
+			goto err;
+	}
 	if (ctx->size < 1 || ctx->size > 3600 * 1000L) {
 		rc = cb_error(ctx, -EINVAL, "--size: %ld: want 1..3600000 ms of ping-pong",
 		              ctx->size);
@@ -169,6 +175,23 @@ static ssize_t send_msg(int fd, const char *msg)
 	return w;
 }
 
+/* Busy work for `s` seconds, checking the GIL like bytecode would. */
+static void hold_gil_busy(double s)
+{
+	double end = cb_now() + s;
+	unsigned x = 1;
+
+	while (cb_now() < end) {
+		for (unsigned i = 0; i < 64; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			__asm__ volatile("" : "+r"(x));
+		}
+		gil_check();
+	}
+}
+
 /* Read one whole reply; -ETIMEDOUT after REPLY_WAIT_MS without data. */
 static int recv_msg(int fd, char *buf)
 {
@@ -218,8 +241,12 @@ static int io_side(struct wl_ctx *ctx, struct mixed_state *st, struct task_resul
 
 	while (cb_now() < end && !cb_should_stop(ctx)) {
 		char msg[MSG_BYTES], reply[MSG_BYTES];
-		double t = cb_now();
+		double t;
 
+		/* what the interpreter does between two calls, with the GIL */
+		if (st->io_work_s > 0)
+			hold_gil_busy(st->io_work_s);
+		t = cb_now();
 		memset(msg, (int)(n & 0x7f), sizeof(msg));
 		memcpy(msg, &n, sizeof(n));
 		/* like socket.send()/recv(): the GIL is released around each call */
@@ -316,6 +343,12 @@ static int mixed_verify(struct wl_ctx *ctx, const struct task_result *res, struc
 	return 0;
 }
 
+static const struct wl_option mixed_options[] = {
+    {"io-work", "DURATION", NULL,
+     "mixed: GIL-held work per request on the I/O side (interpreter time, e.g. 20us)"},
+    {0},
+};
+
 const struct workload mixed = {
     .name = "mixed",
     .summary = "I/O ping-pong to a peer process beside CPU-bound workers: the "
@@ -326,6 +359,7 @@ const struct workload mixed = {
     .sizes = {100, 1000, 3000},
     .size_unit = "ms of I/O ping-pong per rep",
     .ops_unit = "request",
+    .options = mixed_options,
     .prepare = mixed_prepare,
     .reset = mixed_reset,
     .run = mixed_run,

@@ -98,6 +98,16 @@ for r in csv.DictReader(open(sys.argv[1])):
 	! pgrep -P $$ concbench
 }
 
+@test "mixed --io-work takes a duration up to 1s; bad values exit 2" {
+	run "$CB" -m gil -w mixed -s 20 -j 2 --runs=1 --warmup=0 --no-csv --io-work=20us
+	[ "$status" -eq 0 ]
+	for v in -1 5s abc; do
+		run "$CB" -m gil -w mixed -s 20 -j 2 --runs=1 --warmup=0 --no-csv --io-work=$v
+		[ "$status" -eq 2 ]
+		grep -q 'concbench: mixed: --io-work' <<<"$output"
+	done
+}
+
 @test "mixed rejects a zero or absurd ping-pong duration" {
 	for s in 0 99999999; do
 		run "$CB" -m seq -w mixed -s $s --no-csv

@@ -127,3 +127,16 @@ for r in csv.DictReader(open(sys.argv[1])):
 	run "$CB" -m seq -w 'cpu.*' -s small --runs=1 --warmup=0 --no-csv
 	grep -q cpu.hash <<<"$output"
 }
+
+@test "python-reference writes concbench's CSV schema with py-* modes" {
+	ref="$BATS_TEST_DIRNAME/../../scripts/python-reference"
+	run /usr/bin/python3 "$ref" --workload=cpu.primes --workers=2 --runs=1 --warmup=0 --csv=py.csv
+	[ "$status" -eq 0 ]
+	"$CB" -m seq -w cpu.primes -s small --runs=1 --warmup=0 --csv=cb.csv
+	[ "$(head -1 py.csv)" = "$(head -1 cb.csv)" ]
+	[ "$(col py.csv mode | sort | tr '\n' ' ')" = "py-procs py-seq py-threads " ]
+	[ "$(col py.csv checksum | sort -u | wc -l)" -eq 1 ]
+	rows py.csv py-threads switch_interval_s | grep -qx '0.005'
+	run /usr/bin/python3 "$ref" --workers=0
+	[ "$status" -eq 2 ]
+}

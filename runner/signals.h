@@ -8,9 +8,12 @@
  * handler; the pool's waits and the engine's loops poll it. */
 extern volatile sig_atomic_t cb_interrupted;
 
-/* Install the handlers (SA_RESETHAND: a second signal kills at once) and
- * ignore SIGPIPE. Forked workers inherit them, so a terminal's Ctrl-C
- * does not kill a worker before the parent stops it. Can't fail. */
+/* Install the handlers and ignore SIGPIPE. Forked workers inherit them, so
+ * a terminal's Ctrl-C (sent to the whole process group) does not kill a
+ * worker before the parent stops and reaps it. Every wait of the runner
+ * has a deadline, so the run ends within about a second; SIGKILL remains
+ * for the impatient. Can't fail. */
+
 void signals_install(void);
 
 /* The exit status for the signal received: 128 + signal number. */

@@ -16,7 +16,7 @@ signal_run() { # signal_run MODE SIGNAL EXPECTED-STATUS
 	kill -"$2" $pid
 	local st=0
 	wait $pid || st=$?
-	[ "$st" -eq "$3" ]
+	[ "$st" -eq "$3" ] || { echo "mode $1: status $st: $(cat err.txt)"; false; }
 	grep -q "concbench: run: interrupted by signal" err.txt
 	[ ! -e out.csv ]
 	! ls out.csv.tmp.* 2>/dev/null

@@ -305,7 +305,6 @@ static int check_children(struct pool *p)
 	return 0;
 }
 
-/* Wait for one post of `s`, watching for dead workers and the deadline. */
 /* Absolute CLOCK_REALTIME time of monotonic time t: the waits below use
  * sem_timedwait / pthread_timedjoin_np (CLOCK_REALTIME) rather than their
  * clock* variants, which ThreadSanitizer does not intercept (it would miss
@@ -325,8 +324,11 @@ static struct timespec realtime_at(double t)
 	return ts;
 }
 
+/* Wait for one post of `s`, watching for signals, dead workers and the
+ * deadline: never longer than WATCH_S without a look around. */
 static int wait_sem(struct pool *p, sem_t *s)
 {
+
 	for (;;) {
 		struct timespec ts;
 		double t = cb_now() + WATCH_S;

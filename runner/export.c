@@ -1,6 +1,8 @@
 /* export.c - Google Benchmark JSON and markdown exports of a run. */
 #include "export.h"
 
+#include "output.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -226,18 +228,6 @@ fail:
 	return EXIT_CHECK;
 }
 
-static const char *verdict(const struct cell *c)
-{
-	if (c->nrows == 0)
-		return c->failed ? "FAILED" : "-";
-	for (unsigned k = 0; k < c->nrows; k++)
-		if (c->rows[k].status != REP_OK)
-			return c->rows[k].status == REP_TIMEOUT  ? "TIMEOUT"
-			       : c->rows[k].status == REP_FAILED ? "FAILED"
-			                                         : "NO";
-	return c->failed ? "FAILED" : "yes";
-}
-
 void export_markdown(FILE *f, const struct run *r)
 {
 	fprintf(f,
@@ -246,34 +236,11 @@ void export_markdown(FILE *f, const struct run *r)
 	        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
-		const struct summary *s = &c->wall;
-		char med[24], spread[16] = "-", sp[48] = "-", eff[16] = "-", cpu[16] = "-";
-		char notes[160] = "";
-		size_t o = 0;
+		struct cell_text t;
 
-		fmt_seconds(med, sizeof(med), s->median);
-		if (s->n > 1 && s->median > 0)
-			snprintf(spread, sizeof(spread), "%.1f%%",
-			         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
-		if (!isnan(c->speedup))
-			snprintf(sp, sizeof(sp), "%.2f× [%.2f–%.2f]", c->speedup, c->speedup_lo,
-			         c->speedup_hi);
-		if (!isnan(c->efficiency))
-			snprintf(eff, sizeof(eff), "%.2f", c->efficiency);
-		if (!isnan(c->cpu_util))
-			snprintf(cpu, sizeof(cpu), "%.0f", 100 * c->cpu_util);
-		if (c->implicit)
-			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "baseline ");
-		if (is_noisy(s))
-			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "noisy(cv=%.0f%%) ",
-			                      100 * s->cv);
-		if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(notes)) {
-			const struct cb_metrics *m = &c->rows[c->nrows - 1].metrics;
-
-			snprintf(notes + o, sizeof(notes) - o, "%s=%.6g", m->name[0], m->value[0]);
-		}
+		output_cell_text(c, true, &t);
 		fprintf(f, "| %s | %s | %u | %u | %s | %s | %s | %s | %s | %s | %s |\n",
-		        c->inst->wl->name, mode_names[c->mode], c->workers, c->ntasks, med, spread,
-		        sp, eff, cpu, verdict(c), notes);
+		        c->inst->wl->name, mode_names[c->mode], c->workers, c->ntasks, t.median,
+		        t.spread, t.speedup, t.eff, t.cpu, t.verdict, t.notes);
 	}
 }

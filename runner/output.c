@@ -137,7 +137,7 @@ int output_csv(FILE *f, const struct run *r)
 	return ferror(f) ? -EIO : 0;
 }
 
-static const char *verdict(const struct cell *c)
+const char *output_verdict(const struct cell *c)
 {
 	if (c->nrows == 0)
 		return c->failed ? "FAILED" : "-";
@@ -152,6 +152,41 @@ static const char *verdict(const struct cell *c)
 	return c->failed ? "FAILED" : "yes";
 }
 
+void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
+{
+	const struct summary *s = &c->wall;
+	size_t o = 0;
+
+	memset(t, 0, sizeof(*t));
+	fmt_seconds(t->median, sizeof(t->median), s->median);
+	strcpy(t->spread, "-");
+	strcpy(t->speedup, "-");
+	strcpy(t->eff, "-");
+	strcpy(t->cpu, "-");
+	if (s->n > 1 && s->median > 0)
+		snprintf(t->spread, sizeof(t->spread), "%.1f%%",
+		         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
+	if (!isnan(c->speedup))
+		snprintf(t->speedup, sizeof(t->speedup),
+		         unicode ? "%.2f× [%.2f–%.2f]" : "%.2fx [%.2f-%.2f]", c->speedup,
+		         c->speedup_lo, c->speedup_hi);
+	if (!isnan(c->efficiency))
+		snprintf(t->eff, sizeof(t->eff), "%.2f", c->efficiency);
+	if (!isnan(c->cpu_util))
+		snprintf(t->cpu, sizeof(t->cpu), "%.0f", 100 * c->cpu_util);
+	if (c->implicit)
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "baseline ");
+	if (is_noisy(s))
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "noisy(cv=%.0f%%) ",
+		                      100 * s->cv);
+	if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(t->notes)) {
+		const struct cb_metrics *m = &c->rows[c->nrows - 1].metrics;
+
+		snprintf(t->notes + o, sizeof(t->notes) - o, "%s=%.6g", m->name[0], m->value[0]);
+	}
+	t->verdict = output_verdict(c);
+}
+
 void output_table(FILE *f, const struct run *r)
 {
 	fprintf(f, "%-18s %-15s %7s %7s %10s %8s %18s %5s %5s %-8s %s\n", "workload", "mode",
@@ -159,35 +194,12 @@ void output_table(FILE *f, const struct run *r)
 	        "verified", "notes");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
-		const struct summary *s = &c->wall;
-		char med[24], spread[16] = "-", sp[32] = "-", eff[16] = "-", cpu[16] = "-";
-		char notes[160] = "";
-		size_t o = 0;
+		struct cell_text t;
 
-		fmt_seconds(med, sizeof(med), s->median);
-		if (s->n > 1 && s->median > 0)
-			snprintf(spread, sizeof(spread), "%.1f%%",
-			         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
-		if (!isnan(c->speedup))
-			snprintf(sp, sizeof(sp), "%.2fx [%.2f-%.2f]", c->speedup, c->speedup_lo,
-			         c->speedup_hi);
-		if (!isnan(c->efficiency))
-			snprintf(eff, sizeof(eff), "%.2f", c->efficiency);
-		if (!isnan(c->cpu_util))
-			snprintf(cpu, sizeof(cpu), "%.0f", 100 * c->cpu_util);
-		if (c->implicit)
-			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "baseline ");
-		if (is_noisy(s))
-			o += (size_t)snprintf(notes + o, sizeof(notes) - o, "noisy(cv=%.0f%%) ",
-			                      100 * s->cv);
-		if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(notes)) {
-			const struct cb_metrics *m = &c->rows[c->nrows - 1].metrics;
-
-			snprintf(notes + o, sizeof(notes) - o, "%s=%.6g", m->name[0], m->value[0]);
-		}
+		output_cell_text(c, false, &t);
 		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->inst->wl->name,
-		        mode_names[c->mode], c->workers, c->ntasks, med, spread, sp, eff, cpu,
-		        verdict(c), notes);
+		        mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread, t.speedup,
+		        t.eff, t.cpu, t.verdict, t.notes);
 	}
 }
 

@@ -2,6 +2,7 @@
 #ifndef CONCBENCH_OUTPUT_H
 #define CONCBENCH_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "engine.h"
@@ -10,6 +11,18 @@
 
 /* The CSV header, in column order (NULL-terminated). */
 extern const char *const csv_columns[];
+
+/* One cell of the results table as text, shared by the table on stdout
+ * and --format=markdown. `unicode`: × and – instead of x and -. */
+struct cell_text {
+	char median[24], spread[16], speedup[48], eff[16], cpu[16], notes[160];
+	const char *verdict; /* yes, NO, FAILED, TIMEOUT, - */
+};
+
+void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t);
+
+/* "yes" when every rep verified, else NO / FAILED / TIMEOUT; "-" without reps. */
+const char *output_verdict(const struct cell *c);
 
 /* Print the aligned per-cell table. Can't fail. */
 void output_table(FILE *f, const struct run *r);

@@ -67,11 +67,13 @@ static inline int sync_barrier(struct wl_ctx *ctx, _Atomic unsigned *arrived, un
 			if (cb_now() > limit)
 				return cb_error(ctx, -ETIMEDOUT, "start barrier: %u of %u workers",
 				                atomic_load(arrived), n);
-			sched_yield();
+						/* under the GIL a spinning waiter must let the others in */
+			GIL_BLOCKING(sched_yield());
 		}
 	}
 	return 0;
 }
+
 
 /* Wait until *v >= want, polling every ~20 us. 0, -ECANCELED (stop asked or
  * *abort set) or -ETIMEDOUT after max_s. */

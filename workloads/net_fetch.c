@@ -39,6 +39,11 @@ struct net_slot {
 	XXH3_state_t *xxh;
 	uint64_t bytes;
 	char errbuf[CURL_ERROR_SIZE];
+	/* In a forked worker: the parent's handle and state this slot held at
+	 * fork. Never used or freed here (that would close the parent's
+	 * connection); kept only so they stay reachable until _exit. */
+	CURL *inherited_h;
+	XXH3_state_t *inherited_xxh;
 };
 
 struct net_state {
@@ -93,8 +98,12 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 static int slot_init(struct net_state *st, struct net_slot *s)
 {
 	long ms = (long)(st->timeout_s * 1000);
+	CURL *ih = s->inherited_h;
+	XXH3_state_t *ix = s->inherited_xxh;
 
 	memset(s, 0, sizeof(*s));
+	s->inherited_h = ih;
+	s->inherited_xxh = ix;
 	s->h = curl_easy_init();
 	s->xxh = XXH3_createState();
 	if (!s->h || !s->xxh)
@@ -403,8 +412,16 @@ static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 	uint64_t acc = 0;
 	long r;
 
-	if (s->h && s->pid != getpid())
-		memset(s, 0, sizeof(*s)); /* the parent's handle: leave it alone */
+	if (s->h && s->pid != getpid()) {
+		/* the parent's handle: leave it alone, keep it reachable */
+		CURL *ih = s->h;
+		XXH3_state_t *ix = s->xxh;
+
+		memset(s, 0, sizeof(*s));
+		s->inherited_h = ih;
+		s->inherited_xxh = ix;
+	}
+
 	if (!s->h && slot_init(st, s)) {
 		slot_free(s);
 		return cb_error(ctx, -ENOMEM, "curl_easy_init failed");

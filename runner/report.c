@@ -362,18 +362,26 @@ static void sanitize(char *dst, size_t len, const char *s)
 
 /* ---- plots ---- */
 
+/* Text from the CSVs (workload, mode, host names) as a gnuplot string.
+ * Single quotes: gnuplot runs `backquoted` commands inside double-quoted
+ * strings, never inside single-quoted ones, so a crafted CSV can't make
+ * `report` run a command. ' is doubled; enhanced-text specials get one
+ * backslash (literal inside single quotes); control characters become
+ * spaces. */
 static void gp_string(FILE *f, const char *s)
 {
-	fputc('"', f);
+	fputc('\'', f);
 	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+		if (*s == '\'')
+			fputc('\'', f);
+		if (*s == '_' || *s == '^' || *s == '@' || *s == '&' || *s == '{' || *s == '}' ||
+		    *s == '\\' || *s == '~')
 			fputc('\\', f);
-		if (*s == '_' || *s == '^' || *s == '@' || *s == '&' || *s == '{' || *s == '}')
-			fputs("\\\\", f);
-		fputc(*s == '\n' ? ' ' : *s, f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
 	}
-	fputc('"', f);
+	fputc('\'', f);
 }
+
 
 static double nz(double v)
 {

@@ -76,7 +76,23 @@ small_run() { # small_run CSV [more options]: a real sweep, fast
 	grep -q 'threads 2.00× at 2 workers — scales' rep/report.md
 }
 
+@test "report never runs commands named in a CSV (gnuplot backquotes)" {
+	command -v gnuplot >/dev/null || skip "gnuplot missing"
+	synth a.csv 1 2
+	# a host with a quote and a backslash, a workload name with a backquote
+	sed -i "s#\"hostA\"#\"h\`touch $TMP/pwned1\`'\\\\\`touch $TMP/pwned2\`\"#; s#\"w.x\"#\"w\`touch $TMP/pwned3\`\"#" a.csv
+	grep -q pwned3 a.csv
+	run "$CB" report -o rep a.csv
+	[ "$status" -eq 0 ]
+		[ ! -e "$TMP/pwned1" ] && [ ! -e "$TMP/pwned2" ] && [ ! -e "$TMP/pwned3" ]
+	# and the plot was drawn, with the names as plain text in it
+	grep -q 'src="data:image/svg+xml;base64,' rep/index.html
+	grep -rq 'touch' rep/plots/*/*.svg
+
+}
+
 @test "report works for benches: throughput ratios" {
+
 	bench=$("$CB" list | awk '/^benches/ { on = 1; next } /^modes:/ { exit } on && /^  [a-z]/ { print $1; exit }')
 	[ -n "$bench" ] || skip "no bench registered"
 	run "$CB" -w "$bench" -s small -m seq,threads -j 2 --runs=2 --warmup=0 -q --csv=b.csv

@@ -84,7 +84,10 @@ small_run() { # small_run CSV [more options]: a real sweep, fast
 	grep -q pwned3 a.csv
 	run "$CB" report -o rep a.csv
 	[ "$status" -eq 0 ]
-		[ ! -e "$TMP/pwned1" ] && [ ! -e "$TMP/pwned2" ] && [ ! -e "$TMP/pwned3" ]
+			[ ! -e "$TMP/pwned1" ]
+	[ ! -e "$TMP/pwned2" ]
+	[ ! -e "$TMP/pwned3" ]
+
 	# and the plot was drawn, with the names as plain text in it
 	grep -q 'src="data:image/svg+xml;base64,' rep/index.html
 	grep -rq 'touch' rep/plots/*/*.svg

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../runner/concbench.h"
+#include "sync.h"
 #include "ticker.h"
 
 #define WAIT_SLICE_S 0.1
@@ -85,18 +86,6 @@ struct ipc_state {
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
-}
-
-static struct timespec realtime_in(double s)
-{
-	struct timespec ts;
-	long ns;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ns = ts.tv_nsec + (long)(s * 1e9);
-	ts.tv_sec += ns / 1000000000L;
-	ts.tv_nsec = ns % 1000000000L;
-	return ts;
 }
 
 static struct timespec monotonic_in(double s)
@@ -171,7 +160,7 @@ static int fd_recv(struct wl_ctx *ctx, int fd, unsigned char *p, size_t len)
 static int mq_put(struct wl_ctx *ctx, mqd_t q, const unsigned char *p, size_t len)
 {
 	for (;;) {
-		struct timespec ts = realtime_in(WAIT_SLICE_S);
+		struct timespec ts = sync_realtime_in(WAIT_SLICE_S);
 
 		if (GIL_BLOCKING(mq_timedsend(q, (const char *)p, len, 0, &ts)) == 0)
 			return 0;
@@ -185,7 +174,7 @@ static int mq_put(struct wl_ctx *ctx, mqd_t q, const unsigned char *p, size_t le
 static int mq_get(struct wl_ctx *ctx, mqd_t q, unsigned char *p, size_t len)
 {
 	for (;;) {
-		struct timespec ts = realtime_in(WAIT_SLICE_S);
+		struct timespec ts = sync_realtime_in(WAIT_SLICE_S);
 		ssize_t n = GIL_BLOCKING(mq_timedreceive(q, (char *)p, len, NULL, &ts));
 
 		if (n == (ssize_t)len)

@@ -196,36 +196,7 @@ int export_json(FILE *f, const struct run *r)
 
 int export_json_file(const char *path, const struct run *r)
 {
-	char tmp[4200];
-	FILE *f;
-	int fd, rc;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		cb_errorf("--json", "%s: %s", path, strerror(errno));
-		return EXIT_CHECK;
-	}
-	fchmod(fd, 0644);
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
-		close(fd);
-		goto fail;
-	}
-	rc = export_json(f, r);
-	if (fflush(f) && !rc)
-		rc = -errno;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (!rc)
-		return 0;
-fail:
-	unlink(tmp);
-	cb_errorf("--json", "%s: %s", path, strerror(-rc));
-	return EXIT_CHECK;
+	return output_file(path, "--json", export_json, r);
 }
 
 void export_markdown(FILE *f, const struct run *r)

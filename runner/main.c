@@ -34,10 +34,14 @@ static int cmd_run(int argc, char **argv)
 			output_default_path(path, sizeof(path));
 			csv = path;
 		}
-		rc = output_csv_check(csv, !r.cfg.csv_path);
+		rc = output_path_check("--csv", csv, !r.cfg.csv_path);
 		if (rc)
 			return rc;
 	}
+	if (r.cfg.json_path && (rc = output_path_check("--json", r.cfg.json_path, 0)))
+		return rc;
+	if (r.cfg.trace_path && (rc = output_path_check("--trace", r.cfg.trace_path, 0)))
+		return rc;
 	rc = engine_plan(&r);
 	if (rc) {
 		engine_free(&r);

@@ -223,33 +223,33 @@ static void dir_of(const char *path, char *buf, size_t len)
 	snprintf(buf, len, "%s", dirname(tmp));
 }
 
-int output_csv_check(const char *path, int made_default)
+int output_path_check(const char *what, const char *path, int made_default)
 {
 	char dir[4096];
 	struct stat st;
 
 	dir_of(path, dir, sizeof(dir));
 	if (made_default && mkdir(dir, 0777) && errno != EEXIST) {
-		cb_errorf("--csv", "%s: cannot create directory: %s", dir, strerror(errno));
+		cb_errorf(what, "%s: cannot create directory: %s", dir, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		cb_errorf("--csv", "%s: directory %s does not exist", path, dir);
+		cb_errorf(what, "%s: directory %s does not exist", path, dir);
 		return EXIT_USAGE;
 	}
 	if (access(dir, W_OK)) {
-		cb_errorf("--csv", "%s: directory %s is not writable: %s", path, dir,
-		          strerror(errno));
+		cb_errorf(what, "%s: directory %s is not writable: %s", path, dir, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		cb_errorf("--csv", "%s: is a directory", path);
+		cb_errorf(what, "%s: is a directory", path);
 		return EXIT_USAGE;
 	}
 	return 0;
 }
 
-int output_csv_file(const char *path, const struct run *r)
+int output_file(const char *path, const char *what, int (*write)(FILE *, const struct run *),
+                const struct run *r)
 {
 	char tmp[4200];
 	FILE *f;
@@ -258,28 +258,32 @@ int output_csv_file(const char *path, const struct run *r)
 	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		cb_errorf("--csv", "%s: %s", path, strerror(errno));
+		cb_errorf(what, "%s: %s", path, strerror(errno));
 		return EXIT_CHECK;
 	}
 	fchmod(fd, 0644);
 	f = fdopen(fd, "w");
 	if (!f) {
+		rc = -errno;
 		close(fd);
-		unlink(tmp);
-		cb_errorf("--csv", "%s: %s", path, strerror(errno));
-		return EXIT_CHECK;
+		goto fail;
 	}
-	rc = output_csv(f, r);
-	if (fflush(f) || fsync(fileno(f)))
+	rc = write(f, r);
+	if ((fflush(f) || fsync(fileno(f))) && !rc)
 		rc = -errno;
 	if (fclose(f) && !rc)
 		rc = -errno;
 	if (!rc && rename(tmp, path))
 		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		cb_errorf("--csv", "%s: %s", path, strerror(-rc));
-		return EXIT_CHECK;
-	}
-	return 0;
+	if (!rc)
+		return 0;
+fail:
+	unlink(tmp);
+	cb_errorf(what, "%s: %s", path, strerror(-rc));
+	return EXIT_CHECK;
+}
+
+int output_csv_file(const char *path, const struct run *r)
+{
+	return output_file(path, "--csv", output_csv, r);
 }

@@ -31,14 +31,19 @@ void output_table(FILE *f, const struct run *r);
  * 0 or a negative errno. */
 int output_csv(FILE *f, const struct run *r);
 
-/* Check now that `path` can be written (its directory exists and is
- * writable; results/ is created when path is the default). 0, or
- * EXIT_USAGE after printing `concbench: --csv: <path>: <why>`. */
-int output_csv_check(const char *path, int made_default);
+/* Check now, before any work, that `path` can be written: its directory
+ * exists and is writable (results/ is created when path is the default).
+ * 0, or EXIT_USAGE after printing `concbench: <what>: <path>: <why>`. */
+int output_path_check(const char *what, const char *path, int made_default);
 
-/* Write the CSV to path through a temp file in the same directory and
- * rename(), so a killed run never leaves half a file. 0 or EXIT_CHECK
- * after printing the error; the temp file is removed on failure. */
+/* Write path with write(f, r) through a temp file in the same directory
+ * and rename(), so a killed run never leaves half a file. 0 or EXIT_CHECK
+ * after printing `concbench: <what>: <path>: <why>`; the temp file is
+ * removed on failure. */
+int output_file(const char *path, const char *what, int (*write)(FILE *, const struct run *),
+                const struct run *r);
+
+/* output_file() of the CSV. */
 int output_csv_file(const char *path, const struct run *r);
 
 /* The default path: results/concbench-<UTC stamp>.csv, in buf. */

@@ -121,7 +121,17 @@ load helpers
 
 @test "--trace: an unwritable file is an error named after the option" {
 	run "$CB" -w pool.empty -m threads -j 2 -t 10 --runs=1 --warmup=0 --no-csv \
-		--trace=/nonexistent/dir/t.csv
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"concbench: --trace: /nonexistent/dir/t.csv:"* ]]
+				--trace=/nonexistent/dir/t.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: --trace: /nonexistent/dir/t.csv: directory /nonexistent/dir does not exist"* ]]
+	# refused before anything ran: no table
+	[[ "$output" != *"speedup"* ]]
 }
+
+@test "--json: an unwritable path is refused before the run, exit 2" {
+	run "$CB" -w pool.empty -m threads -t 10 --runs=1 --no-csv --json=/nonexistent/dir/x.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: --json: /nonexistent/dir/x.json: directory /nonexistent/dir does not exist"* ]]
+	[[ "$output" != *"speedup"* ]]
+}
+

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "../runner/concbench.h"
+#include "../runner/mix.h"
 
 #define WAIT_SLICE_S 0.1
 
@@ -67,14 +68,6 @@ struct q_state {
 	struct getlog *log; /* total entries, shared */
 	bool have_sync;
 };
-
-static inline uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
 
 /* Heap order: a before b when a has the higher priority, ties oldest first. */
 static inline bool before(uint32_t pa, uint32_t sa, uint32_t pb, uint32_t sb)
@@ -207,7 +200,8 @@ out:
 
 static struct item make_item(const struct wl_ctx *ctx, uint32_t id)
 {
-	return (struct item){.id = id, .prio = (uint32_t)(mix(ctx->seed ^ id) % 1000)};
+	return (struct item){.id = id,
+	                     .prio = (uint32_t)(cb_mix64((ctx->seed ^ id) + CB_GOLDEN64) % 1000)};
 }
 
 static void note_latency(struct q_state *st, uint32_t g)

@@ -21,6 +21,7 @@
 #include "trace.h"
 #include "signals.h"
 #include "util.h"
+#include "mix.h"
 
 const char *const rep_status_names[] = {
     [REP_OK] = "ok",         [REP_MISMATCH] = "mismatch", [REP_CHECK_FAILED] = "check-failed",
@@ -320,11 +321,7 @@ failed:
 /* splitmix64: the seeded shuffle of the rep order. */
 static uint64_t mix64(uint64_t *s)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return cb_mix64(*s += CB_GOLDEN64);
 }
 
 static void shuffle(unsigned *order, unsigned n, uint64_t seed)
@@ -347,8 +344,7 @@ static int prepare_all(struct run *r)
 
 		if (rc) {
 			cb_errorf(in->wl->name, "%s", in->ctx.err[0] ? in->ctx.err : strerror(-rc));
-						return rc == -EINVAL ? EXIT_USAGE : -1; /* -1: exit 1, no table, no CSV */
-
+			return rc == -EINVAL ? EXIT_USAGE : -1; /* -1: exit 1, no table, no CSV */
 		}
 	}
 	return 0;

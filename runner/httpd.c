@@ -7,6 +7,7 @@
  * due order and one timerfd armed at the head's due time is enough.
  */
 #include "httpd.h"
+#include "mix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,11 +86,8 @@ void httpd_body(uint8_t *buf, size_t n, uint64_t seed)
 
 	/* splitmix64, little-endian bytes */
 	for (size_t i = 0; i < n; i += 8) {
-		uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+		uint64_t z = cb_mix64(s += CB_GOLDEN64);
 
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
 		for (size_t k = 0; k < 8 && i + k < n; k++)
 			buf[i + k] = (uint8_t)(z >> (8 * k));
 	}

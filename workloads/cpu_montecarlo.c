@@ -4,15 +4,7 @@
 #include <math.h>
 
 #include "../runner/concbench.h"
-
-/* splitmix64 finaliser as a counter-based generator. */
-static inline uint64_t hash64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
+#include "../runner/mix.h"
 
 static inline double unit(uint64_t x)
 {
@@ -21,7 +13,7 @@ static inline double unit(uint64_t x)
 
 static int mc_run(struct wl_ctx *ctx, unsigned t, struct task_result *res)
 {
-	uint64_t n = (uint64_t)ctx->size, key = hash64(ctx->seed);
+	uint64_t n = (uint64_t)ctx->size, key = cb_mix64(ctx->seed + CB_GOLDEN64);
 	uint64_t lo = n * t / ctx->ntasks, hi = n * (t + 1) / ctx->ntasks, inside = 0;
 
 	/* gil_check() once per block of 256 samples (~1 us), outside the
@@ -30,7 +22,8 @@ static int mc_run(struct wl_ctx *ctx, unsigned t, struct task_result *res)
 		uint64_t end = hi - b > 256 ? b + 256 : hi;
 
 		for (uint64_t j = b; j < end; j++) {
-			double x = unit(hash64(key ^ (2 * j))), y = unit(hash64(key ^ (2 * j + 1)));
+			double x = unit(cb_mix64((key ^ (2 * j)) + CB_GOLDEN64)),
+			       y = unit(cb_mix64((key ^ (2 * j + 1)) + CB_GOLDEN64));
 
 			inside += x * x + y * y <= 1.0;
 		}

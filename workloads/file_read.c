@@ -31,6 +31,7 @@
 #include "../runner/signals.h"
 #include "../runner/util.h"
 #include "io.h"
+#include "../runner/mix.h"
 
 #define CORPUS_PREFIX "concbench-file."
 #define CORPUS_VERSION 1
@@ -68,11 +69,8 @@ static void gen_chunk(uint8_t *buf, size_t n, uint64_t seed, long f, uint64_t of
 	uint64_t base = seed ^ ((uint64_t)(f + 1) * 0xd1b54a32d192ed03ULL);
 
 	for (size_t i = 0; i < n; i += 8) {
-		uint64_t z = base + ((off + i) / 8 + 1) * 0x9e3779b97f4a7c15ULL;
+		uint64_t z = cb_mix64(base + ((off + i) / 8 + 1) * CB_GOLDEN64);
 
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
 		if (i + 8 <= n) {
 			memcpy(buf + i, &z, 8);
 		} else {

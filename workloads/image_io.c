@@ -2,6 +2,7 @@
  * generated default image. Every reader checks the declared size against
  * IMAGE_MAX_* before allocating and the data length before reading. */
 #include "image_io.h"
+#include "../runner/mix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -332,11 +333,7 @@ out:
 /* splitmix64 of (seed, i): position-keyed noise, the same in every mode. */
 static uint64_t noise(uint64_t seed, uint64_t i)
 {
-	uint64_t z = seed + i * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return cb_mix64(seed + i * CB_GOLDEN64);
 }
 
 int image_generate(struct image *out, uint32_t w, uint32_t h, uint32_t ch, uint64_t seed)

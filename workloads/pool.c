@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "../runner/concbench.h"
+#include "../runner/mix.h"
 
 static const struct wl_option tiny_opts[] = {
     {"task-us", "N", "1", "pool.tiny: microseconds of busy work per task"},
@@ -17,17 +18,9 @@ struct pool_state {
 	double task_s;
 };
 
-static inline uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static int empty_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 {
-	res->checksum = mix(ctx->seed ^ i);
+	res->checksum = cb_mix64((ctx->seed ^ i) + CB_GOLDEN64);
 	res->ops = 1;
 	return 0;
 }
@@ -57,11 +50,11 @@ static int tiny_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 	uint64_t x = ctx->seed ^ i;
 
 	do {
-		x = mix(x);
+		x = cb_mix64(x + CB_GOLDEN64);
 		gil_check();
 	} while (cb_now() < end);
 	__asm__ volatile("" : : "r"(x));
-	res->checksum = mix(ctx->seed ^ i) ^ 1;
+	res->checksum = cb_mix64((ctx->seed ^ i) + CB_GOLDEN64) ^ 1;
 	res->ops = 1;
 	return 0;
 }

@@ -29,9 +29,9 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP \
   -DCONCBENCH_VERSION='"$(VERSION)"' -DCONCBENCH_GIT_REV='"$(GIT_REV)"' \
   -DCONCBENCH_CFLAGS='"$(CFLAGS)"'
 
-LIB_SRC  := $(filter-out runner/main.c,$(wildcard runner/*.c)) $(wildcard workloads/*.c bench/*.c)
+LIB_SRC  := $(filter-out runner/cli/main.c,$(wildcard runner/*.c runner/*/*.c)) $(wildcard workloads/*.c bench/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
-MAIN_OBJ := $(B)/runner/main.o
+MAIN_OBJ := $(B)/runner/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/unit-tests
 
@@ -147,10 +147,10 @@ $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 	  -o $@ $^ $(LDLIBS)
 
 format:
-	clang-format -i runner/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
+	clang-format -i runner/*.[ch] runner/*/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
 
 lint:
-	clang-format --dry-run --Werror runner/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
+	clang-format --dry-run --Werror runner/*.[ch] runner/*/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
 
 clean:
 	rm -rf build bin concbench.1

@@ -117,7 +117,7 @@ struct workload {
 	/* Optional: free what prepare() built. */
 	void (*cleanup)(struct wl_ctx *ctx);
 	/* Optional: region `part` (0, 1, …) of what task `task` wrote, for the
-	 * process pool's pipe transport (--transport=pipe, runner/transport.h).
+	 * process pool's pipe transport (--transport=pipe, runner/exec/transport.h).
 	 * 1 with *buf and *len set, 0 when the task has no such part. Called in
 	 * the worker after run() and in the parent (fork keeps addresses). When
 	 * ctx->transport_pipe (set before reset()), keep these regions in plain
@@ -131,7 +131,7 @@ struct workload {
 	int (*input)(struct wl_ctx *ctx, unsigned part, void **buf, size_t *len);
 };
 
-/* --- services for workloads and benches (runner/shm.c, runner/options.c) --- */
+/* --- services for workloads and benches (runner/exec/shm.c, runner/cli/options.c) --- */
 
 /* Zeroed MAP_SHARED|MAP_ANONYMOUS memory visible to forked workers.
  * NULL on failure (errno set). Free with cb_shm_free(p, same size). */
@@ -166,7 +166,7 @@ void cb_metric(struct cb_metrics *m, const char *name, double value);
 /* Monotonic seconds. Can't fail. */
 double cb_now(void);
 
-/* Nonzero once SIGINT or SIGTERM arrived (runner/signals.c). */
+/* Nonzero once SIGINT or SIGTERM arrived (runner/exec/signals.c). */
 extern volatile sig_atomic_t cb_interrupted;
 
 /* True once the runner asked this cell to stop (timeout, failure) or this

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runner/options.h"
-#include "../runner/registry.h"
-#include "../runner/stats.h"
+#include "../runner/cli/options.h"
+#include "../runner/cli/registry.h"
+#include "../runner/base/stats.h"
 
 int main(int argc, char **argv)
 {

@@ -28,8 +28,8 @@
 #include <xxhash.h>
 
 #include "../runner/concbench.h"
-#include "../runner/signals.h"
-#include "../runner/util.h"
+#include "../runner/exec/signals.h"
+#include "../runner/base/util.h"
 #include "io.h"
 #include "../runner/mix.h"
 

@@ -2,7 +2,7 @@
  * times. One easy handle per worker keeps its connection between requests
  * (and reps) unless --no-keepalive.
  *
- * Target: the embedded server (runner/httpd.c) in its own process on
+ * Target: the embedded server (runner/httpd/httpd.c) in its own process on
  * 127.0.0.1, serving --net-bytes deterministic bytes after --net-latency;
  * or real servers with --url / --url-file (http and https only).
  *
@@ -24,9 +24,9 @@
 #include <xxhash.h>
 
 #include "../runner/concbench.h"
-#include "../runner/httpd.h"
-#include "../runner/options.h"
-#include "../runner/signals.h"
+#include "../runner/httpd/httpd.h"
+#include "../runner/cli/options.h"
+#include "../runner/exec/signals.h"
 #include "io.h"
 
 #define NET_MAX_URLS 4096

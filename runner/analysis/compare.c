@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "../cli/commands.h"
 #include "csvread.h"
-#include "stats.h"
-#include "util.h"
+#include "../base/stats.h"
+#include "../base/util.h"
 
 const char *const cmp_verdict_names[] = {
     [CMP_PASS] = "pass",

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "../out/output.h"
 
 struct parse_state {
 	struct csv_table *t;

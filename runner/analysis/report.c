@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "../cli/commands.h"
 #include "csvread.h"
-#include "registry.h"
-#include "stats.h"
-#include "util.h"
+#include "../cli/registry.h"
+#include "../base/stats.h"
+#include "../base/util.h"
 
 #define GNUPLOT_TIMEOUT_S 120
 
@@ -381,7 +381,6 @@ static void gp_string(FILE *f, const char *s)
 	}
 	fputc('\'', f);
 }
-
 
 static double nz(double v)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "concbench.h"
+#include "../concbench.h"
 
 int cb_verbosity;
 

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "commands.h"
-#include "engine.h"
-#include "export.h"
-#include "output.h"
+#include "../exec/engine.h"
+#include "../out/export.h"
+#include "../out/output.h"
 #include "registry.h"
-#include "signals.h"
-#include "util.h"
+#include "../exec/signals.h"
+#include "../base/util.h"
 
 static int cmd_run(int argc, char **argv)
 {

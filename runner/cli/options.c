@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "commands.h"
-#include "inject.h"
+#include "../exec/inject.h"
 #include "registry.h"
 
-#include "util.h"
+#include "../base/util.h"
 
 #ifndef CONCBENCH_VERSION
 #define CONCBENCH_VERSION "0.0.0"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "commands.h"
-#include "concbench.h"
+#include "../concbench.h"
 
 #define CB_MAX_WORKERS 4096L
 #define CB_MAX_TASKS 10000000L

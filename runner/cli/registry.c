@@ -5,14 +5,14 @@
 #include <string.h>
 
 #define WORKLOAD(sym) extern const struct workload sym;
-#include "../workloads/list.def"
-#include "../bench/list.def"
+#include "../../workloads/list.def"
+#include "../../bench/list.def"
 #undef WORKLOAD
 
 const struct workload *const registry[] = {
 #define WORKLOAD(sym) &sym,
-#include "../workloads/list.def"
-#include "../bench/list.def"
+#include "../../workloads/list.def"
+#include "../../bench/list.def"
 #undef WORKLOAD
     NULL,
 };

@@ -2,7 +2,7 @@
 #ifndef CONCBENCH_REGISTRY_H
 #define CONCBENCH_REGISTRY_H
 
-#include "concbench.h"
+#include "../concbench.h"
 
 /* All descriptors, workloads first, in list order; NULL-terminated. */
 extern const struct workload *const registry[];

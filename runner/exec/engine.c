@@ -20,8 +20,8 @@
 #include "progress.h"
 #include "trace.h"
 #include "signals.h"
-#include "util.h"
-#include "mix.h"
+#include "../base/util.h"
+#include "../mix.h"
 
 const char *const rep_status_names[] = {
     [REP_OK] = "ok",         [REP_MISMATCH] = "mismatch", [REP_CHECK_FAILED] = "check-failed",

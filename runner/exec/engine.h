@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "concbench.h"
-#include "options.h"
-#include "stats.h"
+#include "../concbench.h"
+#include "../cli/options.h"
+#include "../base/stats.h"
 #include "sysinfo.h"
 
 /* Prepared state of a workload, shared by the cells that can share it:

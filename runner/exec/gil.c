@@ -17,7 +17,7 @@
  * switch_number, interval_s and every counter. last_holder is written
  * under both mutexes and read under either (atomic for the relaxed reads).
  */
-#include "gil.h"
+#include "../gil.h"
 
 #include <errno.h>
 #include <math.h>

@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 
-#include "concbench.h"
+#include "../concbench.h"
 
 struct pool;
 

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "concbench.h"
-#include "util.h"
+#include "../concbench.h"
+#include "../base/util.h"
 
 static struct {
 	bool on, drawn;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "concbench.h"
+#include "../concbench.h"
 
 void *cb_shm_alloc(size_t size)
 {

@@ -17,7 +17,7 @@ void signals_install(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-		/* No SA_RESTART: blocking waits return EINTR. No SA_RESETHAND: the
+	/* No SA_RESTART: blocking waits return EINTR. No SA_RESETHAND: the
 	 * same signal often arrives twice (timeout(1) signals the child and
 	 * then its process group), and cleanup is bounded anyway. */
 	sa.sa_flags = 0;

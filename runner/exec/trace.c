@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "../base/util.h"
 
 /* The run and file the header was written for: a later run in the same
  * process (unit tests) starts its file afresh. */

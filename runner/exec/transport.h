@@ -20,7 +20,7 @@
 
 #include <semaphore.h>
 
-#include "concbench.h"
+#include "../concbench.h"
 
 struct transport;
 

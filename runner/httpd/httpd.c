@@ -7,7 +7,7 @@
  * due order and one timerfd armed at the head's due time is enough.
  */
 #include "httpd.h"
-#include "mix.h"
+#include "../mix.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "../cli/commands.h"
 #include "httpd.h"
-#include "options.h"
-#include "util.h"
+#include "../cli/options.h"
+#include "../base/util.h"
 
 static void serve_usage(void)
 {

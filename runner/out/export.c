@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../base/util.h"
 
 static void json_str(FILE *f, const char *s)
 {

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../base/util.h"
 
 const char *const csv_columns[] = {
     /* the schema of DESIGN.md, in its order */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "engine.h"
+#include "../exec/engine.h"
 
 #define CSV_SCHEMA_VERSION 1
 

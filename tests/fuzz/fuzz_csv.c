@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runner/csvread.h"
+#include "../../runner/analysis/csvread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

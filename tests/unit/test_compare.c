@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../runner/compare.h"
-#include "../../runner/csvread.h"
+#include "../../runner/analysis/compare.h"
+#include "../../runner/analysis/csvread.h"
 
 Test(compare, mwu_complete_separation_is_exact)
 {

@@ -1,4 +1,4 @@
-/* Unit tests of the embedded HTTP server (runner/httpd.c). */
+/* Unit tests of the embedded HTTP server (runner/httpd/httpd.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "../../runner/concbench.h"
-#include "../../runner/httpd.h"
+#include "../../runner/httpd/httpd.h"
 
 static int dial(int port)
 {

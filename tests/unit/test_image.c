@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../runner/pool.h"
+#include "../../runner/exec/pool.h"
 #include "../../workloads/image_filters.h"
 #include "../../workloads/image_io.h"
 

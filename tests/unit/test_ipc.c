@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../runner/options.h"
-#include "../../runner/pool.h"
+#include "../../runner/cli/options.h"
+#include "../../runner/exec/pool.h"
 
 extern const struct workload bench_ipc, bench_ctxswitch, bench_queue, bench_spawn;
 

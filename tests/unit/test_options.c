@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../runner/options.h"
-#include "../../runner/registry.h"
+#include "../../runner/cli/options.h"
+#include "../../runner/cli/registry.h"
 
 Test(options, workers_counts_lists_ranges_auto)
 {
@@ -103,8 +103,8 @@ Test(options, workload_family_default_star_and_exact)
 
 Test(options, run_command_line_parses_into_config)
 {
-	char *argv[] = {"concbench", "--mode=threads", "-w", "cpu.primes", "-j", "1,2",
-			"--runs=3", "--warmup=0", "--tasks=7", "--pin", "--no-csv", NULL};
+	char *argv[] = {"concbench", "--mode=threads", "-w",        "cpu.primes", "-j",       "1,2",
+	                "--runs=3",  "--warmup=0",     "--tasks=7", "--pin",      "--no-csv", NULL};
 	struct cb_config cfg;
 
 	cr_assert_eq(options_parse(11, argv, &cfg), 0);

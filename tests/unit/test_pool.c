@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../runner/pool.h"
+#include "../../runner/exec/pool.h"
 
 struct counts {
 	_Atomic unsigned ran[4096];
@@ -32,13 +32,17 @@ static const struct workload counting = {
     .name = "test.count", .kind = KIND_WORKLOAD, .run = count_run};
 
 static int run_mode(enum cb_mode mode, unsigned workers, unsigned tasks, struct counts *c,
-		    struct task_result *res, char *err)
+                    struct task_result *res, char *err)
 {
 	_Atomic int no_stop = 0;
-	struct wl_ctx ctx = {.wl = &counting, .ntasks = tasks, .nworkers = workers,
-			     .state = c, .stop = &no_stop};
-	struct pool_params pp = {.mode = mode, .nworkers = workers, .ntasks = tasks,
-				 .ctx = &ctx, .res = res, .timeout_s = 10};
+	struct wl_ctx ctx = {
+	    .wl = &counting, .ntasks = tasks, .nworkers = workers, .state = c, .stop = &no_stop};
+	struct pool_params pp = {.mode = mode,
+	                         .nworkers = workers,
+	                         .ntasks = tasks,
+	                         .ctx = &ctx,
+	                         .res = res,
+	                         .timeout_s = 10};
 	struct pool *p;
 	int rc = pool_start(&p, &pp);
 
@@ -69,7 +73,7 @@ static void check_once(enum cb_mode mode, unsigned workers, unsigned tasks)
 	cr_assert_eq(run_mode(mode, workers, tasks, c, res, NULL), 0, "mode %d", mode);
 	for (unsigned i = 0; i < tasks; i++) {
 		cr_assert_eq(atomic_load(&c->ran[i]), 1, "mode %d w=%u t=%u: task %u ran %u times",
-			     mode, workers, tasks, i, atomic_load(&c->ran[i]));
+		             mode, workers, tasks, i, atomic_load(&c->ran[i]));
 		cr_assert_eq(res[i].checksum, i * 2654435761u);
 		cr_assert(res[i].worker < workers);
 		cr_assert(res[i].t_end >= res[i].t_start);
@@ -78,8 +82,8 @@ static void check_once(enum cb_mode mode, unsigned workers, unsigned tasks)
 	cb_shm_free(c, sizeof(*c));
 }
 
-static const enum cb_mode all_modes[] = {MODE_SEQ, MODE_THREADS, MODE_PROCS,
-					 MODE_THREAD_PER_TASK, MODE_FORK_PER_TASK};
+static const enum cb_mode all_modes[] = {MODE_SEQ, MODE_THREADS, MODE_PROCS, MODE_THREAD_PER_TASK,
+                                         MODE_FORK_PER_TASK};
 
 Test(pool, every_task_once_more_tasks_than_workers)
 {

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "../../runner/stats.h"
+#include "../../runner/base/stats.h"
 
 Test(stats, median_mean_spread_of_known_sample)
 {

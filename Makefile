@@ -63,7 +63,7 @@ run: deps
 # Criterion can't start under ThreadSanitizer (Snaipe/Criterion#274: "Could
 # not initialize inheritable arena"), so SAN=thread runs the CLI tests, which
 # drive the pools, gil mode and every bench through the TSan-built binary.
-test: deps
+test: deps check-includes
 ifeq ($(filter thread,$(subst $(comma), ,$(SAN))),)
 	@$(MAKE) --no-print-directory unit cli
 else
@@ -71,6 +71,11 @@ else
 	@$(MAKE) --no-print-directory cli
 endif
 
+
+# The include rules of runner/README.md (who may include whom).
+.PHONY: check-includes
+check-includes:
+	scripts/check-includes
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs=1

@@ -25,8 +25,6 @@
 
 #include "../runner/concbench.h"
 #include "../runner/httpd/httpd.h"
-#include "../runner/cli/options.h"
-#include "../runner/exec/signals.h"
 #include "io.h"
 
 #define NET_MAX_URLS 4096

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cli/commands.h"
 #include "csvread.h"
 #include "../base/stats.h"
 #include "../base/util.h"

@@ -55,4 +55,7 @@ int cmp_holm(double *p, size_t n);
 /* Parse "10%" or "0.1" into a fraction in (0, 10]. 0 or -EINVAL. */
 int parse_threshold(const char *s, double *out);
 
+/* `concbench compare` (argv[0] is "compare"): the exit status. */
+int cmd_compare(int argc, char **argv);
+
 #endif

@@ -6,6 +6,8 @@
  * reps, so files of many runs and hosts can be mixed. CSV files written by
  * hyperfine (scripts/hyperfine.sh) are recognised by their header and shown
  * beside the internal figures. */
+#include "report.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -19,9 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/commands.h"
 #include "csvread.h"
-#include "../cli/registry.h"
 #include "../base/stats.h"
 #include "../base/util.h"
 
@@ -107,8 +107,7 @@ static int cell_reserve(struct rcell *c)
 
 static struct group *find_group(struct report *rp, const struct cb_rec *r)
 {
-	const struct workload *w = registry_find(r->workload);
-	bool bench = w && w->kind == KIND_BENCH; /* tasks = workers: not a key */
+	bool bench = r->bench; /* tasks = workers: not a key */
 
 	for (size_t i = 0; i < rp->ng; i++) {
 		struct group *g = &rp->g[i];

@@ -7,7 +7,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../cli/options.h"
+#include "config.h"
 
 #ifndef CONCBENCH_VERSION
 #define CONCBENCH_VERSION "0.0.0"

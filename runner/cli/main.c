@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "options.h"
 #include "../exec/engine.h"
 #include "../out/export.h"
 #include "../out/output.h"

@@ -18,7 +18,7 @@
 
 #include "pool.h"
 #include "progress.h"
-#include "trace.h"
+#include "../out/trace.h"
 #include "signals.h"
 #include "../base/util.h"
 #include "../mix.h"
@@ -61,6 +61,9 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 
 	memset(c, 0, sizeof(*c));
 	c->inst = in;
+	c->wl = in->wl;
+	c->size = in->ctx.size;
+	c->inst_index = (unsigned)(in - r->inst);
 	c->mode = m;
 	c->workers = workers;
 	c->ntasks = ntasks;
@@ -400,7 +403,7 @@ int engine_run(struct run *r)
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
 
-					if (measured && trace_rep(r, c)) {
+					if (measured && trace_rep(r, c, c->inst->res)) {
 
 						rc = -1;
 						goto out;

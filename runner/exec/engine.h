@@ -6,9 +6,10 @@
 #include <stdint.h>
 
 #include "../concbench.h"
-#include "../cli/options.h"
+#include "../base/config.h"
 #include "../base/stats.h"
-#include "sysinfo.h"
+#include "../base/sysinfo.h"
+#include "../out/results.h"
 
 /* Prepared state of a workload, shared by the cells that can share it:
  * workloads by (workload, size, tasks), benches one per cell. */
@@ -21,51 +22,6 @@ struct instance {
 	bool have_ref;
 	bool poisoned; /* a timed-out thread still runs on it */
 	uint64_t ref_checksum; /* the seq cell's first rep */
-};
-
-enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
-
-/* One measured rep: one CSV row. */
-struct rep_row {
-	unsigned rep;
-	char timestamp[32];
-	double wall_s, user_s, sys_s, cpu_util, startup_s;
-	long nvcsw, nivcsw, max_rss_kb;
-	double ops, ops_per_s, task_p50_s, task_p99_s;
-	struct gil_stats gil;
-	uint64_t checksum;
-	enum rep_status status;
-	struct cb_metrics metrics;
-	char error[256];
-	double loadavg;
-};
-
-struct cell {
-	struct instance *inst;
-	enum cb_mode mode;
-	unsigned workers;
-	unsigned ntasks;
-	bool implicit; /* the seq baseline added for speedups */
-	bool failed; /* a rep failed: no further reps */
-	struct rep_row *rows; /* measured reps */
-	unsigned nrows;
-	struct cell *baseline; /* seq cell of the same instance, or NULL */
-	/* filled by engine_summarize() */
-	struct summary wall;
-	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
-	bool all_verified;
-};
-
-struct run {
-	struct cb_config cfg;
-	struct machine machine;
-	char run_id[48];
-	struct instance *inst;
-	unsigned ninst;
-	struct cell *cells;
-	unsigned ncells;
-	double load_end;
-	unsigned failures; /* reps not verified or failed */
 };
 
 /* Build instances and cells from cfg. 0 or EXIT_USAGE (message printed). */
@@ -88,7 +44,5 @@ void engine_summarize(struct run *r);
 
 /* Free everything engine_plan/engine_run built. */
 void engine_free(struct run *r);
-
-extern const char *const rep_status_names[];
 
 #endif

@@ -39,8 +39,7 @@ static void json_num(FILE *f, double v)
 
 static void bench_name(char *buf, size_t len, const struct cell *c)
 {
-	snprintf(buf, len, "%s/mode:%s/workers:%u", c->inst->wl->name, mode_names[c->mode],
-	         c->workers);
+	snprintf(buf, len, "%s/mode:%s/workers:%u", c->wl->name, mode_names[c->mode], c->workers);
 }
 
 /* Fields every row of a cell shares. */
@@ -152,10 +151,10 @@ int export_json(FILE *f, const struct run *r)
 	fprintf(f, "\n  },\n  \"benchmarks\": [\n");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
-		unsigned family = (unsigned)(c->inst - r->inst), instance = 0;
+		unsigned family = c->inst_index, instance = 0;
 
 		for (unsigned k = 0; k < i; k++)
-			instance += r->cells[k].inst == c->inst;
+			instance += r->cells[k].inst_index == c->inst_index;
 		bench_name(name, sizeof(name), c);
 		for (unsigned k = 0; k < c->nrows; k++) {
 			const struct rep_row *row = &c->rows[k];
@@ -211,7 +210,7 @@ void export_markdown(FILE *f, const struct run *r)
 
 		output_cell_text(c, true, &t);
 		fprintf(f, "| %s | %s | %u | %u | %s | %s | %s | %s | %s | %s | %s |\n",
-		        c->inst->wl->name, mode_names[c->mode], c->workers, c->ntasks, t.median,
-		        t.spread, t.speedup, t.eff, t.cpu, t.verdict, t.notes);
+		        c->wl->name, mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread,
+		        t.speedup, t.eff, t.cpu, t.verdict, t.notes);
 	}
 }

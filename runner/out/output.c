@@ -14,35 +14,21 @@
 
 #include "../base/util.h"
 
-const char *const csv_columns[] = {
-    /* the schema of DESIGN.md, in its order */
-    "schema_version", "run_id", "timestamp", "host", "cpus", "workload", "mode", "workers", "tasks",
-    "size", "rep", "wall_s", "user_s", "sys_s", "cpu_util", "nvcsw", "nivcsw", "max_rss_kb",
-    "startup_s", "ops", "ops_per_s", "task_p50_s", "task_p99_s", "gil_wait_s", "gil_switches",
-    "checksum", "verified", "version", "git_rev",
-    /* added columns (results/README.md) */
-    "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
-    "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
-    "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
-    "loadavg_start", "loadavg_end", NULL};
-
-static void put_str(FILE *f, const char *s, bool last)
+/* Each put_* writes one field's value; output_csv() writes the separators. */
+static void put_str(FILE *f, const char *s)
 {
 	csv_fwrite(f, s, strlen(s));
-	fputc(last ? '\n' : ',', f);
 }
 
 static void put_num(FILE *f, double v)
 {
-	if (isnan(v))
-		fputs(",", f);
-	else
-		fprintf(f, "%.9g,", v);
+	if (!isnan(v))
+		fprintf(f, "%.9g", v);
 }
 
 static void put_long(FILE *f, long v)
 {
-	fprintf(f, "%ld,", v);
+	fprintf(f, "%ld", v);
 }
 
 /* A GIL counter: empty outside mode gil, where there is no GIL to count. */
@@ -50,8 +36,6 @@ static void put_gil_count(FILE *f, bool gil, uint64_t v)
 {
 	if (gil)
 		put_long(f, (long)v);
-	else
-		fputs(",", f);
 }
 
 static void put_metrics(FILE *f, const struct cb_metrics *m)
@@ -63,76 +47,193 @@ static void put_metrics(FILE *f, const struct cb_metrics *m)
 	for (unsigned i = 0; i < m->n && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s=%.9g", i ? ";" : "",
 		                      m->name[i], m->value[i]);
-	put_str(f, buf, false);
+	put_str(f, buf);
+}
+
+/* The value of column `col` for one rep (no separator). */
+static void put_column(FILE *f, enum csv_col col, const struct run *r, const struct cell *c,
+                       const struct rep_row *row)
+{
+	const struct machine *m = &r->machine;
+	const struct workload *w = c->wl;
+	bool gil = c->mode == MODE_GIL;
+	char sum[24];
+
+	switch (col) {
+	case CSV_COL_SCHEMA_VERSION:
+		fprintf(f, "%d", CSV_SCHEMA_VERSION);
+		break;
+	case CSV_COL_RUN_ID:
+		put_str(f, r->run_id);
+		break;
+	case CSV_COL_TIMESTAMP:
+		put_str(f, row->timestamp);
+		break;
+	case CSV_COL_HOST:
+		put_str(f, m->host);
+		break;
+	case CSV_COL_CPUS:
+		put_long(f, m->cpus_affinity);
+		break;
+	case CSV_COL_WORKLOAD:
+		put_str(f, w->name);
+		break;
+	case CSV_COL_MODE:
+		put_str(f, mode_names[c->mode]);
+		break;
+	case CSV_COL_WORKERS:
+		put_long(f, c->workers);
+		break;
+	case CSV_COL_TASKS:
+		put_long(f, c->ntasks);
+		break;
+	case CSV_COL_SIZE:
+		put_long(f, c->size);
+		break;
+	case CSV_COL_REP:
+		put_long(f, row->rep);
+		break;
+	case CSV_COL_WALL_S:
+		put_num(f, row->wall_s);
+		break;
+	case CSV_COL_USER_S:
+		put_num(f, row->user_s);
+		break;
+	case CSV_COL_SYS_S:
+		put_num(f, row->sys_s);
+		break;
+	case CSV_COL_CPU_UTIL:
+		put_num(f, row->cpu_util);
+		break;
+	case CSV_COL_NVCSW:
+		put_long(f, row->nvcsw);
+		break;
+	case CSV_COL_NIVCSW:
+		put_long(f, row->nivcsw);
+		break;
+	case CSV_COL_MAX_RSS_KB:
+		put_long(f, row->max_rss_kb);
+		break;
+	case CSV_COL_STARTUP_S:
+		put_num(f, row->startup_s);
+		break;
+	case CSV_COL_OPS:
+		put_num(f, row->ops);
+		break;
+	case CSV_COL_OPS_PER_S:
+		put_num(f, row->ops_per_s);
+		break;
+	case CSV_COL_TASK_P50_S:
+		put_num(f, row->task_p50_s);
+		break;
+	case CSV_COL_TASK_P99_S:
+		put_num(f, row->task_p99_s);
+		break;
+	case CSV_COL_GIL_WAIT_S:
+		put_num(f, gil ? row->gil.wait_s : NAN);
+		break;
+	case CSV_COL_GIL_SWITCHES:
+		put_gil_count(f, gil, row->gil.switches);
+		break;
+	case CSV_COL_CHECKSUM:
+		snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)row->checksum);
+		put_str(f, sum);
+		break;
+	case CSV_COL_VERIFIED:
+		put_long(f, row->status == REP_OK);
+		break;
+	case CSV_COL_VERSION:
+		put_str(f, m->version);
+		break;
+	case CSV_COL_GIT_REV:
+		put_str(f, m->git_rev);
+		break;
+	case CSV_COL_STATUS:
+		put_str(f, rep_status_names[row->status]);
+		break;
+	case CSV_COL_ERROR:
+		put_str(f, row->error);
+		break;
+	case CSV_COL_OPS_UNIT:
+		put_str(f, w->ops_unit ? w->ops_unit : "");
+		break;
+	case CSV_COL_METRICS:
+		put_metrics(f, &row->metrics);
+		break;
+	case CSV_COL_GIL_FORCED_DROPS:
+		put_gil_count(f, gil, row->gil.forced_drops);
+		break;
+	case CSV_COL_GIL_DROP_REQUESTS:
+		put_gil_count(f, gil, row->gil.drop_requests);
+		break;
+	case CSV_COL_GIL_WAIT_P50_S:
+		put_num(f, gil ? row->gil.wait_p50_s : NAN);
+		break;
+	case CSV_COL_GIL_WAIT_P99_S:
+		put_num(f, gil ? row->gil.wait_p99_s : NAN);
+		break;
+	case CSV_COL_BASELINE:
+		put_long(f, c->implicit);
+		break;
+	case CSV_COL_SEED:
+		fprintf(f, "%llu", (unsigned long long)r->cfg.seed);
+		break;
+	case CSV_COL_PIN:
+		put_long(f, r->cfg.pin);
+		break;
+	case CSV_COL_SWITCH_INTERVAL_S:
+		put_num(f, gil ? r->cfg.switch_interval_s : NAN);
+		break;
+	case CSV_COL_TRANSPORT:
+		put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "");
+		break;
+	case CSV_COL_CPU_MODEL:
+		put_str(f, m->cpu_model);
+		break;
+	case CSV_COL_CPUS_ONLINE:
+		put_long(f, m->cpus_online);
+		break;
+	case CSV_COL_CGROUP_CPUS:
+		put_str(f, m->cgroup_cpus);
+		break;
+	case CSV_COL_KERNEL:
+		put_str(f, m->kernel);
+		break;
+	case CSV_COL_COMPILER:
+		put_str(f, m->compiler);
+		break;
+	case CSV_COL_CFLAGS:
+		put_str(f, m->cflags);
+		break;
+	case CSV_COL_LOADAVG:
+		put_num(f, row->loadavg);
+		break;
+	case CSV_COL_LOADAVG_START:
+		put_num(f, m->load_start);
+		break;
+	case CSV_COL_LOADAVG_END:
+		fprintf(f, "%.2f", r->load_end);
+		break;
+	case CSV_COL_KIND:
+		put_str(f, w->kind == KIND_BENCH ? CSV_KIND_BENCH : CSV_KIND_WORKLOAD);
+		break;
+	case CSV_NCOLS:
+		break;
+	}
 }
 
 int output_csv(FILE *f, const struct run *r)
 {
-	const struct machine *m = &r->machine;
-
-	for (const char *const *c = csv_columns; *c; c++)
-		fprintf(f, "%s%c", *c, c[1] ? ',' : '\n');
+	for (int k = 0; k < CSV_NCOLS; k++)
+		fprintf(f, "%s%c", csv_schema[k].name, k + 1 < CSV_NCOLS ? ',' : '\n');
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
-		const struct workload *w = c->inst->wl;
 
-		for (unsigned k = 0; k < c->nrows; k++) {
-			const struct rep_row *row = &c->rows[k];
-			char sum[24];
-
-			snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)row->checksum);
-			fprintf(f, "%d,", CSV_SCHEMA_VERSION);
-			put_str(f, r->run_id, false);
-			put_str(f, row->timestamp, false);
-			put_str(f, m->host, false);
-			put_long(f, m->cpus_affinity);
-			put_str(f, w->name, false);
-			put_str(f, mode_names[c->mode], false);
-			put_long(f, c->workers);
-			put_long(f, c->ntasks);
-			put_long(f, c->inst->ctx.size);
-			put_long(f, row->rep);
-			put_num(f, row->wall_s);
-			put_num(f, row->user_s);
-			put_num(f, row->sys_s);
-			put_num(f, row->cpu_util);
-			put_long(f, row->nvcsw);
-			put_long(f, row->nivcsw);
-			put_long(f, row->max_rss_kb);
-			put_num(f, row->startup_s);
-			put_num(f, row->ops);
-			put_num(f, row->ops_per_s);
-			put_num(f, row->task_p50_s);
-			put_num(f, row->task_p99_s);
-			put_num(f, c->mode == MODE_GIL ? row->gil.wait_s : NAN);
-			put_gil_count(f, c->mode == MODE_GIL, row->gil.switches);
-			put_str(f, sum, false);
-			put_long(f, row->status == REP_OK);
-			put_str(f, m->version, false);
-			put_str(f, m->git_rev, false);
-			put_str(f, rep_status_names[row->status], false);
-			put_str(f, row->error, false);
-			put_str(f, w->ops_unit ? w->ops_unit : "", false);
-			put_metrics(f, &row->metrics);
-			put_gil_count(f, c->mode == MODE_GIL, row->gil.forced_drops);
-			put_gil_count(f, c->mode == MODE_GIL, row->gil.drop_requests);
-			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p50_s : NAN);
-			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p99_s : NAN);
-			put_long(f, c->implicit);
-			fprintf(f, "%llu,", (unsigned long long)r->cfg.seed);
-			put_long(f, r->cfg.pin);
-			put_num(f, c->mode == MODE_GIL ? r->cfg.switch_interval_s : NAN);
-			put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "", false);
-			put_str(f, m->cpu_model, false);
-			put_long(f, m->cpus_online);
-			put_str(f, m->cgroup_cpus, false);
-			put_str(f, m->kernel, false);
-			put_str(f, m->compiler, false);
-			put_str(f, m->cflags, false);
-			put_num(f, row->loadavg);
-			put_num(f, m->load_start);
-			fprintf(f, "%.2f\n", r->load_end);
-		}
+		for (unsigned k = 0; k < c->nrows; k++)
+			for (int col = 0; col < CSV_NCOLS; col++) {
+				put_column(f, (enum csv_col)col, r, c, &c->rows[k]);
+				fputc(col + 1 < CSV_NCOLS ? ',' : '\n', f);
+			}
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -197,7 +298,7 @@ void output_table(FILE *f, const struct run *r)
 		struct cell_text t;
 
 		output_cell_text(c, false, &t);
-		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->inst->wl->name,
+		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->wl->name,
 		        mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread, t.speedup,
 		        t.eff, t.cpu, t.verdict, t.notes);
 	}

@@ -5,12 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../exec/engine.h"
-
-#define CSV_SCHEMA_VERSION 1
-
-/* The CSV header, in column order (NULL-terminated). */
-extern const char *const csv_columns[];
+#include "results.h"
+#include "schema.h"
 
 /* One cell of the results table as text, shared by the table on stdout
  * and --format=markdown. `unicode`: × and – instead of x and -. */

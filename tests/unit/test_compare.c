@@ -237,8 +237,10 @@ Test(csvread, bad_input_names_file_and_line)
 	     "t.csv:3: column workers: 'two' is not a whole number"},
 	    {"1,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,7,\"\"\n",
 	     "t.csv:3: column verified: '7' is not 0 or 1"},
-	    {"2,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
-	     "t.csv:3: schema_version 2"},
+	    {"3,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
+	     "t.csv:3: schema_version 3; this concbench reads schema_version 1 to 2"},
+	    {"0,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
+	     "t.csv:3: schema_version 0"},
 	    {"1,\"r\",\"h\",2,\"w.x\",\"seq\",1,4\n", "t.csv:3: 8 fields, but the header has 16"},
 	};
 	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
@@ -279,4 +281,42 @@ Test(compare, holm_adjusts_for_the_number_of_cells)
 	cr_assert_float_eq(p[1], 0.06, 1e-12);
 	cr_assert_float_eq(p[2], 0.06, 1e-12);
 	cr_assert(isnan(p[3]));
+}
+
+/* The kind column (schema 2) says bench or workload; a schema-1 file has
+ * none, and a workload whose tasks differ from its workers is no bench. */
+Test(csvread, kind_column_and_schema1_inference)
+{
+	char text[1024], err[256];
+	struct cb_results res = {0};
+
+	snprintf(text, sizeof(text),
+	         "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,"
+	         "user_s,sys_s,cpu_util,verified,kind\n"
+	         "2,r,vm,2,lock.mutex,threads,2,2,100,0,0.5,0.1,0,1,1,bench\n"
+	         "2,r,vm,2,cpu.primes,threads,2,2,100,0,0.5,0.1,0,1,1,workload\n");
+	cr_assert_eq(load(text, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert(res.rec[0].bench && !res.rec[1].bench);
+	results_free(&res);
+
+	memset(&res, 0, sizeof(res));
+	snprintf(text, sizeof(text),
+	         "%s1,r,vm,2,lock.mutex,seq,1,1,100,0,0.5,0.1,0,1,1,\n"
+	         "1,r,vm,2,lock.mutex,threads,2,2,100,0,0.5,0.1,0,1,1,\n"
+	         "1,r,vm,2,cpu.primes,seq,1,2,100,0,0.5,0.1,0,1,1,\n"
+	         "1,r,vm,2,cpu.primes,threads,2,2,100,0,0.5,0.1,0,1,1,\n",
+	         header);
+	cr_assert_eq(load(text, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert(res.rec[0].bench && res.rec[1].bench);
+	cr_assert(!res.rec[2].bench && !res.rec[3].bench);
+	results_free(&res);
+
+	memset(&res, 0, sizeof(res));
+	snprintf(text, sizeof(text),
+	         "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,"
+	         "user_s,sys_s,cpu_util,verified,kind\n"
+	         "2,r,vm,2,lock.mutex,threads,2,2,100,0,0.5,0.1,0,1,1,thing\n");
+	cr_assert_eq(load(text, &res, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "t.csv:2: column kind: 'thing' is not workload or bench"), "%s", err);
+	results_free(&res);
 }

@@ -1,0 +1,69 @@
+/* results.h - what a run measured: one row per measured rep, cells and
+ * the run. The engine (exec/) fills them; the writers (out/) print them.
+ * Nothing here refers to the engine's internals: a cell names its workload
+ * descriptor and size itself, the prepared instance is opaque. */
+#ifndef CONCBENCH_RESULTS_H
+#define CONCBENCH_RESULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../concbench.h"
+#include "../base/config.h"
+#include "../base/stats.h"
+#include "../base/sysinfo.h"
+
+struct instance; /* exec/engine.h: a workload's prepared state */
+
+enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
+
+/* One measured rep: one CSV row. */
+struct rep_row {
+	unsigned rep;
+	char timestamp[32];
+	double wall_s, user_s, sys_s, cpu_util, startup_s;
+	long nvcsw, nivcsw, max_rss_kb;
+	double ops, ops_per_s, task_p50_s, task_p99_s;
+	struct gil_stats gil;
+	uint64_t checksum;
+	enum rep_status status;
+	struct cb_metrics metrics;
+	char error[256];
+	double loadavg;
+};
+
+struct cell {
+	struct instance *inst; /* opaque outside exec/ */
+	const struct workload *wl;
+	long size; /* the resolved --size of its instance */
+	unsigned inst_index; /* its instance in run.inst[]: cells that share work */
+	enum cb_mode mode;
+	unsigned workers;
+	unsigned ntasks;
+	bool implicit; /* the seq baseline added for speedups */
+	bool failed; /* a rep failed: no further reps */
+	struct rep_row *rows; /* measured reps */
+	unsigned nrows;
+	struct cell *baseline; /* seq cell of the same instance, or NULL */
+	/* filled by engine_summarize() */
+	struct summary wall;
+	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
+	bool all_verified;
+};
+
+struct run {
+	struct cb_config cfg;
+	struct machine machine;
+	char run_id[48];
+	struct instance *inst;
+	unsigned ninst;
+	struct cell *cells;
+	unsigned ncells;
+	double load_end;
+	unsigned failures; /* reps not verified or failed */
+};
+
+/* Names of enum rep_status, for the CSV `status` column. */
+extern const char *const rep_status_names[];
+
+#endif

@@ -52,3 +52,17 @@ make_tree() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"gone.c:1: includes ../exec/nope.h: no such file"* ]]
 }
+
+@test "list prints each option once per family, after the family's members" {
+	run "$CB" list
+	[ "$status" -eq 0 ]
+	[ "$(grep -c -- '--input=FILE|DIR' <<<"$output")" -eq 1 ]
+	[ "$(grep -c -- '--radius=N' <<<"$output")" -eq 1 ]
+	[ "$(grep -c -- '--url=URL' <<<"$output")" -eq 1 ]
+	# every image workload is listed, and the image options follow the last of them
+	local last opts
+	last=$(grep -n '^  image\.' <<<"$output" | tail -1 | cut -d: -f1)
+	opts=$(grep -n 'options of image:' <<<"$output" | cut -d: -f1)
+	[ "$(grep -c '^  image\.' <<<"$output")" -eq 5 ]
+	[ "$opts" -gt "$last" ]
+}

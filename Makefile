@@ -65,11 +65,19 @@ run: deps
 # drive the pools, gil mode and every bench through the TSan-built binary.
 test: deps check-includes
 ifeq ($(filter thread,$(subst $(comma), ,$(SAN))),)
-	@$(MAKE) --no-print-directory unit cli
+	@$(MAKE) --no-print-directory lint-tests unit cli
 else
 	@echo "  NOTE    unit tests skipped under TSan (Criterion#274); CLI tests cover pools, gil, benches"
-	@$(MAKE) --no-print-directory cli
+	@$(MAKE) --no-print-directory lint-tests cli
 endif
+
+# Tests that cannot fail (`! cmd` mid-test in bats, ShellCheck warnings) and
+# comments or docs that cite a file the project lacks (scripts/lint-tests,
+# scripts/lint-paths; about a second).
+.PHONY: lint-tests
+lint-tests:
+	@echo "  LINT    tests/cli"
+	@scripts/lint-tests
 
 
 # The include rules of runner/README.md (who may include whom).

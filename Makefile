@@ -76,8 +76,9 @@ endif
 # scripts/lint-paths; about a second).
 .PHONY: lint-tests
 lint-tests:
-	@echo "  LINT    tests/cli"
+	@echo "  LINT    tests/cli, cited paths"
 	@scripts/lint-tests
+	@scripts/lint-paths
 
 
 # The include rules of runner/README.md (who may include whom).

@@ -77,6 +77,21 @@ load helpers
 	[[ "$output" == "concbench "* ]]
 }
 
+# exit_codes: the numbers of an "Exit status:" paragraph on stdin, one a line.
+exit_codes() {
+	sed -n '/^Exit status:/,/^$/p' | grep -oE '(^|[ ;(])[0-9]{1,3}( |$)' | tr -dc '0-9\n' | sort -n
+}
+
+@test "--help and the README give the same exit statuses, signals included" {
+	run "$CB" --help
+	[ "$status" -eq 0 ]
+	help=$(exit_codes <<<"$output")
+	readme=$(exit_codes <"$BATS_TEST_DIRNAME/../../README.md")
+	grep -qx 130 <<<"$help"
+	grep -qx 143 <<<"$help"
+	[ "$help" = "$readme" ]
+}
+
 # --- bad input: message on stderr, exit 2, no CSV -------------------------
 
 bad() { # bad EXPECTED-MESSAGE ARGS...

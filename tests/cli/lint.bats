@@ -77,3 +77,19 @@ EOF
 	run "$LINT"
 	[ "$status" -eq 0 ]
 }
+
+@test "lint-paths names a cited file that the project lacks" {
+	paths=$BATS_TEST_DIRNAME/../../scripts/lint-paths
+	r=runner # spelt out, the stale path would be cited by this file too
+	cat >stale.c <<EOF2
+/* the pool lives in $r/pool.c (moved), the schema in DESIGN.md */
+/* see $r/exec/pool.c and scripts/bench.sh; results/concbench-<stamp>.csv */
+EOF2
+	run "$paths" "$TMP/stale.c"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"stale.c:1: $r/pool.c: no such file in the project"* ]]
+	[[ "$output" == *"stale.c:1: DESIGN.md: no file of that name in the project"* ]]
+	[ "${#lines[@]}" -eq 2 ]
+	run "$paths"
+	[ "$status" -eq 0 ]
+}

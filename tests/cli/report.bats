@@ -245,10 +245,13 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	[ "$status" -eq 0 ]
 	cpus=$(nproc)
 	[[ "${lines[0]}" == "workers=1,"*",$((2 * cpus))" ]]
+	[ "${lines[1]}" = "modes=all" ]
 	# the plan is the registry as `list` shows it: nothing hard-coded
 	"$CB" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' >listed
 	[ "$(wc -l <listed)" -ge 4 ]
-	[ "$(printf '%s\n' "${lines[@]:1}" | sort)" = "$(sort listed)" ]
+	[ "$(printf '%s\n' "${lines[@]:2}" | sort)" = "$(sort listed)" ]
+	run env BENCH_LIST_ONLY=1 BENCH_MODES=all,fork-per-task "$bench" "$CB"
+	[ "${lines[1]}" = "modes=all,fork-per-task" ]
 	run env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=1 BENCH_WARMUP=0 BENCH_OUT=out "$bench" "$CB"
 	[ "$status" -eq 0 ]
 	ls out/bench-*.csv

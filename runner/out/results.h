@@ -47,7 +47,9 @@ struct cell {
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
 	/* filled by engine_summarize() */
 	struct summary wall;
-	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
+	/* stats_speedup() over the baseline: ops/s ratio for benches, wall
+	 * ratio for workloads; speedup_conf = the interval's confidence */
+	double speedup, speedup_lo, speedup_hi, speedup_conf, efficiency, cpu_util;
 	bool all_verified;
 };
 

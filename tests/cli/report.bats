@@ -45,7 +45,7 @@ small_run() { # small_run CSV [more options]: a real sweep, fast
 	run "$CB" report -o rep a.csv
 	[ "$status" -eq 0 ]
 	grep -q '^### cpu.primes — size 100000' rep/report.md
-	grep -q '^| mode | workers | reps | median | 95% CI | speedup' rep/report.md
+	grep -q '^| mode | workers | reps | median | interval (conf.) | speedup \[interval\] (conf.)' rep/report.md
 	grep -q '^| threads | 2 | 2 |' rep/report.md
 	grep -q '^| procs | 2 | 2 |' rep/report.md
 	# the one-line reading names the modes and what the work is

@@ -69,16 +69,21 @@ double cb_quantile(double *v, size_t n, double p)
  * 1 - 2^(1-n) is below 95%. *conf gets the coverage. */
 static size_t median_ci_index(size_t n, double *conf)
 {
-	double cdf = 0, term = pow(0.5, (double)n), at_k = term;
+	double cdf = 0, at_k = 0;
 	size_t k = 0;
 
 	for (size_t j = 0; j < n; j++) {
+		/* P(B = j) in log space: 0.5^n underflows from n = 1075 on */
+		double term = exp(lgamma((double)n + 1) - lgamma((double)j + 1) -
+		                  lgamma((double)(n - j) + 1) - (double)n * M_LN2);
+
 		cdf += term;
+		if (j == 0)
+			at_k = cdf;
 		if (cdf > TAIL)
 			break;
 		k = j;
 		at_k = cdf;
-		term = term * (double)(n - j) / (double)(j + 1);
 	}
 	*conf = 1 - 2 * at_k;
 	return k;

@@ -334,7 +334,7 @@ static size_t reading_of(const struct group *g, const struct rcell *seq, const s
 	    snprintf(b, len, "%s%s %.2f× at %ld worker%s — %s", more ? "; " : "", c->mode,
 	             c->speedup, c->workers, c->workers == 1 ? "" : "s", speedup_claim(g, seq, c));
 
-	if (n >= 0 && (size_t)n < len && !isnan(c->sp_lo))
+	if (n >= 0 && (size_t)n < len && !isnan(c->sp_lo) && c->sp_conf > 0)
 		n += snprintf(b + n, len - (size_t)n, " (%.1f%% interval %.2f–%.2f)",
 		              100 * c->sp_conf, c->sp_lo, c->sp_hi);
 	return n < 0 ? 0 : (size_t)n > len ? len : (size_t)n;
@@ -721,7 +721,7 @@ static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f
 	}
 	if (isnan(c->speedup))
 		snprintf(f[5], 64, "-");
-	else if (isnan(c->sp_lo))
+	else if (isnan(c->sp_lo) || !(c->sp_conf > 0))
 		snprintf(f[5], 64, "%.2f×", c->speedup);
 	else
 		snprintf(f[5], 64, "%.2f× [%.2f–%.2f] (%.1f%%)", c->speedup, c->sp_lo, c->sp_hi,

@@ -269,6 +269,8 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 		         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
 	if (!isnan(c->speedup) && c->baseline == c)
 		snprintf(t->speedup, sizeof(t->speedup), unicode ? "1× (base)" : "1x (base)");
+	else if (!isnan(c->speedup) && !(c->speedup_conf > 0)) /* 1 rep a side: no interval */
+		snprintf(t->speedup, sizeof(t->speedup), unicode ? "%.2f×" : "%.2fx", c->speedup);
 	else if (!isnan(c->speedup))
 		snprintf(t->speedup, sizeof(t->speedup),
 		         unicode ? "%.2f× [%.2f–%.2f]" : "%.2fx [%.2f-%.2f]", c->speedup,
@@ -322,7 +324,7 @@ void output_interval_note(const struct run *r, bool unicode, char *buf, size_t l
 		goto out;
 	for (unsigned i = 0; i < r->ncells; i++) {
 		med[i] = r->cells[i].wall.n > 1 ? r->cells[i].wall.ci_conf : NAN;
-		sp[i] = r->cells[i].speedup_conf;
+		sp[i] = r->cells[i].speedup_conf > 0 ? r->cells[i].speedup_conf : NAN;
 	}
 	conf_range(cm, sizeof(cm), med, r->ncells, unicode);
 	conf_range(cs, sizeof(cs), sp, r->ncells, unicode);

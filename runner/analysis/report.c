@@ -309,10 +309,10 @@ static const char *speedup_claim(const struct group *g, const struct rcell *seq,
 			return "overlaps waiting despite the GIL";
 		return "inconclusive: too noisy";
 	}
-	if (c->speedup > 1.05 * (double)g->cpus && !waits)
+	if (g->cpus > 0 && c->speedup > 1.05 * (double)g->cpus && !waits)
 		return "above the CPU count: a baseline artefact (seq slowed, e.g. by a busy "
 		       "host), not scaling";
-	if (lo > (double)g->cpus && c->workers > g->cpus)
+	if (g->cpus > 0 && lo > (double)g->cpus && c->workers > g->cpus)
 		return "beyond the CPU count: waits overlap";
 	if (par > 1 && lo >= 0.75 * par)
 		return "scales";

@@ -311,7 +311,7 @@ static size_t hl_rank(size_t m, size_t n, double *conf)
 	return (size_t)kk;
 }
 
-double hl_confidence(size_t nb, size_t nh)
+double hl_conf(size_t nb, size_t nh)
 {
 	double conf;
 
@@ -403,7 +403,7 @@ int stats_speedup(const double *base, size_t nb, const double *cell, size_t nc, 
 	else
 		rc = hl_ratio(fc, mc, fb, mb, &s->est, &s->lo, &s->hi);
 	if (!rc)
-		s->conf = hl_confidence(mb, mc);
+		s->conf = hl_conf(mb, mc);
 out:
 	free(fb);
 	free(fc);

@@ -59,7 +59,7 @@ double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_m
  * log ratios log(h_j) - log(b_i) when every value is positive, else of the
  * differences h_j - b_i divided by median(b). k is the largest rank whose
  * coverage (Mann-Whitney null distribution) is >= 95%, or 1 when none is;
- * hl_confidence() gives the coverage achieved. 0, or -EINVAL when a sample
+ * hl_conf() gives the coverage achieved. 0, or -EINVAL when a sample
  * is empty, or -ENOMEM. The inputs are not changed. */
 int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
              double *hi);
@@ -67,12 +67,12 @@ int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est
 /* The achieved confidence of hl_ratio()'s interval for samples of sizes nb
  * and nh (exact for continuous data up to 2500 pairs, else the normal
  * approximation): 0.968 at 5 vs 5, 0.90 at 3 vs 3. NaN if a size is 0. */
-double hl_confidence(size_t nb, size_t nh);
+double hl_conf(size_t nb, size_t nh);
 
 /* A cell's speedup over its baseline, with its interval. */
 struct speedup {
 	double est, lo, hi; /* NaN when not computable */
-	double conf; /* the interval's achieved confidence (hl_confidence) */
+	double conf; /* the interval's achieved confidence (hl_conf) */
 };
 
 /* The speedup of a cell over its baseline from their per-rep samples,

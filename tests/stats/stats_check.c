@@ -5,7 +5,7 @@
  *   summary X...            median mean stddev min max ci_lo ci_hi ci_conf mad outliers
  *   quantile P X...         the P-quantile of X (stats_quantile)
  *   mwu A... | B...         p p_min (mwu_p)
- *   hl B... | H...          est lo hi conf (hl_ratio, hl_confidence)
+ *   hl B... | H...          est lo hi conf (hl_ratio, hl_conf)
  *   speedup R B... | C...   est lo hi conf (stats_speedup; R = 1: rates)
  * One output line per request, %.17g; "error" when a function failed. */
 #include <stdio.h>
@@ -84,7 +84,7 @@ int main(void)
 			if (hl_ratio(a, na, b, nb, &est, &lo, &hi))
 				printf("error\n");
 			else
-				print((double[]){est, lo, hi, hl_confidence(na, nb)}, 4);
+				print((double[]){est, lo, hi, hl_conf(na, nb)}, 4);
 		} else if (strncmp(line, "speedup ", 8) == 0) {
 			int rates = (int)strtol(args, &args, 10);
 			struct speedup sp;

@@ -205,8 +205,8 @@ Test(stats, hodges_lehmann_interval_is_the_third_pair_from_each_end)
 	cr_assert_float_eq(log2(lo), -3.6, 1e-9);
 	cr_assert_float_eq(log2(hi), 0.4, 1e-9);
 	cr_assert_float_eq(log2(est), -1.6, 1e-9);
-	cr_assert_float_eq(hl_confidence(5, 5), 1 - 8.0 / 252, 1e-12);
-	cr_assert_float_eq(hl_confidence(3, 3), 0.9, 1e-12);
+	cr_assert_float_eq(hl_conf(5, 5), 1 - 8.0 / 252, 1e-12);
+	cr_assert_float_eq(hl_conf(3, 3), 0.9, 1e-12);
 }
 
 Test(stats, speedup_of_times_is_base_over_cell_of_rates_cell_over_base)

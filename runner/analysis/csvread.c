@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "../out/schema.h"
+#include "../base/safeio.h"
+#include "../base/util.h"
 
 /* The streaming core: libcsv calls on_field/on_record; the fields of the
  * record being read are packed in one growing buffer (no allocation per

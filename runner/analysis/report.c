@@ -25,6 +25,7 @@
 
 #include "cell.h"
 #include "csvread.h"
+#include "../base/safeio.h"
 #include "../base/stats.h"
 #include "../base/util.h"
 
@@ -716,6 +717,8 @@ static int run_gnuplot(const char *script, const char *log)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 		if (w < 0)
 			return -errno;
+		if (cb_interrupted) /* no gnuplot outlives the report */
+			break;
 		nanosleep(&(struct timespec){0, 50000000}, NULL);
 	}
 	kill(pid, SIGKILL);
@@ -726,6 +729,7 @@ static int run_gnuplot(const char *script, const char *log)
 static void make_plots(struct report *rp)
 {
 	char path[4200], log[4200], dir[4200], host[128], wl[128];
+	struct safe_out gp;
 	FILE *f;
 	int rc;
 
@@ -736,11 +740,11 @@ static void make_plots(struct report *rp)
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot create %s", dir);
 		return;
 	}
-	f = fopen(path, "w");
-	if (!f) {
+	if (safe_out_open(&gp, path)) {
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
 		return;
 	}
+	f = gp.f;
 	fprintf(f,
 	        "# concbench report plots; rerun with: gnuplot %s\n"
 	        "set terminal svg size 960,680 dynamic enhanced font 'sans,10' "
@@ -769,7 +773,7 @@ static void make_plots(struct report *rp)
 			         sizeof(g->plot) - strlen(g->plot) + 4, "-%zu.svg", i);
 		gp_group(f, rp, g);
 	}
-	if (fclose(f)) {
+	if (safe_out_commit(&gp)) {
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
 		return;
 	}
@@ -1149,36 +1153,43 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 static int write_outputs(struct report *rp)
 {
 	char pmd[4200], phtml[4200];
-	FILE *md = NULL, *html = NULL;
-	int rc = 0;
+	struct safe_out md = {0}, html = {0};
+	const char *failed = pmd;
+	int rc;
 
 	snprintf(pmd, sizeof(pmd), "%s/report.md", rp->dir);
 	snprintf(phtml, sizeof(phtml), "%s/index.html", rp->dir);
-	md = fopen(pmd, "w");
-	html = fopen(phtml, "w");
-	if (!md || !html) {
-		cb_errorf("report", "%s: %s", md ? phtml : pmd, strerror(errno));
-		rc = EXIT_CHECK;
-		goto out;
+	rc = safe_out_open(&md, pmd);
+	if (!rc) {
+		failed = phtml;
+		rc = safe_out_open(&html, phtml);
 	}
-	write_header(md, html, rp);
+	if (rc)
+		goto fail;
+	write_header(md.f, html.f, rp);
 	for (size_t i = 0; i < rp->ng; i++) {
 		if (i == 0 || strcmp(rp->g[i].host, rp->g[i - 1].host) != 0)
-			write_host(md, html, &rp->g[i]);
-		write_group(md, html, rp, &rp->g[i]);
+			write_host(md.f, html.f, &rp->g[i]);
+		write_group(md.f, html.f, rp, &rp->g[i]);
 	}
-	write_hyperfine(md, html, rp);
-	fprintf(html, "</body></html>\n");
-out:
-	if (md && (ferror(md) | fclose(md)) && !rc) {
-		cb_errorf("report", "%s: %s", pmd, strerror(errno));
-		rc = EXIT_CHECK;
+	write_hyperfine(md.f, html.f, rp);
+	fprintf(html.f, "</body></html>\n");
+	/* both or neither: index.html is committed only after report.md was */
+	failed = pmd;
+	rc = safe_out_commit(&md);
+	if (!rc) {
+		failed = phtml;
+		rc = safe_out_commit(&html);
 	}
-	if (html && fclose(html) && !rc) {
-		cb_errorf("report", "%s: %s", phtml, strerror(errno));
-		rc = EXIT_CHECK;
-	}
-	return rc;
+	if (!rc)
+		return 0;
+fail:
+	safe_out_abort(&md);
+	safe_out_abort(&html);
+	if (rc == -EINTR && cb_interrupted)
+		return 128 + cb_interrupted;
+	cb_errorf("report", "%s: %s", failed, safe_strerror(rc));
+	return EXIT_CHECK;
 }
 
 static bool is_hyperfine(const struct csv_table *t)
@@ -1193,7 +1204,8 @@ static void report_usage(void)
 	       "Write DIR/report.md and a self-contained DIR/index.html (default DIR:\n"
 	       "results/report): per host and workload a mode x workers table and gnuplot\n"
 	       "plots. CSV files of hyperfine (--export-csv) are shown beside the internal\n"
-	       "figures.\n\n"
+	       "figures. A CSV (a regular file, a pipe or - for stdin) may hold at most\n"
+	       "1 GiB; a larger one, a device or a directory is refused (exit 2).\n\n"
 	       "  -o, --output=DIR  where to write (created when missing)\n"
 	       "      --no-plots    skip gnuplot\n"
 	       "  -h, --help        this help\n");
@@ -1330,7 +1342,11 @@ int cmd_report(int argc, char **argv)
 	}
 	if (plots)
 		make_plots(&rp);
-	else
+	if (cb_interrupted) {
+		rc = 128 + cb_interrupted;
+		goto out;
+	}
+	if (!plots)
 		snprintf(rp.plot_note, sizeof(rp.plot_note), "skipped (--no-plots)");
 	rc = write_outputs(&rp);
 	if (!rc) {

@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# Data safety (issue 12, items 1-4): output paths only ever replace a
+# regular file, atomically; devices, FIFOs and stdout are streamed into;
+# inputs are bounded; signals end every phase; lists have no empty items.
+# The device cases use nodes made in the test's own directory (mknod), so a
+# regression can only replace that node, never one of /dev.
+load helpers
+
+one_run() {
+	run "$CB" -w cpu.primes -m seq -s small --runs=1 --warmup=0 -q "$@"
+}
+
+# No temp file of the writer anywhere under the test directory.
+no_temp_files() {
+	run find . -name '*.tmp.*'
+	[ "$output" = "" ]
+}
+
+make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
+	mknod "$1" c "$2" "$3" 2>/dev/null || skip "mknod not permitted here"
+	[ -c "$1" ]
+}
+
+@test "--csv, --json, --trace through a symlink replace the target atomically; the link stays" {
+	mkdir sub
+	for f in c.csv j.json t.csv; do
+		echo old >"sub/$f"
+		ln -s "sub/$f" "$f"
+	done
+	ln -s ../sub/c.csv sub/rel.csv # a relative link resolved from its own directory
+	one_run --csv=c.csv --json=j.json --trace=t.csv
+	[ "$status" -eq 0 ]
+	for f in c.csv j.json t.csv; do
+		[ -L "$f" ]
+		[ "$(readlink "$f")" = "sub/$f" ]
+	done
+	[ "$(head -c 15 sub/c.csv)" = "schema_version," ]
+	grep -q '"benchmarks"' sub/j.json
+	[ "$(head -1 sub/t.csv)" = "workload,mode,workers,rep,task,worker,t_start_s,t_end_s" ]
+	one_run --csv=sub/rel.csv
+	[ "$status" -eq 0 ]
+	[ -L sub/rel.csv ]
+	[ "$(head -c 15 sub/c.csv)" = "schema_version," ]
+	no_temp_files
+}
+
+@test "a dangling symlink creates its target; a symlink loop is refused before the run" {
+	mkdir sub
+	ln -s sub/new.csv dangling.csv
+	one_run --csv=dangling.csv
+	[ "$status" -eq 0 ]
+	[ -L dangling.csv ]
+	[ -f sub/new.csv ]
+	ln -s loop2 loop1
+	ln -s loop1 loop2
+	one_run --csv=loop1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: --csv: loop1: Too many levels of symbolic links"* ]]
+}
+
+@test "--csv and --json into a FIFO stream into it: no rename, the FIFO stays" {
+	mkfifo c.fifo j.fifo
+	cat c.fifo >c.got &
+	cat j.fifo >j.got &
+	one_run --csv=c.fifo --json=j.fifo
+	[ "$status" -eq 0 ]
+	wait
+	[ -p c.fifo ]
+	[ -p j.fifo ]
+	[ "$(head -c 15 c.got)" = "schema_version," ]
+	[ "$(wc -l <c.got)" -eq 2 ]
+	grep -q '"benchmarks"' j.got
+	no_temp_files
+}
+
+@test "--csv=- and --json=- write to stdout, not to a file named -" {
+	one_run --csv=-
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"schema_version,run_id"* ]]
+	one_run --json=- --no-csv
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"benchmarks"'* ]]
+	run ls -A
+	[ "$output" = "" ]
+}
+
+@test "a directory as an output path is refused before the run (exit 2)" {
+	mkdir d
+	for opt in --csv --json --trace; do
+		one_run "$opt=d"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"concbench: $opt: d: is a directory"* ]]
+		[[ "$output" != *"cpu.primes"* ]] # nothing ran
+	done
+	[ -d d ]
+	run ls -A d
+	[ "$output" = "" ]
+}
+
+@test "a character device is streamed into, never replaced; ENOSPC from it is exit 1" {
+	make_dev full 1 7 # /dev/full's numbers, in the test directory
+	make_dev null 1 3
+	for opt in --csv --json --trace; do
+		one_run "$opt=full"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"concbench: $opt: full: No space left on device"* ]]
+		[ -c full ]
+	done
+	one_run --csv=null --json=null --trace=null
+	[ "$status" -eq 0 ]
+	[ -c null ]
+	no_temp_files
+}
+
+@test "report -o and image --save write through symlinks and into devices the same way" {
+	make_dev full 1 7
+	one_run --csv=a.csv
+	[ "$status" -eq 0 ]
+	mkdir r keep
+	echo old >keep/report.md
+	ln -s ../keep/report.md r/report.md
+	run "$CB" report --no-plots -q -o r a.csv
+	[ "$status" -eq 0 ]
+	[ -L r/report.md ]
+	grep -q cpu.primes keep/report.md
+	ln -sf ../full r/index.html
+	run "$CB" report --no-plots -q -o r a.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"concbench: report: r/index.html: No space left on device"* ]]
+	[ -c full ]
+	mkdir s
+	ln -s ../keep/out.png s/image.gray-default.png
+	run "$CB" -w image.gray -m seq -s 32 --tasks=1 --runs=1 --warmup=0 --no-csv -q --save=s
+	[ "$status" -eq 0 ]
+	[ -L s/image.gray-default.png ]
+	[ "$(head -c 4 keep/out.png | tail -c 3)" = "PNG" ]
+	rm s/image.gray-default.png
+	ln -s ../full s/image.gray-default.png
+	run "$CB" -w image.gray -m seq -s 32 --tasks=1 --runs=1 --warmup=0 --no-csv -q --save=s \
+		--format=csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--save: s/image.gray-default.png: No space left on device"* ]]
+	[ -c full ]
+	no_temp_files
+}
+
+# A full filesystem: a 64 KiB tmpfs, filled up, in a private mount
+# namespace (nothing outside it sees the mount).
+@test "a full disk leaves the old regular file whole and no temp file (exit 1)" {
+	unshare -m true 2>/dev/null || skip "no private mount namespace here"
+	one_run --csv=a.csv
+	[ "$status" -eq 0 ]
+	mkdir mnt
+	run unshare -m bash -c '
+		mount -t tmpfs -o size=64k tmpfs mnt || exit 99
+		for f in c.csv j.json t.csv; do echo old >mnt/$f; done
+		mkdir mnt/r && echo old >mnt/r/report.md
+		dd if=/dev/zero of=mnt/fill bs=4k 2>/dev/null
+		for opt in --csv=mnt/c.csv "--json=mnt/j.json --no-csv" "--trace=mnt/t.csv --no-csv"; do
+			"$0" -w cpu.primes -m seq -s small --runs=1 --warmup=0 -q $opt
+			echo "status $?"
+		done
+		"$0" report --no-plots -q -o mnt/r a.csv
+		echo "status $?"
+		cat mnt/c.csv mnt/j.json mnt/t.csv mnt/r/report.md
+		ls mnt mnt/r' "$CB"
+	[ "$status" -ne 99 ] || skip "cannot mount a tmpfs here"
+	[[ "$output" == *"concbench: --csv: mnt/c.csv: No space left on device"* ]]
+	[[ "$output" == *"concbench: --json: mnt/j.json: No space left on device"* ]]
+	[[ "$output" == *"concbench: --trace: mnt/t.csv: No space left on device"* ]]
+	[[ "$output" == *"concbench: report: mnt/r/"*": No space left on device"* ]]
+	[ "$(grep -c '^status 1$' <<<"$output")" -eq 4 ]
+	[ "$(grep -c '^old$' <<<"$output")" -eq 4 ]
+	[[ "$output" != *".tmp."* ]]
+}

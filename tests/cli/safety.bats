@@ -173,3 +173,15 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 	[ "$(grep -c '^old$' <<<"$output")" -eq 4 ]
 	[[ "$output" != *".tmp."* ]]
 }
+
+@test "an empty item in any list option is a usage error (exit 2)" {
+	for arg in --workers=1,,2 --workers=1,2, --workers=,1 --mode=seq,,threads --mode=seq, \
+		--workload=cpu.primes,,cpu.matmul --workload=,cpu.primes --inject=fail@0,,fail@1; do
+		one_run "$arg" --no-csv
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"concbench: ${arg%%=*}: '${arg#*=}': an empty item in the list"* ]]
+		[[ "$output" != *"cpu.primes "*" seq "* ]] # nothing ran
+	done
+	one_run --workers=1,2 --no-csv
+	[ "$status" -eq 0 ]
+}

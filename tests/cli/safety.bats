@@ -185,3 +185,44 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 	one_run --workers=1,2 --no-csv
 	[ "$status" -eq 0 ]
 }
+
+# Start a file.read run in the background and wait until the corpora with
+# a MANIFEST (complete ones) number $1: the new run is then in its reps.
+start_file_read() {
+	local want=$1
+	shift
+	"$CB" -w file.read -m seq --runs=100000 --warmup=0 --file-bytes=64K \
+		--data-dir=data --no-csv -q "$@" >/dev/null 2>&1 &
+	bg=$!
+	for _ in $(seq 300); do
+		[ "$(find data -name MANIFEST | wc -l)" -eq "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "a corpus left by a run killed with SIGKILL is removed by the next run (-v says so)" {
+	mkdir data
+	start_file_read 1 --files=1 # a live run: its corpus must stay
+	live_pid=$bg
+	live=$(echo data/concbench-file.*)
+	"$CB" -w file.read -m seq --runs=1 --warmup=0 --files=3 --file-bytes=4K --data-dir=data \
+		--no-csv -q --keep-data >/dev/null # a kept corpus must stay
+	kept=$(ls -d data/concbench-file.* | grep -vx "$live")
+	start_file_read 3 --files=2
+	killed=$(ls -d data/concbench-file.* | grep -vx -e "$live" -e "$kept")
+	kill -9 "$bg"
+	wait "$bg" || true
+	[ -d "$killed" ] # SIGKILL: nothing could clean up
+	run "$CB" -w file.read -m seq --runs=1 --warmup=0 --files=2 --file-bytes=4K --data-dir=data \
+		--no-csv -v
+	kill "$live_pid"
+	wait "$live_pid" || true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"concbench: note: file.read: removing $killed: left by a run that was killed (no live run holds its lock)"* ]]
+	[ ! -e "$killed" ]
+	[[ "$output" != *"removing $kept"* ]]
+	[[ "$output" != *"removing $live"* ]]
+	# the live run, stopped by SIGTERM, removed its own corpus; the kept one stays
+	[ "$(ls -d data/concbench-file.*)" = "$kept" ]
+}

@@ -89,7 +89,8 @@ static void file_path(const struct fr_state *st, long f, char *out, size_t len)
 	snprintf(out, len, "%s/f%06ld", st->dir, f);
 }
 
-/* Hash the content file f must have. */
+/* Hash the content file f must have. 0, -ENOMEM, or -EINTR when a signal
+ * came (checked every GEN_CHUNK bytes). */
 static int expected_hashes(struct fr_state *st, uint8_t *buf)
 {
 	XXH3_state_t *h = XXH3_createState();
@@ -100,6 +101,11 @@ static int expected_hashes(struct fr_state *st, uint8_t *buf)
 		XXH3_64bits_reset(h);
 		for (uint64_t off = 0; off < st->bytes; off += GEN_CHUNK) {
 			size_t n = st->bytes - off < GEN_CHUNK ? st->bytes - off : GEN_CHUNK;
+
+			if (cb_interrupted) {
+				XXH3_freeState(h);
+				return -EINTR;
+			}
 
 			gen_chunk(buf, n, st->seed, f, off);
 			XXH3_64bits_update(h, buf, n);
@@ -117,7 +123,7 @@ static bool file_ok(const struct fr_state *st, long f, uint8_t *buf)
 	XXH3_state_t *h;
 	uint64_t total = 0;
 	bool ok = false;
-	ssize_t n;
+	ssize_t n = -1;
 	int fd;
 
 	file_path(st, f, path, sizeof(path));
@@ -128,7 +134,7 @@ static bool file_ok(const struct fr_state *st, long f, uint8_t *buf)
 	if (!h)
 		goto out;
 	XXH3_64bits_reset(h);
-	while ((n = read(fd, buf, GEN_CHUNK)) > 0) {
+	while (!cb_interrupted && (n = read(fd, buf, GEN_CHUNK)) > 0) {
 		XXH3_64bits_update(h, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
@@ -486,11 +492,16 @@ static int fr_prepare(struct wl_ctx *ctx)
 	}
 	rc = expected_hashes(st, buf);
 	if (rc) {
-		cb_error(ctx, rc, "out of memory");
+		cb_error(ctx, rc,
+		         rc == -EINTR ? "interrupted while generating the corpus"
+		                      : "out of memory");
 		goto err_remove_new;
 	}
 	if (found && corpus_ok(st, buf)) {
 		cb_note("file.read: reusing the corpus in %s", st->dir);
+	} else if (cb_interrupted) { /* a kept corpus stays as it was */
+		rc = cb_error(ctx, -EINTR, "interrupted while checking the corpus");
+		goto err_remove_new;
 	} else {
 		cb_note("file.read: %s in %s (%ld files x %llu bytes)",
 		        found ? "rewriting the damaged corpus" : "writing the corpus", st->dir,

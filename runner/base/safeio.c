@@ -262,8 +262,18 @@ int safe_read_all(const char *path, size_t max, const volatile sig_atomic_t *sto
 		rc = -EFBIG;
 		goto out;
 	}
-	if (!is_stdin)
+	if (!is_stdin && S_ISFIFO(st.st_mode)) {
+		/* a named FIFO: wait for its writer like a plain open() would
+		 * (a non-blocking reader would see EOF before it came) */
+		close(fd);
+		while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+			if (stop && *stop)
+				return -EINTR;
+		if (fd < 0)
+			return -errno;
+	} else if (!is_stdin) {
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	}
 	for (;;) {
 		ssize_t got;
 

@@ -226,3 +226,84 @@ start_file_read() {
 	# the live run, stopped by SIGTERM, removed its own corpus; the kept one stays
 	[ "$(ls -d data/concbench-file.*)" = "$kept" ]
 }
+
+# Memory guard for the unbounded-input tests: a regression fails instead
+# of growing until the OOM killer comes (not under a sanitizer, whose
+# shadow memory needs the address space).
+guarded() {
+	run bash -c '[ -n "$CONCBENCH_SAN" ] || ulimit -v 4000000; exec timeout 20 "$@"' _ "$@"
+}
+
+@test "--url-file=/dev/zero or an endless pipe ends at once with a clear error (exit 2)" {
+	guarded "$CB" -w net.fetch --url-file=/dev/zero -m seq --runs=1 --no-csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: net.fetch: --url-file: /dev/zero: not a regular file or a pipe"* ]]
+	guarded "$CB" -w net.fetch --url-file=<(yes http://127.0.0.1:9/) -m seq --runs=1 --no-csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--url-file: /dev/fd/"*": larger than the limit of 1 MiB"* ]]
+}
+
+@test "report and compare refuse /dev/zero at once and a CSV over 1 GiB by its size" {
+	guarded "$CB" report -o r /dev/zero
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: report: /dev/zero: not a regular file or a pipe"* ]]
+	truncate -s 1025M big.csv # sparse: takes no space
+	guarded "$CB" report -o r big.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: report: big.csv: larger than the limit of 1024 MiB"* ]]
+	guarded "$CB" compare big.csv /dev/zero
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"big.csv: larger than the limit of 1024 MiB"* ]]
+	[ ! -e r ]
+}
+
+# Run "$@" in the background, wait until `ready` (a command) succeeds,
+# send SIGTERM and collect status and stderr.
+term_when() {
+	local ready=$1
+	shift
+	"$@" >out.txt 2>err.txt &
+	local pid=$! i
+	for i in $(seq 400); do
+		eval "$ready" && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	wait "$pid" && status=0 || status=$?
+	output=$(cat err.txt)
+}
+
+@test "SIGTERM during a blocked --url-file or report read: exit 143, nothing left behind" {
+	mkfifo urls csvs
+	sleep 60 >urls & # a writer that never writes: the read blocks
+	w1=$!
+	term_when 'pgrep -f "url-file=urls" >/dev/null && sleep 0.3' \
+		"$CB" -w net.fetch --url-file=urls -m seq --runs=1 --csv=out.csv
+	[ "$status" -eq 143 ]
+	[[ "$output" == *"concbench: run: interrupted by signal 15; no results written"* ]]
+	sleep 60 >csvs &
+	w2=$!
+	term_when 'pgrep -f "report -o r csvs" >/dev/null && sleep 0.3' "$CB" report -o r csvs
+	[ "$status" -eq 143 ]
+	[[ "$output" == *"concbench: report: interrupted by signal 15; no results written"* ]]
+	kill "$w1" "$w2"
+	wait || true
+	[ "$(leftover_children)" = "" ]
+	run ls -A
+	[ "$output" = "$(printf 'csvs\nerr.txt\nout.txt\nurls')" ] # no out.csv, no r/
+}
+
+@test "SIGTERM while the file.read corpus is generated: exit 143, the corpus removed" {
+	mkdir data
+	free=$(df -Pk data | awk 'NR == 2 { print $4 }')
+	[ "$free" -gt 8000000 ] || skip "needs 8 GB free for the corpus' space check"
+	# 4000 x 1 MiB: hashing the expected content alone takes seconds
+	term_when '[ -n "$(ls -A data)" ]' "$CB" -w file.read -m seq --files=4000 --file-bytes=1M \
+		--data-dir=data --runs=1 --no-csv
+	[ "$status" -eq 143 ]
+	[[ "$output" == *"concbench: file.read: interrupted while generating the corpus"* ]]
+	[[ "$output" == *"concbench: run: interrupted by signal 15; no results written"* ]]
+	run ls -A data
+	[ "$output" = "" ]
+	[ "$(leftover_children)" = "" ]
+}

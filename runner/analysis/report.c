@@ -1318,7 +1318,7 @@ int cmd_report(int argc, char **argv)
 	rc = load_inputs(&rp);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < rp.res.n; i++)
+	for (size_t i = 0; i < rp.res.n && !cb_interrupted; i++)
 		if (add_rec(&rp, &rp.res.rec[i])) {
 			cb_errorf("report", "out of memory");
 			rc = EXIT_CHECK;
@@ -1330,9 +1330,13 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	qsort(rp.g, rp.ng, sizeof(*rp.g), group_order);
-	for (size_t i = 0; i < rp.ng; i++) {
+	for (size_t i = 0; i < rp.ng && !cb_interrupted; i++) {
 		summarize_group(&rp.g[i]);
 		make_reading(&rp.g[i]);
+	}
+	if (cb_interrupted) { /* polled between groups: stop before writing */
+		rc = 128 + cb_interrupted;
+		goto out;
 	}
 	rc = mkdir_p(rp.dir);
 	if (rc) {

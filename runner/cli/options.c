@@ -433,6 +433,9 @@ void options_usage(void)
 		       o->def ? o->def : "", o->def ? ")" : "");
 	}
 	printf("\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
+	       "Output FILEs (--csv, --json, --trace): a regular file is replaced atomically,\n"
+	       "a symlink written through, a FIFO, device or - (stdout) written into;\n"
+	       "a directory is refused. Lists (1,2,4) have no empty items.\n"
 	       "Exit status: 0 success; 1 a check failed (verification, a task or worker failed,\n"
 	       "a cell timed out); 2 usage or input error; 3 (compare) a cell is inconclusive;\n"
 	       "130 / 143 after SIGINT / SIGTERM.\n");

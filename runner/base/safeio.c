@@ -104,7 +104,7 @@ int safe_out_check(const char *path, char *dir, size_t dirlen)
 {
 	char target[PATH_MAX];
 	struct stat st;
-	bool exists;
+	bool exists = false;
 	int rc;
 
 	dir_of(path, dir, dirlen);
@@ -147,7 +147,7 @@ int safe_out_open(struct safe_out *o, const char *path)
 {
 	char dir[PATH_MAX];
 	struct stat st;
-	bool exists;
+	bool exists = false;
 	int rc, fd;
 
 	memset(o, 0, sizeof(*o));

@@ -60,8 +60,8 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 
 @test "--csv and --json into a FIFO stream into it: no rename, the FIFO stays" {
 	mkfifo c.fifo j.fifo
-	cat c.fifo >c.got &
-	cat j.fifo >j.got &
+	timeout 20 cat c.fifo >c.got & # a regression (FIFO replaced) must not hang
+	timeout 20 cat j.fifo >j.got &
 	one_run --csv=c.fifo --json=j.fifo
 	[ "$status" -eq 0 ]
 	wait

@@ -22,7 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/safeio.h" /* output files (--save) and bounded input reads */
 #include "gil.h"
 
 #define CB_CACHELINE 64

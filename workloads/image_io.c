@@ -2,8 +2,8 @@
  * generated default image. Every reader checks the declared size against
  * IMAGE_MAX_* before allocating and the data length before reading. */
 #include "image_io.h"
-#include "../runner/concbench.h"
 #include "../runner/mix.h"
+#include "../runner/safeio.h"
 
 #include <errno.h>
 #include <fcntl.h>

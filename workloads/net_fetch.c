@@ -24,6 +24,7 @@
 #include <xxhash.h>
 
 #include "../runner/concbench.h"
+#include "../runner/safeio.h"
 #include "../runner/httpd/httpd.h"
 #include "io.h"
 

@@ -1,6 +1,6 @@
 /* safeio.c - see safeio.h: atomic replacement of regular files, streaming
  * into devices and FIFOs, and bounded reads. */
-#include "safeio.h"
+#include "../safeio.h"
 
 #include <errno.h>
 #include <fcntl.h>

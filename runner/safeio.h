@@ -4,9 +4,9 @@
  *
  * Writing (--csv, --json, --trace, report -o, image --save, ...): a regular
  * file (or a new one) is replaced atomically: the data goes to a temp file
- * in the same directory, is flushed and fsync()ed, and rename()d over the
- * target, so a reader or a crash sees the old file or the whole new one,
- * never half of one. A symlink is followed to its final target, and that
+ * in the same directory (unnamed, O_TMPFILE, where the filesystem has it),
+ * is flushed and fsync()ed, and rename()d over the target, so a reader or a crash sees the old file
+ * or the whole new one, never half of one. A symlink is followed to its final target, and that
  * target is replaced the same way (the temp file sits in the target's
  * directory), so the link stays a link. A character device, a FIFO and "-"
  * (stdout) are streamed into directly: there is nothing to rename, and a
@@ -35,7 +35,12 @@
 struct safe_out {
 	FILE *f; /* write the data here */
 	char target[PATH_MAX]; /* the file that gets the data (symlinks followed) */
-	char tmp[PATH_MAX + 16]; /* the temp file beside target; "" when streaming */
+	bool replace; /* a regular target, replaced by rename(); else streamed */
+	/* The temp file's name beside target, "" while it has none: where the
+	 * filesystem allows, the data goes to an unnamed O_TMPFILE file that
+	 * is linked under this name only at commit, so even SIGKILL leaves no
+	 * temp file behind. */
+	char tmp[PATH_MAX + 32];
 };
 
 /* strerror() that also knows SAFE_ENOTFILE and SAFE_ENOTPIPE. `err` is positive or negative.

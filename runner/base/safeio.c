@@ -164,9 +164,15 @@ int safe_out_open(struct safe_out *o, const char *path)
 		return rc;
 	if (rc == 1) /* O_APPEND: no truncation of what a FIFO or device holds */
 		return open_stream(o, open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_APPEND));
-	if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", o->target) >= (int)sizeof(o->tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(o->tmp, O_CLOEXEC);
+	o->replace = true;
+	/* unnamed first: nothing to clean up if we are killed */
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", o->target) >=
+		    (int)sizeof(o->tmp))
+			return -ENAMETOOLONG;
+		fd = mkostemp(o->tmp, O_CLOEXEC);
+	}
 	if (fd < 0) {
 		rc = -errno;
 		o->tmp[0] = '\0';
@@ -178,9 +184,32 @@ int safe_out_open(struct safe_out *o, const char *path)
 		rc = -errno;
 		close(fd);
 	}
-	unlink(o->tmp);
+	if (o->tmp[0])
+		unlink(o->tmp);
 	o->tmp[0] = '\0';
 	return rc;
+}
+
+/* Give the unnamed temp file of o a name beside the target. 0 or a
+ * negative errno. */
+static int name_tmpfile(struct safe_out *o)
+{
+	char proc[64];
+	int e = EEXIST;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(o->f));
+	for (unsigned i = 0; i < 100 && e == EEXIST; i++) {
+		if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%d.%u", o->target, (int)getpid(), i) >=
+		    (int)sizeof(o->tmp)) {
+			e = ENAMETOOLONG;
+			break;
+		}
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		e = errno;
+	}
+	o->tmp[0] = '\0'; /* nothing of ours has that name */
+	return -e;
 }
 
 int safe_out_commit(struct safe_out *o)
@@ -191,16 +220,19 @@ int safe_out_commit(struct safe_out *o)
 		return -EBADF;
 	if (fflush(o->f) || ferror(o->f))
 		rc = errno ? -errno : -EIO;
-	if (!rc && o->tmp[0] && fsync(fileno(o->f)))
+	if (!rc && o->replace && fsync(fileno(o->f)))
 		rc = -errno;
+	if (!rc && o->replace && !o->tmp[0])
+		rc = name_tmpfile(o);
 	if (fclose(o->f) && !rc)
 		rc = -errno;
 	o->f = NULL;
-	if (!rc && o->tmp[0] && rename(o->tmp, o->target))
+	if (!rc && o->replace && rename(o->tmp, o->target))
 		rc = -errno;
 	if (rc && o->tmp[0])
 		unlink(o->tmp);
 	o->tmp[0] = '\0';
+	o->replace = false;
 	return rc;
 }
 
@@ -212,6 +244,7 @@ void safe_out_abort(struct safe_out *o)
 	if (o->tmp[0])
 		unlink(o->tmp);
 	o->tmp[0] = '\0';
+	o->replace = false;
 }
 
 int safe_write_file(const char *path, int (*write)(FILE *f, void *arg), void *arg)

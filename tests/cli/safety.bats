@@ -144,6 +144,27 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 	no_temp_files
 }
 
+@test "a run killed with SIGKILL while --trace is written leaves the old file and no temp file" {
+	echo old >t.csv
+	"$CB" -w cpu.primes -m seq -s small --runs=100000 --warmup=0 -q --no-csv --trace=t.csv \
+		>/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do # until the trace's temp file is open
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -e '#' -e 't.csv.tmp' && break
+		sleep 0.05
+	done
+	fds=$(ls -l "/proc/$pid/fd")
+	kill -9 "$pid"
+	wait "$pid" || true
+	if grep -q 't.csv.tmp' <<<"$fds"; then # a named temp file: no O_TMPFILE here
+		rm -f t.csv.tmp.*
+		skip "this filesystem has no O_TMPFILE"
+	fi
+	grep -q '#' <<<"$fds" # the unnamed temp file was open
+	[ "$(cat t.csv)" = old ]
+	no_temp_files
+}
+
 # A full filesystem: a 64 KiB tmpfs, filled up, in a private mount
 # namespace (nothing outside it sees the mount).
 @test "a full disk leaves the old regular file whole and no temp file (exit 1)" {

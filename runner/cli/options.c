@@ -453,9 +453,9 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		                   : c == 'w' ? "--workload"
 		                   : c == 'j' ? "--workers"
 		                              : "--inject",
-		                   "'%s': an empty item in the list (a leading, trailing or "
+		                   "'%s': %san empty item in the list (a leading, trailing or "
 		                   "doubled comma)",
-		                   arg);
+		                   arg, c == 'w' ? "unknown workload: " : "");
 	switch (c) {
 	case 'm':
 		if (parse_modes(arg, &cfg->modes))

@@ -200,7 +200,7 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 		--workload=cpu.primes,,cpu.matmul --workload=,cpu.primes --inject=fail@0,,fail@1; do
 		one_run "$arg" --no-csv
 		[ "$status" -eq 2 ]
-		[[ "$output" == *"concbench: ${arg%%=*}: '${arg#*=}': an empty item in the list"* ]]
+		[[ "$output" == *"concbench: ${arg%%=*}: '${arg#*=}': "*"an empty item in the list"* ]]
 		[[ "$output" != *"cpu.primes "*" seq "* ]] # nothing ran
 	done
 	one_run --workers=1,2 --no-csv

@@ -73,6 +73,14 @@ void safe_out_abort(struct safe_out *o);
  * negative errno. 0 or a negative errno; nothing half-written is left. */
 int safe_write_file(const char *path, int (*write)(FILE *f, void *arg), void *arg);
 
+/* Open path ("-": stdin, returned as is) for reading a bounded input: a
+ * regular file of at most max bytes (by its size), a FIFO (waiting for its
+ * writer; -EINTR when `stop` becomes set meanwhile) or a pipe; -EISDIR,
+ * -SAFE_ENOTPIPE (a device: /dev/zero would never end) or -EFBIG
+ * otherwise. The reader still counts what a pipe delivers. A blocking fd
+ * (the caller closes it unless it is stdin) or a negative errno. */
+int safe_open_input(const char *path, size_t max, const volatile sig_atomic_t *stop);
+
 /* Read path ("-": stdin) whole into a malloc()ed, NUL-terminated *buf of
  * *len bytes (excluding the NUL; the caller frees it). Only a regular file,
  * a FIFO or a pipe is read (-EISDIR, -SAFE_ENOTPIPE otherwise); one over max bytes

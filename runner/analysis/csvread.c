@@ -188,15 +188,20 @@ static int stream_end(struct parse_state *st, bool any_record)
 /* Stream path ("-": stdin) through st in chunks. */
 static int stream_file(struct parse_state *st, const char *path)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	int fd = safe_open_input(path, CSVREAD_MAX_BYTES, &cb_interrupted);
+	FILE *f = fd == STDIN_FILENO ? stdin : fd >= 0 ? fdopen(fd, "rb") : NULL;
 	char *buf;
-	int rc = 0;
 
 	if (!f) {
-		rc = -errno;
-		snprintf(st->err, st->errlen, "%s: %s", path, strerror(errno));
-		st->rc = rc;
-		return rc;
+		st->rc = fd < 0 ? fd : -errno;
+		if (fd > STDIN_FILENO)
+			close(fd);
+		if (st->rc == -EFBIG)
+			snprintf(st->err, st->errlen, "%s: larger than the limit of %ld MiB", path,
+			         (long)(CSVREAD_MAX_BYTES >> 20));
+		else
+			snprintf(st->err, st->errlen, "%s: %s", path, safe_strerror(st->rc));
+		return st->rc;
 	}
 	buf = malloc(1 << 20);
 	if (!buf) {
@@ -206,12 +211,18 @@ static int stream_file(struct parse_state *st, const char *path)
 	while (buf && !st->rc) {
 		size_t got = fread(buf, 1, 1 << 20, f);
 
+		if (cb_interrupted) { /* also a read blocked on a pipe: EINTR */
+			st->rc = -EINTR;
+			snprintf(st->err, st->errlen, "%s: interrupted", path);
+			break;
+		}
 		if (got == 0)
 			break;
 		st->bytes += got;
 		if (st->bytes > (size_t)CSVREAD_MAX_BYTES) {
 			st->rc = -EFBIG;
-			snprintf(st->err, st->errlen, "%s: %s", path, strerror(EFBIG));
+			snprintf(st->err, st->errlen, "%s: larger than the limit of %ld MiB", path,
+			         (long)(CSVREAD_MAX_BYTES >> 20));
 			break;
 		}
 		stream_feed(st, buf, got);

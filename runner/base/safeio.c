@@ -267,46 +267,62 @@ int safe_write_file(const char *path, int (*write)(FILE *f, void *arg), void *ar
 	return safe_out_commit(&o);
 }
 
-int safe_read_all(const char *path, size_t max, const volatile sig_atomic_t *stop, char **buf,
-                  size_t *len)
+int safe_open_input(const char *path, size_t max, const volatile sig_atomic_t *stop)
 {
-	bool is_stdin = strcmp(path, "-") == 0;
-	size_t cap = 0, n = 0;
 	struct stat st;
-	char *b = NULL;
-	int fd, rc = 0;
+	int fd;
 
-	*buf = NULL;
-	*len = 0;
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer before the
-	 * type is known; it is cleared for the reads. */
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else /* O_NONBLOCK: a FIFO must not wait for a writer before its type is known */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
-		rc = -errno;
-		goto out;
+		int e = errno;
+
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return -e;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -SAFE_ENOTPIPE;
-		goto out;
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -SAFE_ENOTPIPE;
 	}
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
-		rc = -EFBIG;
-		goto out;
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return -EFBIG;
 	}
-	if (!is_stdin && S_ISFIFO(st.st_mode)) {
+	if (fd == STDIN_FILENO)
+		return fd;
+	if (S_ISFIFO(st.st_mode)) {
 		/* a named FIFO: wait for its writer like a plain open() would
 		 * (a non-blocking reader would see EOF before it came) */
 		close(fd);
 		while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
 			if (stop && *stop)
 				return -EINTR;
-		if (fd < 0)
-			return -errno;
-	} else if (!is_stdin) {
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		return fd < 0 ? -errno : fd;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+int safe_read_all(const char *path, size_t max, const volatile sig_atomic_t *stop, char **buf,
+                  size_t *len)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	size_t cap = 0, n = 0;
+	char *b = NULL;
+	int fd, rc = 0;
+
+	*buf = NULL;
+	*len = 0;
+	fd = safe_open_input(path, max, stop);
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		ssize_t got;
 

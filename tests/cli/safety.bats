@@ -150,6 +150,7 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 		>/dev/null 2>&1 &
 	pid=$!
 	for _ in $(seq 200); do # until the trace's temp file is open
+		# shellcheck disable=SC2010 # the link targets of /proc/PID/fd, not file names
 		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -e '#' -e 't.csv.tmp' && break
 		sleep 0.05
 	done
@@ -196,7 +197,7 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 }
 
 @test "an empty item in any list option is a usage error (exit 2)" {
-	for arg in --workers=1,,2 --workers=1,2, --workers=,1 --mode=seq,,threads --mode=seq, \
+	for arg in --workers=1,,2 "--workers=1,2," --workers=,1 --mode=seq,,threads "--mode=seq," \
 		--workload=cpu.primes,,cpu.matmul --workload=,cpu.primes --inject=fail@0,,fail@1; do
 		one_run "$arg" --no-csv
 		[ "$status" -eq 2 ]
@@ -229,9 +230,9 @@ start_file_read() {
 	live=$(echo data/concbench-file.*)
 	"$CB" -w file.read -m seq --runs=1 --warmup=0 --files=3 --file-bytes=4K --data-dir=data \
 		--no-csv -q --keep-data >/dev/null # a kept corpus must stay
-	kept=$(ls -d data/concbench-file.* | grep -vx "$live")
+	kept=$(printf '%s\n' data/concbench-file.* | grep -vx "$live")
 	start_file_read 3 --files=2
-	killed=$(ls -d data/concbench-file.* | grep -vx -e "$live" -e "$kept")
+	killed=$(printf '%s\n' data/concbench-file.* | grep -vx -e "$live" -e "$kept")
 	kill -9 "$bg"
 	wait "$bg" || true
 	[ -d "$killed" ] # SIGKILL: nothing could clean up
@@ -284,8 +285,8 @@ term_when() {
 	local ready=$1
 	shift
 	"$@" >out.txt 2>err.txt &
-	local pid=$! i
-	for i in $(seq 400); do
+	local pid=$!
+	for _ in $(seq 400); do
 		eval "$ready" && break
 		sleep 0.05
 	done

@@ -256,6 +256,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_PARAMS:
 		put_params(f, w);
 		break;
+	case CSV_COL_COLD_S:
+		put_num(f, row->cold_s);
+		break;
 	case CSV_NCOLS:
 		break;
 	}

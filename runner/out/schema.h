@@ -71,7 +71,8 @@ enum col_type {
 	X(LOADAVG_START, "loadavg_start", COL_NUM_OPT, 1)                                          \
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
 	X(KIND, "kind", COL_STR, 2)                                                                \
-	X(PARAMS, "params", COL_STR, 2)
+	X(PARAMS, "params", COL_STR, 2)                                                            \
+	X(COLD_S, "cold_s", COL_NUM_OPT, 2)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

@@ -10,7 +10,9 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE
-LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lpthread -lm
+PG_INC   ?= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+CPPFLAGS += -I$(PG_INC)
+LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lsqlite3 -lpq -lgsl -lgslcblas -lpthread -lm
 
 comma    := ,
 O        ?= build

@@ -38,6 +38,7 @@ enum {
 	OPT_JSON,
 	OPT_FAIL_FAST,
 	OPT_INJECT,
+	OPT_DB,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -90,6 +91,10 @@ static const struct core_opt core_opts[] = {
     {{"json", required_argument, NULL, OPT_JSON},
      "FILE",
      "also write Google Benchmark JSON (github-action-benchmark, compare.py)"},
+    {{"db", optional_argument, NULL, OPT_DB},
+     NULL,
+     "also store the run; --db=URL: a SQLite file or postgresql://… (default "
+     "$CONCBENCH_DB, else results/concbench.db)"},
     {{"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
      NULL,
      "stop the run at the first failed or timed-out rep"},
@@ -561,6 +566,12 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		return 0;
 	case OPT_FAIL_FAST:
 		cfg->fail_fast = true;
+		return 0;
+	case OPT_DB:
+		if (arg && !*arg)
+			return usage_error("--db", "empty URL");
+		cfg->db = true;
+		cfg->db_url = arg;
 		return 0;
 	case OPT_INJECT:
 		if (inject_parse(arg))

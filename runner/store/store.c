@@ -1,0 +1,650 @@
+/* store.c - runs, cells and rep rows into the results store; `concbench
+ * store add`. Reads rows (csvread), writes through db.h only. */
+#include "store.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../base/stats.h"
+#include "../base/util.h"
+
+#define REP_COLS 13
+#define REP_BATCH 64
+
+char *store_hash_hex(const void *data, size_t len, char out[33])
+{
+	XXH128_hash_t h = XXH3_128bits(data, len);
+
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+	return out;
+}
+
+int store_hash_file(const char *path, char out[33])
+{
+	XXH3_state_t *st = XXH3_createState();
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || !st) {
+		rc = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	XXH3_128bits_reset(st);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		XXH3_128bits_update(st, buf, (size_t)n);
+	if (n < 0) {
+		rc = -errno;
+		goto out;
+	}
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+out:
+	if (fd >= 0)
+		close(fd);
+	XXH3_freeState(st);
+	return rc;
+}
+
+/* The field `col` of rec's row, or "" when its table has no such column. */
+static const char *field(const struct cb_results *res, const struct cb_rec *r, const char *col)
+{
+	const struct csv_table *t = &res->tables[r->table];
+	int c = csv_table_col(t, col);
+
+	return c < 0 ? "" : t->rows[r->row][c];
+}
+
+char *store_cell_key(const struct cb_results *res, const struct cb_rec *r, char *buf, size_t len)
+{
+	/* TODO(cell identity): switch to the shared identity function when it
+	 * lands; until then the parameters the CSV records that change work. */
+	snprintf(buf, len,
+	         "%s\x1f%s\x1f%s\x1f%ld\x1f%ld\x1f%ld\x1fpin=%s;switch_interval_s=%s;"
+	         "transport=%s",
+	         r->host, r->workload, r->mode, r->workers, r->tasks, r->size, field(res, r, "pin"),
+	         field(res, r, "switch_interval_s"), field(res, r, "transport"));
+	return buf;
+}
+
+/* Append fields[0..n) to buf as one CSV record (libcsv quoting). */
+static int csv_join(char **buf, size_t *cap, char *const *fields, unsigned n)
+{
+	size_t o = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t need = 2 * strlen(fields[i]) + 4;
+
+		if (o + need >= *cap) {
+			size_t nc = (o + need) * 2;
+			char *p = realloc(*buf, nc);
+
+			if (!p)
+				return -ENOMEM;
+			*buf = p;
+			*cap = nc;
+		}
+		if (i)
+			(*buf)[o++] = ',';
+		o += csv_write(*buf + o, *cap - o, fields[i], strlen(fields[i]));
+	}
+	if (!*buf && !(*buf = malloc(*cap = 1)))
+		return -ENOMEM;
+	(*buf)[o] = '\0';
+	return 0;
+}
+
+static void fmt_num(char *buf, size_t len, double v)
+{
+	if (isfinite(v))
+		snprintf(buf, len, "%.17g", v);
+	else
+		buf[0] = '\0';
+}
+
+static long long parse_stamp(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	return end ? (long long)timegm(&tm) : 0;
+}
+
+static char *now_stamp(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* One rec of a run, with its cell key hash. */
+struct item {
+	size_t i; /* index into res->rec */
+	char cell[33];
+};
+
+static const struct cb_results *sort_res;
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	const struct cb_rec *p = &sort_res->rec[x->i], *q = &sort_res->rec[y->i];
+	int c = strcmp(p->host, q->host);
+
+	if (!c)
+		c = strcmp(p->run_id, q->run_id);
+	if (!c)
+		c = strcmp(x->cell, y->cell);
+	if (!c)
+		c = (p->rep > q->rep) - (p->rep < q->rep);
+	if (!c)
+		c = (x->i > y->i) - (x->i < y->i);
+	return c;
+}
+
+static int returned(void *arg, int n, char **vals)
+{
+	(void)n;
+	(void)vals;
+	*(bool *)arg = true;
+	return 0;
+}
+
+static const char *rep_batch_sql(void)
+{
+	static char sql[REP_BATCH * (REP_COLS * 2 + 4) + 256];
+	size_t o;
+
+	if (sql[0])
+		return sql;
+	o = (size_t)snprintf(sql, sizeof(sql),
+	                     "INSERT INTO reps (run_uid, cell_uid, rep, wall_s, user_s, sys_s, "
+	                     "cpu_util, ops_per_s, gil_wait_s, verified, status, metrics, raw) "
+	                     "VALUES ");
+	for (int r = 0; r < REP_BATCH; r++) {
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s(", r ? "," : "");
+		for (int c = 0; c < REP_COLS; c++)
+			o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s?", c ? "," : "");
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ")");
+	}
+	return sql;
+}
+
+static const char rep_one_sql[] =
+    "INSERT INTO reps (run_uid, cell_uid, rep, wall_s, user_s, sys_s, cpu_util, ops_per_s, "
+    "gil_wait_s, verified, status, metrics, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+/* Text of the reps being inserted: REP_BATCH rows of REP_COLS values. */
+struct rep_buf {
+	char num[REP_BATCH][7][32];
+	char *raw[REP_BATCH];
+	size_t rawcap[REP_BATCH];
+	const char *p[REP_BATCH * REP_COLS];
+	int n;
+};
+
+static int flush_reps(struct db *db, struct rep_buf *b, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (b->n == REP_BATCH)
+		rc = db_query(db, rep_batch_sql(), REP_BATCH * REP_COLS, b->p, NULL, NULL, err,
+		              errlen);
+	else
+		for (int r = 0; r < b->n && !rc; r++)
+			rc = db_query(db, rep_one_sql, REP_COLS, b->p + r * REP_COLS, NULL, NULL,
+			              err, errlen);
+	b->n = 0;
+	return rc;
+}
+
+static int add_rep(struct db *db, struct rep_buf *b, const struct cb_results *res,
+                   const struct item *it, const char *run_uid, char *err, size_t errlen)
+{
+	const struct cb_rec *r = &res->rec[it->i];
+	const struct csv_table *t = &res->tables[r->table];
+	const char **p = b->p + b->n * REP_COLS;
+	char(*num)[32] = b->num[b->n];
+
+	if (csv_join(&b->raw[b->n], &b->rawcap[b->n], t->rows[r->row], t->ncols)) {
+		snprintf(err, errlen, "store: out of memory");
+		return DB_ERUNTIME;
+	}
+	snprintf(num[0], 32, "%ld", r->rep);
+	fmt_num(num[1], 32, r->wall_s);
+	fmt_num(num[2], 32, r->user_s);
+	fmt_num(num[3], 32, r->sys_s);
+	fmt_num(num[4], 32, r->cpu_util);
+	fmt_num(num[5], 32, r->ops_per_s);
+	fmt_num(num[6], 32, r->gil_wait_s);
+	p[0] = run_uid;
+	p[1] = it->cell;
+	for (int k = 0; k < 7; k++)
+		p[2 + k] = num[k][0] || k == 0 ? num[k] : NULL;
+	p[9] = r->verified ? "1" : "0";
+	p[10] = r->status ? r->status : "";
+	p[11] = r->metrics ? r->metrics : "";
+	p[12] = b->raw[b->n];
+	if (++b->n == REP_BATCH)
+		return flush_reps(db, b, err, errlen);
+	return 0;
+}
+
+static int add_cell(struct db *db, const struct cb_results *res, const struct item *it, char *err,
+                    size_t errlen)
+{
+	static const char sql[] =
+	    "INSERT INTO cells (cell_uid, host, workload, mode, workers, tasks, size, params, "
+	    "config_hash) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (cell_uid) DO NOTHING";
+	const struct cb_rec *r = &res->rec[it->i];
+	char key[2048], w[24], t[24], s[24], params[1024], cfg[33];
+	const char *p[9];
+	char *host_end;
+
+	store_cell_key(res, r, key, sizeof(key));
+	/* The configuration hash: the key without the host, so one
+	 * configuration on two hosts (or twice on one) compares. */
+	host_end = strchr(key, '\x1f');
+	store_hash_hex(host_end, strlen(host_end), cfg);
+	snprintf(params, sizeof(params), "%s", strrchr(key, '\x1f') + 1);
+	snprintf(w, sizeof(w), "%ld", r->workers);
+	snprintf(t, sizeof(t), "%ld", r->tasks);
+	snprintf(s, sizeof(s), "%ld", r->size);
+	p[0] = it->cell;
+	p[1] = r->host;
+	p[2] = r->workload;
+	p[3] = r->mode;
+	p[4] = w;
+	p[5] = t;
+	p[6] = s;
+	p[7] = params;
+	p[8] = cfg;
+	return db_query(db, sql, 9, p, NULL, NULL, err, errlen);
+}
+
+/* The median of wall_s over the verified reps of one cell of one run. */
+static int add_median(struct db *db, const struct cb_results *res, const struct item *its, size_t n,
+                      const char *run_uid, char *err, size_t errlen)
+{
+	static const char sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
+	                          "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
+	double *x = malloc((n ? n : 1) * sizeof(*x));
+	struct summary s;
+	size_t k = 0;
+	char cnt[24], med[32], lo[32], hi[32];
+	const char *p[7];
+	int rc;
+
+	if (!x) {
+		snprintf(err, errlen, "store: out of memory");
+		return DB_ERUNTIME;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cb_rec *r = &res->rec[its[i].i];
+
+		if (r->verified && isfinite(r->wall_s))
+			x[k++] = r->wall_s;
+	}
+	stats_summarize(x, k, &s);
+	free(x);
+	snprintf(cnt, sizeof(cnt), "%zu", k);
+	fmt_num(med, sizeof(med), s.median);
+	fmt_num(lo, sizeof(lo), s.ci_lo);
+	fmt_num(hi, sizeof(hi), s.ci_hi);
+	p[0] = run_uid;
+	p[1] = its[0].cell;
+	p[2] = "wall_s";
+	p[3] = cnt;
+	p[4] = med[0] ? med : NULL;
+	p[5] = lo[0] ? lo : NULL;
+	p[6] = hi[0] ? hi : NULL;
+	rc = db_query(db, sql, 7, p, NULL, NULL, err, errlen);
+	return rc;
+}
+
+/* Insert the run row; *added tells whether it was new. */
+static int add_run_row(struct db *db, const struct cb_results *res, const struct item *its,
+                       size_t n, const struct store_meta *m, const char *run_uid, bool *added,
+                       char *err, size_t errlen)
+{
+	static const char sql[] =
+	    "INSERT INTO runs (run_uid, run_id, host, fingerprint, started, git_commit, "
+	    "git_branch, commit_time, binary_hash, version, machine, columns, source, stored_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_uid) DO NOTHING "
+	    "RETURNING run_uid";
+	const struct cb_rec *r0 = &res->rec[its[0].i];
+	const struct csv_table *t = &res->tables[r0->table];
+	const char *started = field(res, r0, "timestamp");
+	char machine[2048], fp[33], bh[33], ctime[24], now[32], *cols = NULL;
+	size_t cap = 0;
+	const char *p[14];
+	int rc;
+
+	for (size_t i = 1; i < n; i++) {
+		const char *ts = field(res, &res->rec[its[i].i], "timestamp");
+
+		if (strcmp(ts, started) < 0)
+			started = ts;
+	}
+	snprintf(machine, sizeof(machine),
+	         "cpu_model=%s;cpus=%ld;cpus_online=%s;cgroup_cpus=%s;kernel=%s;compiler=%s;"
+	         "cflags=%s",
+	         field(res, r0, "cpu_model"), r0->cpus, field(res, r0, "cpus_online"),
+	         field(res, r0, "cgroup_cpus"), field(res, r0, "kernel"),
+	         field(res, r0, "compiler"), field(res, r0, "cflags"));
+	{
+		char f[1024];
+		int len = snprintf(f, sizeof(f), "%s\x1f%s\x1f%s\x1f%s\x1f%s", r0->host,
+		                   field(res, r0, "cpu_model"), field(res, r0, "cpus_online"),
+		                   field(res, r0, "cgroup_cpus"), field(res, r0, "kernel"));
+
+		store_hash_hex(f, (size_t)len < sizeof(f) ? (size_t)len : sizeof(f) - 1, fp);
+	}
+	if (m->binary_hash) {
+		snprintf(bh, sizeof(bh), "%.32s", m->binary_hash);
+	} else {
+		char b[1024];
+		int len = snprintf(b, sizeof(b), "%s\x1f%s\x1f%s\x1f%s", field(res, r0, "version"),
+		                   r0->git_rev ? r0->git_rev : "", field(res, r0, "compiler"),
+		                   field(res, r0, "cflags"));
+
+		store_hash_hex(b, (size_t)len < sizeof(b) ? (size_t)len : sizeof(b) - 1, bh);
+	}
+	snprintf(ctime, sizeof(ctime), "%lld",
+	         m->commit_time >= 0 ? m->commit_time : parse_stamp(started));
+	if (csv_join(&cols, &cap, t->cols, t->ncols)) {
+		snprintf(err, errlen, "store: out of memory");
+		return DB_ERUNTIME;
+	}
+	p[0] = run_uid;
+	p[1] = r0->run_id;
+	p[2] = r0->host;
+	p[3] = fp;
+	p[4] = started;
+	p[5] = m->commit ? m->commit : r0->git_rev ? r0->git_rev : "";
+	p[6] = m->branch ? m->branch : "";
+	p[7] = ctime;
+	p[8] = bh;
+	p[9] = field(res, r0, "version");
+	p[10] = machine;
+	p[11] = cols;
+	p[12] = m->source ? m->source : "";
+	p[13] = now_stamp(now, sizeof(now));
+	*added = false;
+	rc = db_query(db, sql, 14, p, returned, added, err, errlen);
+	free(cols);
+	return rc;
+}
+
+/* Store the run its[0..n) (sorted by cell, rep) in one transaction. */
+static int store_run(struct db *db, const struct cb_results *res, const struct item *its, size_t n,
+                     const struct store_meta *m, struct store_count *cnt, struct rep_buf *b,
+                     char *err, size_t errlen)
+{
+	const struct cb_rec *r0 = &res->rec[its[0].i];
+	char key[1024], run_uid[33];
+	bool added;
+	int rc, len = snprintf(key, sizeof(key), "%s\x1f%s", r0->host, r0->run_id);
+
+	store_hash_hex(key, (size_t)len < sizeof(key) ? (size_t)len : sizeof(key) - 1, run_uid);
+	rc = db_begin(db, err, errlen);
+	if (rc)
+		return rc;
+	rc = add_run_row(db, res, its, n, m, run_uid, &added, err, errlen);
+	if (rc || !added) {
+		db_rollback(db);
+		if (!rc)
+			cnt->runs_skipped++;
+		return rc;
+	}
+	for (size_t i = 0; i < n && !rc;) {
+		size_t j = i;
+
+		while (j < n && strcmp(its[j].cell, its[i].cell) == 0)
+			j++;
+		rc = add_cell(db, res, &its[i], err, errlen);
+		for (size_t k = i; k < j && !rc; k++) {
+			if (k > i && res->rec[its[k].i].rep == res->rec[its[k - 1].i].rep) {
+				snprintf(err, errlen,
+				         "%s:%u: rep %ld of this cell appears twice in run %s",
+				         res->rec[its[k].i].file, res->rec[its[k].i].line,
+				         res->rec[its[k].i].rep, r0->run_id);
+				rc = DB_EINPUT;
+				break;
+			}
+			rc = add_rep(db, b, res, &its[k], run_uid, err, errlen);
+		}
+		if (!rc)
+			rc = flush_reps(db, b, err, errlen);
+		if (!rc)
+			rc = add_median(db, res, &its[i], j - i, run_uid, err, errlen);
+		i = j;
+	}
+	b->n = 0;
+	if (!rc)
+		rc = db_commit(db, err, errlen);
+	else
+		db_rollback(db);
+	if (!rc) {
+		cnt->runs_added++;
+		cnt->reps += n;
+	}
+	return rc;
+}
+
+int store_add(struct db *db, const struct cb_results *res, const struct store_meta *m,
+              struct store_count *cnt, char *err, size_t errlen)
+{
+	struct item *its = malloc((res->n ? res->n : 1) * sizeof(*its));
+	struct rep_buf *b = calloc(1, sizeof(*b));
+	char key[2048];
+	int rc = 0;
+
+	if (!its || !b) {
+		snprintf(err, errlen, "store: out of memory");
+		rc = DB_ERUNTIME;
+		goto out;
+	}
+	for (size_t i = 0; i < res->n; i++) {
+		store_cell_key(res, &res->rec[i], key, sizeof(key));
+		its[i].i = i;
+		store_hash_hex(key, strlen(key), its[i].cell);
+	}
+	sort_res = res;
+	qsort(its, res->n, sizeof(*its), item_cmp);
+	for (size_t i = 0; i < res->n && !rc;) {
+		const struct cb_rec *r = &res->rec[its[i].i];
+		size_t j = i;
+
+		while (j < res->n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
+		       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
+			j++;
+		rc = store_run(db, res, its + i, j - i, m, cnt, b, err, errlen);
+		i = j;
+	}
+out:
+	if (b)
+		for (int k = 0; k < REP_BATCH; k++)
+			free(b->raw[k]);
+	free(b);
+	free(its);
+	return rc;
+}
+
+static int exit_of(int rc)
+{
+	return rc == DB_EINPUT || rc == -EINVAL ? EXIT_USAGE : EXIT_CHECK;
+}
+
+static void meta_from_env(struct store_meta *m)
+{
+	const char *t = getenv("CONCBENCH_COMMIT_TIME");
+
+	m->commit = getenv("CONCBENCH_COMMIT");
+	m->branch = getenv("CONCBENCH_BRANCH");
+	m->commit_time = t && *t ? atoll(t) : -1;
+}
+
+int store_csv_file(const char *url, const char *csv_path)
+{
+	struct cb_results res = {0};
+	struct store_meta m = {0};
+	struct store_count cnt = {0};
+	struct db *db = NULL;
+	char err[1024], exe[33];
+	int rc;
+
+	url = db_default_url(url);
+	meta_from_env(&m);
+	m.source = "run";
+	if (store_hash_file("/proc/self/exe", exe) == 0)
+		m.binary_hash = exe;
+	rc = results_load(&res, csv_path, err, sizeof(err));
+	if (rc) {
+		cb_errorf("--db", "%s", err);
+		return EXIT_CHECK;
+	}
+	rc = db_open(url, false, &db, err, sizeof(err));
+	if (!rc)
+		rc = store_add(db, &res, &m, &cnt, err, sizeof(err));
+	db_close(db);
+	results_free(&res);
+	if (rc) {
+		cb_errorf("--db", "%s (the CSV is written: %s)", err, csv_path);
+		return exit_of(rc);
+	}
+	cb_note("stored %zu rep rows in %s", cnt.reps, db_redact(url, err, sizeof(err)));
+	return 0;
+}
+
+static void store_usage(void)
+{
+	printf("usage: concbench store add [--db=URL] [--commit=SHA] [--branch=NAME]\n"
+	       "                           [--commit-time=UNIX] FILE.csv...\n"
+	       "\n"
+	       "Import concbench CSV files into the results store: every rep row, the machine\n"
+	       "block and the git commit. A run already stored is skipped, so importing twice\n"
+	       "stores once. Each run is one transaction.\n"
+	       "\n"
+	       "  --db=URL           a SQLite file or postgresql://… (default $CONCBENCH_DB,\n"
+	       "                     else results/concbench.db)\n"
+	       "  --commit=SHA       the commit measured (default: the CSV's git_rev, or\n"
+	       "                     $CONCBENCH_COMMIT)\n"
+	       "  --branch=NAME      its branch (default $CONCBENCH_BRANCH, else empty)\n"
+	       "  --commit-time=UNIX when it was committed, for ordering (default\n"
+	       "                     $CONCBENCH_COMMIT_TIME, else the run's start)\n");
+}
+
+static int store_cmd_add(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},     {"commit", required_argument, NULL, 'c'},
+	    {"branch", required_argument, NULL, 'b'}, {"commit-time", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct store_meta m = {0};
+	struct store_count cnt = {0};
+	struct cb_results *res = NULL;
+	struct db *db = NULL;
+	const char *url = NULL;
+	char err[1024];
+	int c, rc = 0, nf;
+	long t;
+
+	meta_from_env(&m);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			url = optarg;
+			break;
+		case 'c':
+			m.commit = optarg;
+			break;
+		case 'b':
+			m.branch = optarg;
+			break;
+		case 't':
+			if (csv_parse_long(optarg, &t) || t < 0) {
+				cb_errorf("--commit-time", "'%s': want unix seconds", optarg);
+				return EXIT_USAGE;
+			}
+			m.commit_time = t;
+			break;
+		case 'h':
+			store_usage();
+			return 0;
+		default:
+			cb_errorf("store add", "'%s': unknown option or missing value",
+			          argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	nf = argc - optind;
+	if (nf < 1) {
+		cb_errorf("store add", "no CSV file given (see concbench store add --help)");
+		return EXIT_USAGE;
+	}
+	/* Read and validate every file before storing any. */
+	res = calloc((size_t)nf, sizeof(*res));
+	if (!res) {
+		cb_errorf("store add", "out of memory");
+		return EXIT_CHECK;
+	}
+	for (int i = 0; i < nf && !rc; i++)
+		if ((rc = results_load(&res[i], argv[optind + i], err, sizeof(err))) != 0) {
+			cb_errorf("store add", "%s", err);
+			rc = EXIT_USAGE;
+		}
+	if (!rc) {
+		url = db_default_url(url);
+		rc = db_open(url, false, &db, err, sizeof(err));
+		for (int i = 0; i < nf && !rc; i++) {
+			m.source = argv[optind + i];
+			rc = store_add(db, &res[i], &m, &cnt, err, sizeof(err));
+		}
+		if (rc) {
+			cb_errorf("store add", "%s", err);
+			rc = exit_of(rc);
+		} else {
+			printf("stored %zu runs (%zu rep rows); %zu already stored; in %s\n",
+			       cnt.runs_added, cnt.reps, cnt.runs_skipped,
+			       db_redact(url, err, sizeof(err)));
+		}
+		db_close(db);
+	}
+	for (int i = 0; i < nf; i++)
+		results_free(&res[i]);
+	free(res);
+	return rc;
+}
+
+int cmd_store(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		store_usage();
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "add") == 0)
+		return store_cmd_add(argc - 1, argv + 1);
+	cb_errorf("store", "'%s': unknown subcommand (want add)", argv[1]);
+	return EXIT_USAGE;
+}

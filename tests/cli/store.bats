@@ -186,3 +186,17 @@ c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(3); c.exec
 	[[ "$output" == "concbench: --db: needs the CSV file"* ]]
 	[ ! -e s.db ]
 }
+
+@test "4 concurrent writers into one SQLite file: no 'database is locked', row counts exact" {
+	for w in 1 2 3 4; do
+		for i in $(seq 1 10); do synth_run "w$w.csv" "r$w-$i" "host$w" "c$i" 1.0; done
+	done
+	for w in 1 2 3 4; do "$CB" store add --db=s.db "w$w.csv" w1.csv >"out$w" 2>&1 & done
+	wait
+	cat out*
+	run grep -l locked out1 out2 out3 out4
+	[ "$status" -eq 1 ]
+	[ "$(q s.db 'SELECT count(*) FROM runs')" -eq 40 ]
+	[ "$(q s.db 'SELECT count(*) FROM reps')" -eq 400 ]
+	[ "$(q s.db 'SELECT count(*) FROM medians')" -eq 80 ]
+}

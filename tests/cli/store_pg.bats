@@ -117,3 +117,17 @@ setup() {
 	[ "$(psqlc 'SELECT count(*) FROM runs')" -eq 1 ]
 	[ "$(psqlc 'SELECT count(*) FROM reps')" -eq 10 ]
 }
+
+@test "PostgreSQL: history gives the same change points as SQLite, and triage works" {
+	series "$CB_PG" hostA $(step_levels 1.2)
+	series s.db hostA $(step_levels 1.2)
+	run "$CB" history --db="$CB_PG" --format=csv
+	[ "$status" -eq 0 ]
+	pg=$output
+	lite=$("$CB" history --db=s.db --format=csv)
+	[ "$(echo "$pg" | grep -c '"c10","c11"')" -eq 2 ]
+	diff <(echo "$pg") <(echo "$lite")
+	id=$(echo "$pg" | sed -n 2p | cut -d, -f1 | tr -d '"')
+	"$CB" history --db="$CB_PG" ack "$id" >/dev/null
+	[ "$(psqlc "SELECT state FROM changepoints WHERE cp_id = '$id'")" = acknowledged ]
+}

@@ -292,6 +292,10 @@ void history_free(struct history *h)
 
 /* ---- output ---------------------------------------------------------- */
 
+/* compare's default verdict settings (compare --help). */
+#define NOISE_THRESHOLD 0.10
+#define NOISE_ALPHA 0.01
+
 enum hfmt { H_TABLE, H_MARKDOWN, H_CSV, H_JSON };
 
 static void fmt_pct(char *buf, size_t len, double x)
@@ -474,6 +478,223 @@ static void print_json(const struct history *h, const struct cp_opts *o)
 	printf("\n  ]\n}\n");
 }
 
+/* ---- --noise: false alarms on A/A pairs -------------------------------- */
+
+/* The reps of one run of one cell. */
+struct aa_run {
+	double *x;
+	size_t n, cap;
+};
+
+/* One (host, cell, binary) group: runs that differ in nothing but time. */
+struct aa_group {
+	char *host, *workload, *mode, *key, *binary;
+	long workers;
+	struct aa_run *runs;
+	size_t nruns, cap;
+	char *last_run;
+};
+
+struct aa_set {
+	struct aa_group *g;
+	size_t n, cap;
+	int err;
+};
+
+static int aa_row(void *arg, int n, char **v)
+{
+	struct aa_set *s = arg;
+	struct aa_group *g = s->n ? &s->g[s->n - 1] : NULL;
+	struct aa_run *r;
+
+	if (n < 8 || !v[7])
+		return 0;
+	if (!g || strcmp(g->key, v[0]) || strcmp(g->binary, v[5])) {
+		if (s->n == s->cap) {
+			size_t nc = s->cap ? 2 * s->cap : 64;
+			struct aa_group *p = realloc(s->g, nc * sizeof(*p));
+
+			if (!p)
+				return s->err = -ENOMEM;
+			s->g = p;
+			s->cap = nc;
+		}
+		g = &s->g[s->n++];
+		memset(g, 0, sizeof(*g));
+		g->key = dup(v[0]);
+		g->host = dup(v[1]);
+		g->workload = dup(v[2]);
+		g->mode = dup(v[3]);
+		g->workers = atol(v[4]);
+		g->binary = dup(v[5]);
+		if (!g->key || !g->host || !g->workload || !g->mode || !g->binary)
+			return s->err = -ENOMEM;
+	}
+	if (!g->last_run || strcmp(g->last_run, v[6])) {
+		if (g->nruns == g->cap) {
+			size_t nc = g->cap ? 2 * g->cap : 8;
+			struct aa_run *p = realloc(g->runs, nc * sizeof(*p));
+
+			if (!p)
+				return s->err = -ENOMEM;
+			g->runs = p;
+			g->cap = nc;
+		}
+		memset(&g->runs[g->nruns++], 0, sizeof(*g->runs));
+		free(g->last_run);
+		if (!(g->last_run = dup(v[6])))
+			return s->err = -ENOMEM;
+	}
+	r = &g->runs[g->nruns - 1];
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? 2 * r->cap : 8;
+		double *p = realloc(r->x, nc * sizeof(*p));
+
+		if (!p)
+			return s->err = -ENOMEM;
+		r->x = p;
+		r->cap = nc;
+	}
+	r->x[r->n++] = strtod(v[7], NULL);
+	return 0;
+}
+
+static void aa_free(struct aa_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct aa_group *g = &s->g[i];
+
+		for (size_t k = 0; k < g->nruns; k++)
+			free(g->runs[k].x);
+		free(g->runs);
+		free(g->key);
+		free(g->host);
+		free(g->workload);
+		free(g->mode);
+		free(g->binary);
+		free(g->last_run);
+	}
+	free(s->g);
+}
+
+/* Per (host, cell): over consecutive A/A pairs (same binary hash and cell),
+ * how often compare's verdict flags a change; over each A/A series, how many
+ * change points the detector finds; and the smallest change compare can see
+ * at the current rep count: (z(1-alpha/2) + z(0.8)) sqrt(2/n) sigma, sigma
+ * the median relative spread of a run's reps (1.4826 MAD / median). */
+static int history_noise(struct db *db, const struct hist_filter *f, const struct cp_opts *o,
+                         double threshold, double alpha, char *err, size_t errlen)
+{
+	static const char sql[] =
+	    "SELECT c.cell_uid, c.host, c.workload, c.mode, c.workers, r.binary_hash, r.run_uid, "
+	    "p.wall_s FROM reps p JOIN runs r ON r.run_uid = p.run_uid "
+	    "JOIN cells c ON c.cell_uid = p.cell_uid WHERE p.verified = 1 "
+	    "ORDER BY c.host, c.workload, c.mode, c.workers, c.cell_uid, r.binary_hash, "
+	    "r.commit_time, r.started, r.run_uid, p.rep";
+	struct aa_set s = {0};
+	int rc = db_query(db, sql, 0, NULL, aa_row, &s, err, errlen);
+	double z = 2.5758293035489 + 0.8416212335729; /* alpha 0.01 two-sided, power 0.8 */
+
+	if (rc) {
+		if (s.err)
+			snprintf(err, errlen, "history --noise: %s", strerror(-s.err));
+		aa_free(&s);
+		return rc;
+	}
+	printf("%-10s %-18s %-10s %7s %6s %13s %11s %15s\n", "host", "workload", "mode", "workers",
+	       "pairs", "compare flags", "cp (series)", "detects >= (n)");
+	for (size_t i = 0; i < s.n;) {
+		size_t j = i, pairs = 0, flags = 0, series = 0, cps = 0, nsig = 0, nrep = 0;
+		double sig[4096];
+		struct aa_group *g0 = &s.g[i];
+
+		while (j < s.n && strcmp(s.g[j].key, g0->key) == 0)
+			j++;
+		if ((f->workload && fnmatch(f->workload, g0->workload, 0)) ||
+		    (f->host && strcmp(f->host, g0->host))) {
+			i = j;
+			continue;
+		}
+		for (size_t k = i; k < j; k++) {
+			struct aa_group *g = &s.g[k];
+			double *med = malloc((g->nruns ? g->nruns : 1) * sizeof(double));
+			struct cp_point *pts = malloc((g->nruns ? g->nruns : 1) * sizeof(*pts));
+
+			if (!med || !pts) {
+				free(med);
+				free(pts);
+				aa_free(&s);
+				snprintf(err, errlen, "history --noise: out of memory");
+				return -ENOMEM;
+			}
+			for (size_t r = 0; r < g->nruns; r++) {
+				struct summary sm;
+				double *x = g->runs[r].x;
+				size_t n = g->runs[r].n;
+				struct cmp_stats st;
+				const char *why;
+				enum cmp_verdict vd;
+
+				if (r + 1 < g->nruns && cmp_compute(x, n, g->runs[r + 1].x,
+				                                    g->runs[r + 1].n, &st) == 0) {
+					vd = cmp_decide(&st, threshold, alpha, false, &why);
+					pairs++;
+					flags += vd == CMP_REGRESSION || vd == CMP_IMPROVEMENT;
+				}
+				stats_summarize(x, n, &sm); /* sorts x: after the pair test */
+				med[r] = sm.median;
+				if (nsig < ARRAY_SIZE(sig) && sm.median > 0)
+					sig[nsig++] = 1.4826 * sm.mad / sm.median;
+				nrep += n;
+			}
+			if (g->nruns >= 2 * o->min_seg) {
+				int k2 = cp_detect(med, g->nruns, o, pts, g->nruns);
+
+				series++;
+				cps += k2 > 0 ? (size_t)k2 : 0;
+			}
+			free(med);
+			free(pts);
+		}
+		{
+			char fl[32], cp[32], mde[32];
+			size_t runs = 0;
+
+			for (size_t k = i; k < j; k++)
+				runs += s.g[k].nruns;
+			if (pairs)
+				snprintf(fl, sizeof(fl), "%zu (%.1f%%)", flags,
+				         100.0 * (double)flags / (double)pairs);
+			else
+				snprintf(fl, sizeof(fl), "-");
+			if (series)
+				snprintf(cp, sizeof(cp), "%zu (%zu)", cps, series);
+			else
+				snprintf(cp, sizeof(cp), "- (need %zu)", 2 * o->min_seg);
+			if (nsig && runs) {
+				double n = (double)nrep / (double)runs;
+
+				stats_sort(sig, nsig);
+				snprintf(mde, sizeof(mde), "%.1f%% (%.0f)",
+				         100 * z * sqrt(2 / n) * stats_quantile(sig, nsig, 0.5), n);
+			} else {
+				snprintf(mde, sizeof(mde), "-");
+			}
+			printf("%-10s %-18s %-10s %7ld %6zu %13s %11s %15s\n", g0->host,
+			       g0->workload, g0->mode, g0->workers, pairs, fl, cp, mde);
+		}
+		i = j;
+	}
+	printf("\nA/A pairs: consecutive runs of one cell with the same binary hash and "
+	       "configuration. compare flags: verdicts regression/improvement at threshold "
+	       "%g%%, alpha %g (the observed false-alarm rate). cp: change points found in "
+	       "A/A series (every one is false). detects >=: the change compare finds with "
+	       "80%% power at alpha 0.01 with n reps per run.\n",
+	       100 * threshold, alpha);
+	aa_free(&s);
+	return 0;
+}
+
 /* ---- the command ----------------------------------------------------- */
 
 static void history_usage(void)
@@ -545,6 +766,7 @@ int cmd_history(int argc, char **argv)
 	    {"min-runs", required_argument, NULL, 'm'},
 	    {"format", required_argument, NULL, 'f'},
 	    {"fail-on", required_argument, NULL, 'F'},
+	    {"noise", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -554,7 +776,7 @@ int cmd_history(int argc, char **argv)
 	struct db *db = NULL;
 	enum hfmt fmt = H_TABLE;
 	const char *url = NULL, *verb = NULL;
-	bool fail_new = false;
+	bool fail_new = false, noise = false;
 	char err[1024];
 	int c, rc;
 	long l;
@@ -617,6 +839,9 @@ int cmd_history(int argc, char **argv)
 			}
 			fail_new = true;
 			break;
+		case 'n':
+			noise = true;
+			break;
 		case 'h':
 			history_usage();
 			return 0;
@@ -639,6 +864,16 @@ int cmd_history(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return set_state(url, argv[optind + 1], verb);
+	}
+	if (noise) {
+		rc = db_open(db_default_url(url), true, &db, err, sizeof(err));
+		if (!rc)
+			rc = history_noise(db, &f, &o, NOISE_THRESHOLD, NOISE_ALPHA, err,
+			                   sizeof(err));
+		db_close(db);
+		if (rc)
+			cb_errorf("history", "%s", err);
+		return rc == 0 ? 0 : rc == DB_EINPUT ? EXIT_USAGE : EXIT_CHECK;
 	}
 	rc = db_open(db_default_url(url), false, &db, err, sizeof(err));
 	if (!rc)

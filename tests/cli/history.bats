@@ -90,3 +90,16 @@ load store_helpers
 	run "$CB" history --db=junk.db
 	[ "$status" -eq 2 ]
 }
+
+@test "history --noise: false alarms counted on A/A pairs, and the smallest detectable change" {
+	SERIES_COMMIT=same series s.db hostA $STEP10 1.0 1.0
+	run "$CB" history --noise --db=s.db
+	[ "$status" -eq 0 ]
+	# 12 runs of one binary: 11 pairs, none flagged, one A/A series without change points
+	[ "$(echo "$output" | grep -c '^hostA .* 11 *0 (0.0%) *0 (1) .*% (5)$')" -eq 2 ]
+	# a host whose A/A runs jump between two levels: compare flags every pair
+	SERIES_COMMIT=same series s.db hostB 1.0 1.5 1.0 1.5 1.0 1.5
+	run "$CB" history --noise --db=s.db --host=hostB
+	[ "$(echo "$output" | grep -c '^hostB .* 5 *5 (100.0%)')" -eq 2 ]
+	[ "$(echo "$output" | grep -c '^hostA')" -eq 0 ]
+}

@@ -29,13 +29,14 @@ q() {
 
 # series DB HOST L1 L2 …: one run per level, commits c1, c2, … started
 # one second apart (the order of commit times), stored in DB in one import.
+# $SERIES_COMMIT: one commit (one binary) for all: A/A runs.
 series() {
 	local db=$1 host=$2 i=0
 	shift 2
 	rm -f "s$host.csv"
 	for l in "$@"; do
 		i=$((i + 1))
-		synth_run "s$host.csv" "$host-r$i" "$host" "c$i" "$l" w.x "$i"
+		synth_run "s$host.csv" "$host-r$i" "$host" "${SERIES_COMMIT:-c$i}" "$l" w.x "$i"
 	done
 	"$CB" store add --db="$db" "s$host.csv" >/dev/null
 }

@@ -22,7 +22,7 @@ void json_write_str(FILE *f, const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || *p == '<') /* '<': safe inside <script> */
 			fprintf(f, "\\u%04x", *p);
 		else
 			fputc(*p, f);

@@ -64,7 +64,8 @@ void history_free(struct history *h);
 /* s as a JSON string literal with escapes. Can't fail. */
 void json_write_str(FILE *f, const char *s);
 
-/* `concbench history …` */
+/* `concbench history …` and `concbench dashboard …` */
 int cmd_history(int argc, char **argv);
+int cmd_dashboard(int argc, char **argv);
 
 #endif

@@ -13,8 +13,8 @@
 
 #include "../base/stats.h"
 #include "../base/util.h"
-#include "../store/store.h"
-#include "compare.h"
+#include "store.h"
+#include "../analysis/compare.h"
 
 void json_write_str(FILE *f, const char *s)
 {
@@ -37,7 +37,7 @@ struct load_ctx {
 	int err;
 };
 
-static char *dup(const char *s)
+static char *dup_str(const char *s)
 {
 	return strdup(s ? s : "");
 }
@@ -69,14 +69,14 @@ static int load_row(void *arg, int n, char **v)
 		}
 		cell = &h->cells[h->n++];
 		memset(cell, 0, sizeof(*cell));
-		cell->uid = dup(v[0]);
-		cell->host = dup(v[1]);
-		cell->workload = dup(v[2]);
-		cell->mode = dup(v[3]);
+		cell->uid = dup_str(v[0]);
+		cell->host = dup_str(v[1]);
+		cell->workload = dup_str(v[2]);
+		cell->mode = dup_str(v[3]);
 		cell->workers = atol(v[4]);
 		cell->tasks = atol(v[5]);
 		cell->size = atol(v[6]);
-		cell->params = dup(v[7]);
+		cell->params = dup_str(v[7]);
 		if (!cell->uid || !cell->host || !cell->workload || !cell->mode || !cell->params)
 			return c->err = -ENOMEM;
 	}
@@ -108,8 +108,8 @@ static int load_row(void *arg, int n, char **v)
 	cell->v[cell->n] = strtod(v[10], NULL);
 	cell->lo[cell->n] = v[12] ? strtod(v[12], NULL) : NAN;
 	cell->hi[cell->n] = v[13] ? strtod(v[13], NULL) : NAN;
-	cell->commit[cell->n] = dup(v[8]);
-	cell->run[cell->n] = dup(v[9]);
+	cell->commit[cell->n] = dup_str(v[8]);
+	cell->run[cell->n] = dup_str(v[9]);
 	cell->time[cell->n] = n > 14 && v[14] ? atoll(v[14]) : 0;
 	if (!cell->commit[cell->n] || !cell->run[cell->n])
 		return c->err = -ENOMEM;
@@ -521,12 +521,12 @@ static int aa_row(void *arg, int n, char **v)
 		}
 		g = &s->g[s->n++];
 		memset(g, 0, sizeof(*g));
-		g->key = dup(v[0]);
-		g->host = dup(v[1]);
-		g->workload = dup(v[2]);
-		g->mode = dup(v[3]);
+		g->key = dup_str(v[0]);
+		g->host = dup_str(v[1]);
+		g->workload = dup_str(v[2]);
+		g->mode = dup_str(v[3]);
 		g->workers = atol(v[4]);
-		g->binary = dup(v[5]);
+		g->binary = dup_str(v[5]);
 		if (!g->key || !g->host || !g->workload || !g->mode || !g->binary)
 			return s->err = -ENOMEM;
 	}
@@ -542,7 +542,7 @@ static int aa_row(void *arg, int n, char **v)
 		}
 		memset(&g->runs[g->nruns++], 0, sizeof(*g->runs));
 		free(g->last_run);
-		if (!(g->last_run = dup(v[6])))
+		if (!(g->last_run = dup_str(v[6])))
 			return s->err = -ENOMEM;
 	}
 	r = &g->runs[g->nruns - 1];

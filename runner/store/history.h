@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../store/db.h"
-#include "changepoint.h"
+#include "db.h"
+#include "../analysis/changepoint.h"
 
 /* A change point of one cell's series, with what a person needs to judge it. */
 struct hist_cp {

@@ -200,3 +200,40 @@ c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(3); c.exec
 	[ "$(q s.db 'SELECT count(*) FROM reps')" -eq 400 ]
 	[ "$(q s.db 'SELECT count(*) FROM medians')" -eq 80 ]
 }
+
+@test "store export: the newest N runs of a host and branch as one CSV compare reads" {
+	for i in 1 2 3; do
+		synth_run "m$i.csv" "m$i" hostA "c$i" "1.$i" w.x "$i"
+		"$CB" store add --db=s.db --branch=main "m$i.csv" >/dev/null
+	done
+	synth_run f.csv f1 hostA c9 2.0 w.x 9
+	"$CB" store add --db=s.db --branch=feature f.csv >/dev/null
+	synth_run o.csv o1 hostB c9 2.0 w.x 9
+	"$CB" store add --db=s.db --branch=main o.csv >/dev/null
+	run "$CB" store export --db=s.db --host=hostA --branch=main --last=2 -o base.csv
+	[ "$status" -eq 0 ]
+	# runs m3 and m2 (newest commits), 10 rows each, nothing of f1 or hostB
+	[ "$(tail -n +2 base.csv | cut -d, -f2 | sort | uniq -c | awk '{print $2 ":" $1}' | paste -sd,)" = '"m2":10,"m3":10' ]
+	run "$CB" compare base.csv m1.csv
+	[ "$status" -ne 2 ]
+	run "$CB" store export --db=s.db --branch=nosuch -o none.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no stored run matches"* ]]
+	[ ! -e none.csv ]
+}
+
+@test "ci-regress with CI_DB and CI_TRAILING: HEAD against stored runs of main on this host, and HEAD stored" {
+	suite="-w cpu.primes -s small -m seq -j 1"
+	for i in 1 2; do
+		# shellcheck disable=SC2086
+		CONCBENCH_BRANCH=main "$CB" $suite --runs=3 --warmup=0 -q --csv="b$i.csv" --db=s.db >/dev/null
+	done
+	CI_DB=$TMP/s.db CI_TRAILING=2 CI_HEAD_BIN=$CB CI_ROUNDS=2 CI_RUNS=2 CI_BRANCH=feature \
+		CI_SUITE="$suite" run sh -c 'cd "$1" && exec scripts/ci-regress' _ "$BATS_TEST_DIRNAME/../.."
+	echo "$output"
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ] # a verdict, whichever the noise gives
+	[[ "$output" == *"the newest 2 stored runs of main on $(uname -n) (trailing baseline)"* ]]
+	[[ "$output" == *"cpu.primes"* ]]
+	[ "$(q s.db "SELECT count(*) FROM runs WHERE git_branch = 'feature'")" -eq 2 ]
+	[ "$(q s.db "SELECT count(*) FROM runs WHERE git_branch = 'main'")" -eq 2 ]
+}

@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE
 PG_INC   ?= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 CPPFLAGS += -I$(PG_INC)
-LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lsqlite3 -lpq -lgsl -lgslcblas -lpthread -lm
+LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lsqlite3 -lpq -ljansson -lgsl -lgslcblas -lpthread -lm
 
 comma    := ,
 O        ?= build

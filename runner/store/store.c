@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "adapters.h"
 #include "../base/stats.h"
 #include "../base/util.h"
 
@@ -536,25 +537,32 @@ int store_csv_file(const char *url, const char *csv_path)
 
 static void store_usage(void)
 {
-	printf("usage: concbench store add [--db=URL] [--commit=SHA] [--branch=NAME]\n"
-	       "                           [--commit-time=UNIX] FILE.csv...\n"
-	       "       concbench store export [--db=URL] [--host=H] [--branch=B] [--last=N]\n"
-	       "                              [-o FILE]\n"
-	       "\n"
-	       "Import concbench CSV files into the results store: every rep row, the machine\n"
-	       "block and the git commit. A run already stored is skipped, so importing twice\n"
-	       "stores once. Each run is one transaction.\n"
-	       "\n"
-	       "  --db=URL           a SQLite file or postgresql://… (default $CONCBENCH_DB,\n"
-	       "                     else results/concbench.db)\n"
-	       "  --commit=SHA       the commit measured (default: the CSV's git_rev, or\n"
-	       "                     $CONCBENCH_COMMIT)\n"
-	       "  --branch=NAME      its branch (default $CONCBENCH_BRANCH, else empty)\n"
-	       "  --commit-time=UNIX when it was committed, for ordering (default\n"
-	       "                     $CONCBENCH_COMMIT_TIME, else the run's start)\n"
-	       "\n"
-	       "export: the stored rep rows of the newest N runs (by commit time) of a host\n"
-	       "and branch, as one concbench CSV: a trailing baseline for compare.\n");
+	printf(
+	    "usage: concbench store add [--db=URL] [--commit=SHA] [--branch=NAME]\n"
+	    "                           [--commit-time=UNIX] FILE.csv...\n"
+	    "       concbench store export [--db=URL] [--host=H] [--branch=B] [--last=N]\n"
+	    "                              [--format=csv|bmf|github-action-benchmark] [-o FILE]\n"
+	    "\n"
+	    "Import concbench CSV files into the results store: every rep row, the machine\n"
+	    "block and the git commit. A run already stored is skipped, so importing twice\n"
+	    "stores once. Each run is one transaction.\n"
+	    "\n"
+	    "  --db=URL           a SQLite file or postgresql://… (default $CONCBENCH_DB,\n"
+	    "                     else results/concbench.db)\n"
+	    "  --commit=SHA       the commit measured (default: the CSV's git_rev, or\n"
+	    "                     $CONCBENCH_COMMIT)\n"
+	    "  --branch=NAME      its branch (default $CONCBENCH_BRANCH, else empty)\n"
+	    "  --commit-time=UNIX when it was committed, for ordering (default\n"
+	    "                     $CONCBENCH_COMMIT_TIME, else the run's start)\n"
+	    "\n"
+	    "add also reads Google Benchmark JSON (cells gbench.NAME) and hyperfine JSON\n"
+	    "(cells hyperfine.COMMAND), mode external.\n"
+	    "\n"
+	    "export: the stored rep rows of the newest N runs (by commit time) of a host\n"
+	    "and branch, as one concbench CSV: a trailing baseline for compare. With\n"
+	    "--format=bmf (Bencher Metric Format, latency in ns) or\n"
+	    "--format=github-action-benchmark (customSmallerIsBetter, seconds): the\n"
+	    "per-cell medians of the newest matching run.\n");
 }
 
 static int store_cmd_add(int argc, char **argv)
@@ -615,7 +623,9 @@ static int store_cmd_add(int argc, char **argv)
 		return EXIT_CHECK;
 	}
 	for (int i = 0; i < nf && !rc; i++)
-		if ((rc = results_load(&res[i], argv[optind + i], err, sizeof(err))) != 0) {
+		if ((rc = adapter_is_json(argv[optind + i])
+		              ? adapter_load_json(argv[optind + i], &res[i], err, sizeof(err))
+		              : results_load(&res[i], argv[optind + i], err, sizeof(err))) != 0) {
 			cb_errorf("store add", "%s", err);
 			rc = EXIT_USAGE;
 		}
@@ -686,8 +696,8 @@ static int write_raw(void *arg, int n, char **v)
 /* The rep rows of the newest `last` runs matching host and branch (NULL:
  * any), as one CSV (the stored raw rows under the newest run's header;
  * runs with another header are left out with a note). */
-static int store_export(struct db *db, const char *host, const char *branch, long last, FILE *f,
-                        size_t *nruns, char *err, size_t errlen)
+static int store_export(struct db *db, const char *host, const char *branch, long last,
+                        const char *fmt, FILE *f, size_t *nruns, char *err, size_t errlen)
 {
 	static const char runs_sql[] =
 	    "SELECT run_uid, columns FROM runs WHERE host = COALESCE(?, host) AND "
@@ -701,6 +711,13 @@ static int store_export(struct db *db, const char *host, const char *branch, lon
 	*nruns = 0;
 	if (rc && l.err)
 		snprintf(err, errlen, "store export: %s", strerror(-l.err));
+	if (!rc && l.n && strcmp(fmt, "csv")) {
+		/* BMF and github-action-benchmark: the newest run's medians */
+		rc = adapter_export(db, l.uid[0], strcmp(fmt, "bmf") ? ADAPT_GAB : ADAPT_BMF, f,
+		                    err, errlen);
+		*nruns = 1;
+		last = 0;
+	}
 	for (size_t i = 0; !rc && i < l.n && (long)*nruns < last; i++) {
 		if (i == 0)
 			fprintf(f, "%s\n", l.cols[0]);
@@ -724,15 +741,12 @@ static int store_export(struct db *db, const char *host, const char *branch, lon
 static int store_cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"host", required_argument, NULL, 'H'},
-	    {"branch", required_argument, NULL, 'b'},
-	    {"last", required_argument, NULL, 'n'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},     {"host", required_argument, NULL, 'H'},
+	    {"branch", required_argument, NULL, 'b'}, {"last", required_argument, NULL, 'n'},
+	    {"output", required_argument, NULL, 'o'}, {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	const char *url = NULL, *host = NULL, *branch = NULL, *out = NULL;
+	const char *url = NULL, *host = NULL, *branch = NULL, *out = NULL, *fmt = "csv";
 	char err[1024], tmp[4200];
 	struct db *db = NULL;
 	long last = 1000000000L;
@@ -762,6 +776,15 @@ static int store_cmd_export(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'f':
+			if (strcmp(optarg, "csv") && strcmp(optarg, "bmf") &&
+			    strcmp(optarg, "github-action-benchmark")) {
+				cb_errorf("--format",
+				          "'%s': want csv, bmf or github-action-benchmark", optarg);
+				return EXIT_USAGE;
+			}
+			fmt = optarg;
+			break;
 		case 'h':
 			store_usage();
 			return 0;
@@ -788,7 +811,7 @@ static int store_cmd_export(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	rc = store_export(db, host, branch, last, f, &n, err, sizeof(err));
+	rc = store_export(db, host, branch, last, fmt, f, &n, err, sizeof(err));
 	db_close(db);
 	if (out) {
 		if (fclose(f) && !rc) {

@@ -237,3 +237,49 @@ c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(3); c.exec
 	[ "$(q s.db "SELECT count(*) FROM runs WHERE git_branch = 'feature'")" -eq 2 ]
 	[ "$(q s.db "SELECT count(*) FROM runs WHERE git_branch = 'main'")" -eq 2 ]
 }
+
+@test "adapters: Google Benchmark and hyperfine JSON import as their own cells, once" {
+	cat >gb.json <<'JSON'
+{"context": {"date": "2026-01-02T03:04:05+00:00", "host_name": "gbhost", "num_cpus": 4},
+ "benchmarks": [
+  {"name": "BM_sort/64", "run_name": "BM_sort/64", "run_type": "iteration", "repetition_index": 0, "threads": 1, "iterations": 100, "real_time": 2000, "cpu_time": 1900, "time_unit": "ns"},
+  {"name": "BM_sort/64", "run_name": "BM_sort/64", "run_type": "iteration", "repetition_index": 1, "threads": 1, "iterations": 100, "real_time": 3000, "cpu_time": 2900, "time_unit": "ns"},
+  {"name": "BM_sort/64", "run_name": "BM_sort/64", "run_type": "iteration", "repetition_index": 2, "threads": 1, "iterations": 100, "real_time": 2500, "cpu_time": 2400, "time_unit": "ns"},
+  {"name": "BM_sort/64_mean", "run_name": "BM_sort/64", "run_type": "aggregate", "aggregate_name": "mean", "real_time": 2500, "cpu_time": 2400, "time_unit": "ns"},
+  {"name": "BM_io/threads:2", "run_name": "BM_io/threads:2", "run_type": "iteration", "repetition_index": 0, "threads": 2, "real_time": 1.5, "cpu_time": 1, "time_unit": "ms"}
+ ]}
+JSON
+	cat >hf.json <<'JSON'
+{"results": [{"command": "sleep 0.1", "mean": 0.1, "user": 0.001, "system": 0.002,
+  "times": [0.101, 0.103, 0.102, 0.104], "exit_codes": [0, 0, 0, 0]}]}
+JSON
+	run "$CB" store add --db=s.db gb.json hf.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stored 2 runs (8 rep rows)"* ]] # aggregates are not reps
+	run "$CB" store add --db=s.db hf.json gb.json
+	[[ "$output" == *"stored 0 runs (0 rep rows); 2 already stored"* ]]
+	[ "$(q s.db "SELECT c.host, c.workload, c.mode, c.workers, m.n, printf('%.9f', m.median) FROM medians m JOIN cells c USING (cell_uid) ORDER BY 2" | paste -sd' ')" = \
+		"gbhost|gbench.BM_io/threads:2|external|2|1|0.001500000 gbhost|gbench.BM_sort/64|external|1|3|0.000002500 $(uname -n)|hyperfine.sleep 0.1|external|1|4|0.102500000" ]
+	echo '{"neither": 1}' >x.json
+	run "$CB" store add --db=s.db x.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"x.json: JSON, but neither Google Benchmark"* ]]
+	printf '{"results": [' >trunc.json
+	run "$CB" store add --db=s.db trunc.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"trunc.json:1: not JSON"* ]]
+}
+
+@test "adapters: export a stored run as Bencher BMF and github-action-benchmark JSON" {
+	synth_run a.csv r1 hostA c1 2.0
+	"$CB" store add --db=s.db a.csv >/dev/null
+	run "$CB" store export --db=s.db --format=bmf -o bmf.json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '."w.x/mode:seq/workers:1".latency.value' bmf.json)" = 2004000000 ]
+	[ "$(jq -r '."w.x/mode:threads/workers:2".latency | .lower_value <= .value and .value <= .upper_value' bmf.json)" = true ]
+	run "$CB" store export --db=s.db --format=github-action-benchmark -o gab.json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'map(.name + "=" + (.value | tostring) + .unit) | join(",")' gab.json)" = "w.x/mode:seq/workers:1=2.004s,w.x/mode:threads/workers:2=1.002s" ]
+	run "$CB" store export --db=s.db --format=xml
+	[ "$status" -eq 2 ]
+}

@@ -116,6 +116,15 @@ $(B)/plainloop: $(B)/tools/plainloop.o $(LIB_OBJ)
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 
+# The results store: ingest rates, history/dashboard times, detection quality.
+.PHONY: bench-store
+bench-store: $(BIN) $(B)/cpquality
+	scripts/bench-store.sh $(BIN) $(B)/cpquality
+
+$(B)/cpquality: $(B)/tools/cpquality.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 bench-gil: $(BIN)
 	scripts/bench-gil.sh $(BIN)
 

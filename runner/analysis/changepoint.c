@@ -18,7 +18,9 @@
  * of medians of several reps is close to that. We follow Otava.
  *
  * Greedy: among all segments, the split with the smallest p is accepted
- * while p < alpha and the means differ by at least min_change; repeat. */
+ * while p < alpha and the means differ by at least min_change; repeat.
+ * Like Otava's sliding window, the test also looks at the 2 min_seg runs
+ * next to the split, so a regression later undone (a bump) is found. */
 #include "changepoint.h"
 
 #include <errno.h>
@@ -93,6 +95,20 @@ double cp_welch_p(const double *a, size_t na, const double *b, size_t nb)
 	return fmin(1, 2 * gsl_cdf_tdist_Q(fabs(t), df));
 }
 
+/* The p of a split at tau of [a, b): the smaller of the t-test over the
+ * whole segments and over windows of 2 min_seg runs on either side (a
+ * change that a later one undid is invisible to the first: the right
+ * segment mixes both levels), doubled (Bonferroni over the two tests). */
+static double cp_split_p(const double *x, size_t a, size_t tau, size_t b, size_t min_seg)
+{
+	size_t w = 2 * min_seg, wa = tau - a > w ? tau - w : a, wb = b - tau > w ? tau + w : b;
+	double p = cp_welch_p(x + a, tau - a, x + tau, b - tau);
+
+	if (wa != a || wb != b)
+		p = fmin(p, cp_welch_p(x + wa, tau - wa, x + tau, wb - tau));
+	return fmin(1, 2 * p);
+}
+
 int cp_detect(const double *x, size_t n, const struct cp_opts *o, struct cp_point *out, size_t cap)
 {
 	size_t k = 0;
@@ -113,7 +129,7 @@ int cp_detect(const double *x, size_t n, const struct cp_opts *o, struct cp_poin
 			mean_var(x + tau, b - tau, &mb, &vb);
 			if (ma != 0 && fabs(mb - ma) / fabs(ma) < o->min_change)
 				continue;
-			p = cp_welch_p(x + a, tau - a, x + tau, b - tau);
+			p = cp_split_p(x, a, tau, b, o->min_seg);
 			if (p < best.p) {
 				best = (struct cp_point){tau, p, q};
 				pos = i;

@@ -12,9 +12,9 @@ struct cp_opts {
 	size_t min_seg; /* fewest points on each side of a change point, >= 2 */
 };
 
-#define CP_DEFAULT_ALPHA 0.001
+#define CP_DEFAULT_ALPHA 0.0001
 #define CP_DEFAULT_MIN_CHANGE 0.01
-#define CP_DEFAULT_MIN_SEG 3
+#define CP_DEFAULT_MIN_SEG 5
 
 struct cp_point {
 	size_t at; /* index of the first point after the change */
@@ -37,7 +37,9 @@ int cp_ediv_split(const double *x, size_t a, size_t b, size_t min_seg, size_t *t
 double cp_welch_p(const double *a, size_t na, const double *b, size_t nb);
 
 /* Change points of x[0..n): repeatedly split the segment between known
- * change points whose best E-divisive split has the smallest t-test p,
+ * change points whose best E-divisive split has the smallest t-test p
+ * (the smaller of the whole segments' and of 2 min_seg runs on either
+ * side, times 2),
  * while that p < alpha and the relative change of the means is at least
  * min_change. Writes up to cap points, sorted by at, into out. Returns
  * their number (0 for a series shorter than 2 * min_seg), or -EINVAL for

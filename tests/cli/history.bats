@@ -24,7 +24,7 @@ load store_helpers
 	run "$CB" history --db=s.db
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | grep -c 'hostA .*no change point')" -eq 2 ]
-	[ "$(echo "$output" | grep -c 'hostB .*too short to decide (need 6 runs)')" -eq 2 ]
+	[ "$(echo "$output" | grep -c 'hostB .*too short to decide (need 10 runs)')" -eq 2 ]
 	[[ "$output" == *"4 cells: 0 change points; 2 cells without one; 2 too short to decide"* ]]
 }
 

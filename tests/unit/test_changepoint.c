@@ -85,3 +85,19 @@ Test(changepoint, nothing_in_noise_or_short_or_small_changes)
 	o.min_seg = 1;
 	cr_assert_eq(cp_detect(x, 40, &o, pts, 8), -EINVAL);
 }
+
+Test(changepoint, finds_a_regression_that_was_undone)
+{
+	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG};
+	struct cp_point pts[8];
+	double x[30];
+	uint64_t s = 3;
+
+	/* 10 runs at 1.0, 10 at 1.2, 10 at 1.0: the whole-segment test of the
+	 * first split sees 1.0 against a mix of 1.2 and 1.0 */
+	for (int i = 0; i < 30; i++)
+		x[i] = (i >= 10 && i < 20 ? 1.2 : 1.0) + 0.003 * gauss(&s);
+	cr_assert_eq(cp_detect(x, 30, &o, pts, 8), 2);
+	cr_assert_eq(pts[0].at, 10);
+	cr_assert_eq(pts[1].at, 20);
+}

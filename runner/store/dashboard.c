@@ -135,6 +135,7 @@ static const char page_script[] =
     " el('td', {class: 'num'}, r, c ? fmt(c.median[c.median.length - 1]) : '-'); }); });\n"
     "document.body.setAttribute('data-rendered', String(document.querySelectorAll("
     "'svg.series').length));\n"
+    "document.body.setAttribute('data-render-ms', performance.now().toFixed(0));\n"
     "</script>\n</body></html>\n";
 
 static void json_num(FILE *f, double x)

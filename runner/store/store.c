@@ -19,7 +19,8 @@
 #include "../base/util.h"
 
 #define REP_COLS 13
-#define REP_BATCH 64
+#define BATCH 64
+#define MAX_COLS 13
 
 char *store_hash_hex(const void *data, size_t len, char out[33])
 {
@@ -168,73 +169,109 @@ static int returned(void *arg, int n, char **vals)
 	return 0;
 }
 
-static const char *rep_batch_sql(void)
-{
-	static char sql[REP_BATCH * (REP_COLS * 2 + 4) + 256];
-	size_t o;
-
-	if (sql[0])
-		return sql;
-	o = (size_t)snprintf(sql, sizeof(sql),
-	                     "INSERT INTO reps (run_uid, cell_uid, rep, wall_s, user_s, sys_s, "
-	                     "cpu_util, ops_per_s, gil_wait_s, verified, status, metrics, raw) "
-	                     "VALUES ");
-	for (int r = 0; r < REP_BATCH; r++) {
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s(", r ? "," : "");
-		for (int c = 0; c < REP_COLS; c++)
-			o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s?", c ? "," : "");
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ")");
-	}
-	return sql;
-}
-
-static const char rep_one_sql[] =
-    "INSERT INTO reps (run_uid, cell_uid, rep, wall_s, user_s, sys_s, cpu_util, ops_per_s, "
-    "gil_wait_s, verified, status, metrics, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
-
-/* Text of the reps being inserted: REP_BATCH rows of REP_COLS values. */
-struct rep_buf {
-	char num[REP_BATCH][7][32];
-	char *raw[REP_BATCH];
-	size_t rawcap[REP_BATCH];
-	const char *p[REP_BATCH * REP_COLS];
-	int n;
+/* Rows waiting to go into one table, BATCH at a time as one multi-row
+ * INSERT (a round trip per 64 rows, not per row: what PostgreSQL ingest
+ * costs). The text of each row's values lives in its slot until sent. */
+struct rows {
+	const char *one; /* the single-row INSERT … VALUES (?,…) [suffix] */
+	int ncols, n;
+	const char *p[BATCH * MAX_COLS];
+	char num[BATCH][8][48];
+	char *str[BATCH]; /* a longer value per row (raw row, params) */
+	size_t strcap[BATCH];
 };
 
-static int flush_reps(struct db *db, struct rep_buf *b, char *err, size_t errlen)
+/* `one` with its VALUES tuple repeated BATCH times; built once per `one`. */
+static const char *many_sql(const char *one)
 {
+	static struct {
+		const char *one;
+		char *many;
+	} cache[4];
+	const char *v = strstr(one, "VALUES ("), *close;
+	size_t i, o, tl;
+	char *m;
+
+	for (i = 0; i < ARRAY_SIZE(cache) && cache[i].one; i++)
+		if (cache[i].one == one)
+			return cache[i].many;
+	if (i == ARRAY_SIZE(cache) || !v || !(close = strchr(v, ')')))
+		return NULL;
+	v += 7;
+	tl = (size_t)(close - v) + 1;
+	m = malloc(strlen(one) + BATCH * (tl + 1) + 1);
+	if (!m)
+		return NULL;
+	o = (size_t)(v - one);
+	memcpy(m, one, o);
+	for (int r = 0; r < BATCH; r++) {
+		if (r)
+			m[o++] = ',';
+		memcpy(m + o, v, tl);
+		o += tl;
+	}
+	strcpy(m + o, close + 1);
+	cache[i].one = one;
+	cache[i].many = m;
+	return m;
+}
+
+static int rows_flush(struct db *db, struct rows *b, char *err, size_t errlen)
+{
+	const char *many = b->n == BATCH ? many_sql(b->one) : NULL;
 	int rc = 0;
 
-	if (b->n == REP_BATCH)
-		rc = db_query(db, rep_batch_sql(), REP_BATCH * REP_COLS, b->p, NULL, NULL, err,
-		              errlen);
+	if (many)
+		rc = db_query(db, many, BATCH * b->ncols, b->p, NULL, NULL, err, errlen);
 	else
 		for (int r = 0; r < b->n && !rc; r++)
-			rc = db_query(db, rep_one_sql, REP_COLS, b->p + r * REP_COLS, NULL, NULL,
-			              err, errlen);
+			rc = db_query(db, b->one, b->ncols, b->p + r * b->ncols, NULL, NULL, err,
+			              errlen);
 	b->n = 0;
 	return rc;
 }
 
-static int add_rep(struct db *db, struct rep_buf *b, const struct cb_results *res,
+/* The row just filled in slot b->n is complete; send a full batch. */
+static int rows_push(struct db *db, struct rows *b, char *err, size_t errlen)
+{
+	return ++b->n == BATCH ? rows_flush(db, b, err, errlen) : 0;
+}
+
+static void rows_free(struct rows *b)
+{
+	for (int k = 0; k < BATCH; k++)
+		free(b->str[k]);
+	free(b);
+}
+
+static const char rep_sql[] =
+    "INSERT INTO reps (run_uid, cell_uid, rep, wall_s, user_s, sys_s, cpu_util, ops_per_s, "
+    "gil_wait_s, verified, status, metrics, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char cell_sql[] =
+    "INSERT INTO cells (cell_uid, host, workload, mode, workers, tasks, size, params, "
+    "config_hash) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (cell_uid) DO NOTHING";
+static const char median_sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
+                                 "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
+
+static int add_rep(struct db *db, struct rows *b, const struct cb_results *res,
                    const struct item *it, const char *run_uid, char *err, size_t errlen)
 {
 	const struct cb_rec *r = &res->rec[it->i];
 	const struct csv_table *t = &res->tables[r->table];
 	const char **p = b->p + b->n * REP_COLS;
-	char(*num)[32] = b->num[b->n];
+	char(*num)[48] = b->num[b->n];
 
-	if (csv_join(&b->raw[b->n], &b->rawcap[b->n], t->rows[r->row], t->ncols)) {
+	if (csv_join(&b->str[b->n], &b->strcap[b->n], t->rows[r->row], t->ncols)) {
 		snprintf(err, errlen, "store: out of memory");
 		return DB_ERUNTIME;
 	}
-	snprintf(num[0], 32, "%ld", r->rep);
-	fmt_num(num[1], 32, r->wall_s);
-	fmt_num(num[2], 32, r->user_s);
-	fmt_num(num[3], 32, r->sys_s);
-	fmt_num(num[4], 32, r->cpu_util);
-	fmt_num(num[5], 32, r->ops_per_s);
-	fmt_num(num[6], 32, r->gil_wait_s);
+	snprintf(num[0], 48, "%ld", r->rep);
+	fmt_num(num[1], 48, r->wall_s);
+	fmt_num(num[2], 48, r->user_s);
+	fmt_num(num[3], 48, r->sys_s);
+	fmt_num(num[4], 48, r->cpu_util);
+	fmt_num(num[5], 48, r->ops_per_s);
+	fmt_num(num[6], 48, r->gil_wait_s);
 	p[0] = run_uid;
 	p[1] = it->cell;
 	for (int k = 0; k < 7; k++)
@@ -242,61 +279,59 @@ static int add_rep(struct db *db, struct rep_buf *b, const struct cb_results *re
 	p[9] = r->verified ? "1" : "0";
 	p[10] = r->status ? r->status : "";
 	p[11] = r->metrics ? r->metrics : "";
-	p[12] = b->raw[b->n];
-	if (++b->n == REP_BATCH)
-		return flush_reps(db, b, err, errlen);
-	return 0;
+	p[12] = b->str[b->n];
+	return rows_push(db, b, err, errlen);
 }
 
-static int add_cell(struct db *db, const struct cb_results *res, const struct item *it, char *err,
-                    size_t errlen)
+static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
+                    const struct item *it, char *err, size_t errlen)
 {
-	static const char sql[] =
-	    "INSERT INTO cells (cell_uid, host, workload, mode, workers, tasks, size, params, "
-	    "config_hash) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (cell_uid) DO NOTHING";
 	const struct cb_rec *r = &res->rec[it->i];
-	char key[2048], w[24], t[24], s[24], params[1024], cfg[33];
-	const char *p[9];
-	char *host_end;
+	const char **p = b->p + b->n * 9;
+	char(*num)[48] = b->num[b->n];
+	char key[2048], *host_end;
 
 	store_cell_key(res, r, key, sizeof(key));
 	/* The configuration hash: the key without the host, so one
 	 * configuration on two hosts (or twice on one) compares. */
 	host_end = strchr(key, '\x1f');
-	store_hash_hex(host_end, strlen(host_end), cfg);
-	snprintf(params, sizeof(params), "%s", strrchr(key, '\x1f') + 1);
-	snprintf(w, sizeof(w), "%ld", r->workers);
-	snprintf(t, sizeof(t), "%ld", r->tasks);
-	snprintf(s, sizeof(s), "%ld", r->size);
+	store_hash_hex(host_end, strlen(host_end), num[0]);
+	snprintf(num[1], 48, "%ld", r->workers);
+	snprintf(num[2], 48, "%ld", r->tasks);
+	snprintf(num[3], 48, "%ld", r->size);
+	if (b->strcap[b->n] < sizeof(key)) {
+		char *q = realloc(b->str[b->n], sizeof(key));
+
+		if (!q) {
+			snprintf(err, errlen, "store: out of memory");
+			return DB_ERUNTIME;
+		}
+		b->str[b->n] = q;
+		b->strcap[b->n] = sizeof(key);
+	}
+	snprintf(b->str[b->n], sizeof(key), "%s", strrchr(key, '\x1f') + 1);
 	p[0] = it->cell;
 	p[1] = r->host;
 	p[2] = r->workload;
 	p[3] = r->mode;
-	p[4] = w;
-	p[5] = t;
-	p[6] = s;
-	p[7] = params;
-	p[8] = cfg;
-	return db_query(db, sql, 9, p, NULL, NULL, err, errlen);
+	p[4] = num[1];
+	p[5] = num[2];
+	p[6] = num[3];
+	p[7] = b->str[b->n];
+	p[8] = num[0];
+	return rows_push(db, b, err, errlen);
 }
 
 /* The median of wall_s over the verified reps of one cell of one run. */
-static int add_median(struct db *db, const struct cb_results *res, const struct item *its, size_t n,
-                      const char *run_uid, char *err, size_t errlen)
+static int add_median(struct db *db, struct rows *b, const struct cb_results *res,
+                      const struct item *its, size_t n, const char *run_uid, double *x, char *err,
+                      size_t errlen)
 {
-	static const char sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
-	                          "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
-	double *x = malloc((n ? n : 1) * sizeof(*x));
+	const char **p = b->p + b->n * 7;
+	char(*num)[48] = b->num[b->n];
 	struct summary s;
 	size_t k = 0;
-	char cnt[24], med[32], lo[32], hi[32];
-	const char *p[7];
-	int rc;
 
-	if (!x) {
-		snprintf(err, errlen, "store: out of memory");
-		return DB_ERUNTIME;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cb_rec *r = &res->rec[its[i].i];
 
@@ -304,20 +339,18 @@ static int add_median(struct db *db, const struct cb_results *res, const struct 
 			x[k++] = r->wall_s;
 	}
 	stats_summarize(x, k, &s);
-	free(x);
-	snprintf(cnt, sizeof(cnt), "%zu", k);
-	fmt_num(med, sizeof(med), s.median);
-	fmt_num(lo, sizeof(lo), s.ci_lo);
-	fmt_num(hi, sizeof(hi), s.ci_hi);
+	snprintf(num[0], 48, "%zu", k);
+	fmt_num(num[1], 48, s.median);
+	fmt_num(num[2], 48, s.ci_lo);
+	fmt_num(num[3], 48, s.ci_hi);
 	p[0] = run_uid;
 	p[1] = its[0].cell;
 	p[2] = "wall_s";
-	p[3] = cnt;
-	p[4] = med[0] ? med : NULL;
-	p[5] = lo[0] ? lo : NULL;
-	p[6] = hi[0] ? hi : NULL;
-	rc = db_query(db, sql, 7, p, NULL, NULL, err, errlen);
-	return rc;
+	p[3] = num[0];
+	p[4] = num[1][0] ? num[1] : NULL;
+	p[5] = num[2][0] ? num[2] : NULL;
+	p[6] = num[3][0] ? num[3] : NULL;
+	return rows_push(db, b, err, errlen);
 }
 
 /* Insert the run row; *added tells whether it was new. */
@@ -394,10 +427,12 @@ static int add_run_row(struct db *db, const struct cb_results *res, const struct
 	return rc;
 }
 
-/* Store the run its[0..n) (sorted by cell, rep) in one transaction. */
+/* Store the run its[0..n) (sorted by cell, rep) in one transaction:
+ * the run, its cells, its reps, the per-cell medians, in that order
+ * (foreign keys), each table in batches. */
 static int store_run(struct db *db, const struct cb_results *res, const struct item *its, size_t n,
-                     const struct store_meta *m, struct store_count *cnt, struct rep_buf *b,
-                     char *err, size_t errlen)
+                     const struct store_meta *m, struct store_count *cnt, struct rows *b[3],
+                     double *x, char *err, size_t errlen)
 {
 	const struct cb_rec *r0 = &res->rec[its[0].i];
 	char key[1024], run_uid[33];
@@ -415,30 +450,35 @@ static int store_run(struct db *db, const struct cb_results *res, const struct i
 			cnt->runs_skipped++;
 		return rc;
 	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct cb_rec *r = &res->rec[its[i].i];
+
+		if (i == 0 || strcmp(its[i].cell, its[i - 1].cell)) {
+			rc = add_cell(db, b[0], res, &its[i], err, errlen);
+		} else if (r->rep == res->rec[its[i - 1].i].rep) {
+			snprintf(err, errlen, "%s:%u: rep %ld of this cell appears twice in run %s",
+			         r->file, r->line, r->rep, r0->run_id);
+			rc = DB_EINPUT;
+		}
+	}
+	if (!rc)
+		rc = rows_flush(db, b[0], err, errlen);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = add_rep(db, b[1], res, &its[i], run_uid, err, errlen);
+	if (!rc)
+		rc = rows_flush(db, b[1], err, errlen);
 	for (size_t i = 0; i < n && !rc;) {
 		size_t j = i;
 
 		while (j < n && strcmp(its[j].cell, its[i].cell) == 0)
 			j++;
-		rc = add_cell(db, res, &its[i], err, errlen);
-		for (size_t k = i; k < j && !rc; k++) {
-			if (k > i && res->rec[its[k].i].rep == res->rec[its[k - 1].i].rep) {
-				snprintf(err, errlen,
-				         "%s:%u: rep %ld of this cell appears twice in run %s",
-				         res->rec[its[k].i].file, res->rec[its[k].i].line,
-				         res->rec[its[k].i].rep, r0->run_id);
-				rc = DB_EINPUT;
-				break;
-			}
-			rc = add_rep(db, b, res, &its[k], run_uid, err, errlen);
-		}
-		if (!rc)
-			rc = flush_reps(db, b, err, errlen);
-		if (!rc)
-			rc = add_median(db, res, &its[i], j - i, run_uid, err, errlen);
+		rc = add_median(db, b[2], res, &its[i], j - i, run_uid, x, err, errlen);
 		i = j;
 	}
-	b->n = 0;
+	if (!rc)
+		rc = rows_flush(db, b[2], err, errlen);
+	for (int k = 0; k < 3; k++)
+		b[k]->n = 0;
 	if (!rc)
 		rc = db_commit(db, err, errlen);
 	else
@@ -453,12 +493,20 @@ static int store_run(struct db *db, const struct cb_results *res, const struct i
 int store_add(struct db *db, const struct cb_results *res, const struct store_meta *m,
               struct store_count *cnt, char *err, size_t errlen)
 {
+	static const char *const sql[3] = {cell_sql, rep_sql, median_sql};
+	static const int ncols[3] = {9, REP_COLS, 7};
 	struct item *its = malloc((res->n ? res->n : 1) * sizeof(*its));
-	struct rep_buf *b = calloc(1, sizeof(*b));
+	double *x = malloc((res->n ? res->n : 1) * sizeof(*x));
+	struct rows *b[3] = {NULL, NULL, NULL};
 	char key[2048];
 	int rc = 0;
 
-	if (!its || !b) {
+	for (int k = 0; k < 3; k++)
+		if ((b[k] = calloc(1, sizeof(*b[k]))) != NULL) {
+			b[k]->one = sql[k];
+			b[k]->ncols = ncols[k];
+		}
+	if (!its || !x || !b[0] || !b[1] || !b[2]) {
 		snprintf(err, errlen, "store: out of memory");
 		rc = DB_ERUNTIME;
 		goto out;
@@ -477,14 +525,14 @@ int store_add(struct db *db, const struct cb_results *res, const struct store_me
 		while (j < res->n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
 		       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
 			j++;
-		rc = store_run(db, res, its + i, j - i, m, cnt, b, err, errlen);
+		rc = store_run(db, res, its + i, j - i, m, cnt, b, x, err, errlen);
 		i = j;
 	}
 out:
-	if (b)
-		for (int k = 0; k < REP_BATCH; k++)
-			free(b->raw[k]);
-	free(b);
+	for (int k = 0; k < 3; k++)
+		if (b[k])
+			rows_free(b[k]);
+	free(x);
 	free(its);
 	return rc;
 }

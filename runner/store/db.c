@@ -63,7 +63,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 struct stmt {
 	const char *sql; /* the caller's pointer: the cache key */
 	sqlite3_stmt *lite;
-	char pgname[16];
+	char pgname[24];
+	bool pending; /* prepared inside a pipeline not yet read back */
 };
 
 struct db {
@@ -72,6 +73,9 @@ struct db {
 	sqlite3 *lite;
 	PGconn *pg;
 	bool in_tx;
+	bool want_pipe, pipe; /* db_pipeline() asked; libpq in pipeline mode */
+	int queued; /* statements sent in the pipeline, results not read */
+	int generation; /* of prepared statement names, after a failed pipeline */
 	long changes;
 	int busy_ms;
 	struct stmt stmts[DB_MAX_STMTS];
@@ -284,13 +288,12 @@ static const char *pg_msg(PGconn *c, char *buf, size_t len)
 
 static int pg_status(struct db *db, PGresult *res, const char *what, char *err, size_t errlen)
 {
+	const char *sev = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
 	char m[512];
 
-	if (PQstatus(db->pg) != CONNECTION_OK) {
-		errf(err, errlen, "%s: connection lost: %s", db->where,
-		     pg_msg(db->pg, m, sizeof(m)));
-		return DB_ERUNTIME;
-	}
+	/* FATAL: the server ended this session (shut down, killed) */
+	if (PQstatus(db->pg) != CONNECTION_OK || (sev && strcmp(sev, "FATAL") == 0))
+		what = "connection lost";
 	errf(err, errlen, "%s: %s: %s", db->where, what,
 	     res ? PQresultErrorMessage(res) : pg_msg(db->pg, m, sizeof(m)));
 	if (err && errlen && (what = strchr(err, '\n')) != NULL)
@@ -357,6 +360,88 @@ static char *pg_placeholders(const char *sql)
 	return out;
 }
 
+/* Read back every result of the pipeline and leave pipeline mode. The
+ * first error is returned (with err); statements prepared in a failed
+ * pipeline are forgotten. */
+static int pg_drain(struct db *db, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (!db->pipe)
+		return 0;
+	if (PQpipelineSync(db->pg) != 1)
+		rc = pg_status(db, NULL, "pipeline", err, errlen);
+	while (!rc || PQstatus(db->pg) == CONNECTION_OK) {
+		PGresult *res = PQgetResult(db->pg);
+		int st;
+
+		if (!res) {
+			if (PQstatus(db->pg) != CONNECTION_OK) {
+				if (!rc)
+					rc = pg_status(db, NULL, "pipeline", err, errlen);
+				break;
+			}
+			continue; /* the end of one statement's results */
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (st == PGRES_FATAL_ERROR && !rc)
+			rc = pg_status(db, res, "query", err, errlen);
+		PQclear(res);
+	}
+	if (PQstatus(db->pg) == CONNECTION_OK)
+		PQexitPipelineMode(db->pg);
+	for (int i = 0; i < db->nstmts; i++) {
+		if (rc && db->stmts[i].pending)
+			db->stmts[i].pgname[0] = '\0';
+		db->stmts[i].pending = false;
+	}
+	if (rc)
+		db->generation++;
+	db->pipe = false;
+	db->queued = 0;
+	return rc;
+}
+
+/* Send s without waiting (pipeline mode); prepare it first if needed. */
+static int pg_send(struct db *db, struct stmt *s, int np, const char *const *params, char *err,
+                   size_t errlen)
+{
+	if (!db->pipe) {
+		if (PQenterPipelineMode(db->pg) != 1)
+			return pg_status(db, NULL, "pipeline", err, errlen);
+		db->pipe = true;
+	}
+	if (!s->pgname[0]) {
+		char *sql = pg_placeholders(s->sql);
+		int ok;
+
+		if (!sql) {
+			errf(err, errlen, "%s: out of memory", db->where);
+			return DB_ERUNTIME;
+		}
+		snprintf(s->pgname, sizeof(s->pgname), "cb%d_%d", (int)(s - db->stmts),
+		         db->generation);
+		ok = PQsendPrepare(db->pg, s->pgname, sql, 0, NULL);
+		free(sql);
+		if (ok != 1) {
+			s->pgname[0] = '\0';
+			return pg_status(db, NULL, "prepare", err, errlen);
+		}
+		s->pending = true;
+		db->queued++;
+	}
+	if (PQsendQueryPrepared(db->pg, s->pgname, np, params, NULL, NULL, 0) != 1)
+		return pg_status(db, NULL, "query", err, errlen);
+	/* Read back now and then: results the server can't send would block it. */
+	if (++db->queued >= 256)
+		return pg_drain(db, err, errlen);
+	return 0;
+}
+
 static int pg_query(struct db *db, struct stmt *s, int np, const char *const *params, db_row_fn fn,
                     void *arg, char *err, size_t errlen)
 {
@@ -364,6 +449,10 @@ static int pg_query(struct db *db, struct stmt *s, int np, const char *const *pa
 	int st, ret = 0;
 	char *vals[64];
 
+	if (!fn && db->want_pipe && db->in_tx)
+		return pg_send(db, s, np, params, err, errlen);
+	if ((ret = pg_drain(db, err, errlen)) != 0)
+		return ret;
 	if (!s->pgname[0]) {
 		char *sql = pg_placeholders(s->sql);
 
@@ -371,7 +460,8 @@ static int pg_query(struct db *db, struct stmt *s, int np, const char *const *pa
 			errf(err, errlen, "%s: out of memory", db->where);
 			return DB_ERUNTIME;
 		}
-		snprintf(s->pgname, sizeof(s->pgname), "cb%d", (int)(s - db->stmts));
+		snprintf(s->pgname, sizeof(s->pgname), "cb%d_%d", (int)(s - db->stmts),
+		         db->generation);
 		res = PQprepare(db->pg, s->pgname, sql, 0, NULL);
 		free(sql);
 		st = PQresultStatus(res);
@@ -482,7 +572,9 @@ int db_commit(struct db *db, char *err, size_t errlen)
 	int rc;
 
 	if (db->kind == DB_POSTGRES) {
-		rc = pg_exec(db, "COMMIT", err, errlen);
+		rc = pg_drain(db, err, errlen);
+		if (!rc)
+			rc = pg_exec(db, "COMMIT", err, errlen);
 	} else {
 		for (int i = 0; i < DB_BEGIN_TRIES; i++) {
 			int r = sqlite3_exec(db->lite, "COMMIT", NULL, NULL, NULL);
@@ -495,7 +587,13 @@ int db_commit(struct db *db, char *err, size_t errlen)
 	if (rc)
 		db_rollback(db);
 	db->in_tx = false;
+	db->want_pipe = false;
 	return rc;
+}
+
+void db_pipeline(struct db *db)
+{
+	db->want_pipe = db->in_tx && db->kind == DB_POSTGRES;
 }
 
 void db_rollback(struct db *db)
@@ -503,13 +601,17 @@ void db_rollback(struct db *db)
 	if (!db->in_tx && db->kind == DB_SQLITE && sqlite3_get_autocommit(db->lite))
 		return;
 	if (db->kind == DB_POSTGRES) {
-		PGresult *res = PQexec(db->pg, "ROLLBACK");
+		char ignored[16];
+		PGresult *res;
 
+		pg_drain(db, ignored, sizeof(ignored));
+		res = PQexec(db->pg, "ROLLBACK");
 		PQclear(res);
 	} else {
 		sqlite3_exec(db->lite, "ROLLBACK", NULL, NULL, NULL);
 	}
 	db->in_tx = false;
+	db->want_pipe = false;
 }
 
 static int first_value(void *arg, int n, char **vals)

@@ -66,6 +66,13 @@ int db_begin(struct db *db, char *err, size_t errlen);
 int db_commit(struct db *db, char *err, size_t errlen);
 void db_rollback(struct db *db);
 
+/* Until the open transaction ends, statements run without a row callback
+ * are sent without waiting for their results (PostgreSQL's pipeline mode:
+ * one round trip instead of one per statement; SQLite: nothing changes).
+ * Their errors are returned by the next call that waits: db_query with a
+ * callback, or db_commit. db_changes() is not set by them. Can't fail. */
+void db_pipeline(struct db *db);
+
 /* Rows changed by the last INSERT/UPDATE/DELETE run with db_query. */
 long db_changes(const struct db *db);
 

@@ -450,6 +450,7 @@ static int store_run(struct db *db, const struct cb_results *res, const struct i
 			cnt->runs_skipped++;
 		return rc;
 	}
+	db_pipeline(db);
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct cb_rec *r = &res->rec[its[i].i];
 

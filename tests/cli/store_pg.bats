@@ -97,19 +97,23 @@ setup() {
 	synth_run b.csv r2 hostA c2 1.0
 	"$CB" store add --db="$CB_PG" a.csv >/dev/null
 	# hold a lock on reps so the import stops inside its transaction ...
-	psql -h "$PGDIR" -U cb -d cb -qAt -c 'BEGIN; LOCK TABLE reps IN EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT' &
+	PGAPPNAME=cblocker psql -h "$PGDIR" -U cb -d cb -qAt -c 'BEGIN; LOCK TABLE reps IN EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT' >/dev/null 2>&1 &
 	locker=$!
-	sleep 0.5
+	for _ in $(seq 300); do
+		[ "$(psqlc "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'reps' AND l.mode = 'ExclusiveLock' AND l.granted")" -eq 1 ] && break
+		sleep 0.1
+	done
 	"$CB" store add --db="$CB_PG&application_name=cbvictim" b.csv >out 2>&1 &
 	victim=$!
 	# ... then kill its server process, as a crash would
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		[ "$(psqlc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cbvictim' AND wait_event_type = 'Lock'")" -eq 1 ] && break
 		sleep 0.1
 	done
 	psqlc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cbvictim'" >/dev/null
 	st=0
 	wait "$victim" || st=$?
+	psqlc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cblocker'" >/dev/null
 	wait "$locker" || true
 	cat out
 	[ "$st" -eq 1 ]

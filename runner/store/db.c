@@ -185,10 +185,19 @@ static int lite_status(struct db *db, int rc, const char *what, char *err, size_
 	}
 }
 
+/* Run sql; a BUSY that SQLite returns without calling the busy handler
+ * (a journal-mode switch, WAL recovery by another process) is retried
+ * until the busy timeout has passed. */
 static int lite_exec(struct db *db, const char *sql, char *err, size_t errlen)
 {
-	int rc = sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
+	int rc;
 
+	for (int waited = 0;; waited += 20) {
+		rc = sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= db->busy_ms)
+			break;
+		usleep(20000);
+	}
 	return rc == SQLITE_OK ? 0 : lite_status(db, rc, sql, err, errlen);
 }
 

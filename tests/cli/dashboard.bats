@@ -23,8 +23,8 @@ needs_browser() {
 
 @test "dashboard: every series in the store is drawn in Chromium, with change points and open regressions, no errors" {
 	needs_browser
-	series s.db hostA $(step_levels 1.2)
-	series s.db hostB $STEP10 $(step_levels 0.9)
+	series s.db hostA step:1.2
+	series s.db hostB $STEP10 step:0.9
 	run "$CB" dashboard --db=s.db -o dash
 	[ "$status" -eq 0 ]
 	[ "$output" = "dash/index.html: 4 cells" ]
@@ -49,7 +49,7 @@ needs_browser() {
 
 @test "dashboard: a triaged regression leaves the open table; names with markup stay text" {
 	needs_browser
-	series s.db hostA $(step_levels 1.2)
+	series s.db hostA step:1.2
 	synth_run evil.csv "e1" hostC c1 1.0 '</script><script>document.title=1</script>'
 	"$CB" store add --db=s.db evil.csv >/dev/null
 	for id in $("$CB" history --db=s.db --format=csv | grep '"new"' | cut -d, -f1 | tr -d '"'); do

@@ -4,12 +4,12 @@
 load store_helpers
 
 @test "history finds a 20% step where it is, with medians, change and interval" {
-	series s.db hostA $(step_levels 1.2)
+	series s.db hostA step:1.2
 	run "$CB" history --db=s.db --format=csv
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | wc -l)" -eq 3 ] # header + seq and threads cells
 	line=$(echo "$output" | grep '"seq"')
-	IFS=, read -r id state host wl mode workers tasks size params runs cb ca before after change lo hi p kind <<<"$line"
+	IFS=, read -r _ state _ _ _ _ _ _ _ runs cb ca before after change lo hi p kind <<<"$line"
 	[ "$state" = '"new"' ] && [ "$runs" -eq 20 ]
 	[ "$cb" = '"c10"' ] && [ "$ca" = '"c11"' ]
 	[ "$kind" = '"regression"' ]
@@ -29,7 +29,7 @@ load store_helpers
 }
 
 @test "history --fail-on=new-regression: exit 1 until the regression is acknowledged or expected" {
-	series s.db hostA $(step_levels 1.2)
+	series s.db hostA step:1.2
 	run "$CB" history --db=s.db --fail-on=new-regression
 	[ "$status" -eq 1 ]
 	ids=$("$CB" history --db=s.db --format=csv | tail -n +2 | cut -d, -f1 | tr -d '"')
@@ -45,14 +45,14 @@ load store_helpers
 	[ "$status" -eq 0 ]
 	[ "$(q s.db "SELECT state FROM changepoints ORDER BY state" | paste -sd,)" = "acknowledged,expected" ]
 	# an improvement is not a regression
-	series i.db hostA $(step_levels 0.8)
+	series i.db hostA step:0.8
 	run "$CB" history --db=i.db --fail-on=new-regression
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"-20.0%"* ]]
 }
 
 @test "history: a regression undone later is marked fixed" {
-	series s.db hostA $(step_levels 1.2) $STEP10
+	series s.db hostA step:1.2 $STEP10
 	run "$CB" history --db=s.db --format=csv --workload='w.*'
 	[ "$(echo "$output" | grep -c '"fixed".*"seq"')" -eq 1 ]
 	[ "$(echo "$output" | grep -c '"new".*"seq".*"improvement"')" -eq 1 ]
@@ -61,7 +61,7 @@ load store_helpers
 }
 
 @test "history keeps hosts apart and filters by host and workload" {
-	series s.db hostA $(step_levels 1.2)
+	series s.db hostA step:1.2
 	series s.db hostB $STEP10 $STEP10
 	run "$CB" history --db=s.db --host=hostB --format=json
 	[ "$status" -eq 0 ]

@@ -27,14 +27,21 @@ q() {
 	sqlite3 -batch -noheader "$1" "$2"
 }
 
-# series DB HOST L1 L2 …: one run per level, commits c1, c2, … started
+# series DB HOST L1 L2 … (or step:F): one run per level, commits c1, c2, … started
 # one second apart (the order of commit times), stored in DB in one import.
 # $SERIES_COMMIT: one commit (one binary) for all: A/A runs.
 series() {
-	local db=$1 host=$2 i=0
+	local db=$1 host=$2 i=0 levels=() a
 	shift 2
+	for a in "$@"; do # step:F stands for the 20 levels of step_levels F
+		if [[ "$a" == step:* ]]; then
+			mapfile -t -O "${#levels[@]}" levels < <(step_levels "${a#step:}")
+		else
+			levels+=("$a")
+		fi
+	done
 	rm -f "s$host.csv"
-	for l in "$@"; do
+	for l in "${levels[@]}"; do
 		i=$((i + 1))
 		synth_run "s$host.csv" "$host-r$i" "$host" "${SERIES_COMMIT:-c$i}" "$l" w.x "$i"
 	done

@@ -130,8 +130,8 @@ setup() {
 }
 
 @test "PostgreSQL: history gives the same change points as SQLite, and triage works" {
-	series "$CB_PG" hostA $(step_levels 1.2)
-	series s.db hostA $(step_levels 1.2)
+	series "$CB_PG" hostA step:1.2
+	series s.db hostA step:1.2
 	run "$CB" history --db="$CB_PG" --format=csv
 	[ "$status" -eq 0 ]
 	pg=$output

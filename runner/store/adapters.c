@@ -166,7 +166,7 @@ static int hyperfine_rows(json_t *root, FILE *out, const char *run_id, const cha
 	return 0;
 }
 
-int adapter_load_json(const char *path, struct cb_results *res, char *err, size_t errlen)
+int adapter_load_json(const char *path, struct store_input *in, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *root = json_load_file(path, 0, &je);
@@ -217,9 +217,12 @@ int adapter_load_json(const char *path, struct cb_results *res, char *err, size_
 	if (!rc) {
 		struct csv_table t;
 
+		/* twice: the typed reps, and the raw rows the store keeps */
 		rc = csv_table_parse(path, buf, len, &t, err, errlen);
 		if (!rc)
-			rc = results_add_table(res, &t, err, errlen);
+			rc = results_add_table(&in->res, &t, err, errlen);
+		if (!rc)
+			rc = csv_table_parse(path, buf, len, &in->raw, err, errlen);
 	}
 	free(buf);
 	return rc;

@@ -10,6 +10,7 @@
 
 #include "../analysis/csvread.h"
 #include "db.h"
+#include "store.h"
 
 /* Whether the file at path starts (after blanks) with '{': a JSON import. */
 int adapter_is_json(const char *path);
@@ -17,10 +18,10 @@ int adapter_is_json(const char *path);
 /* Read a Google Benchmark JSON (context + benchmarks; aggregates skipped;
  * cell gbench.NAME, mode "external", workers = threads) or a hyperfine JSON
  * (results[].times; cell hyperfine.COMMAND, mode "external", workers 1,
- * host this machine) into res as the rows of one run whose id is a hash of
- * the file's bytes, so importing it twice stores it once. Returns 0, or
- * -EINVAL with `FILE: why` in err, or -errno / -ENOMEM. */
-int adapter_load_json(const char *path, struct cb_results *res, char *err, size_t errlen);
+ * host this machine) into in (zeroed) as the rows of one run whose id is a
+ * hash of the file's content, so importing it twice stores it once.
+ * Returns 0, or -EINVAL with `FILE: why` in err, or -errno / -ENOMEM. */
+int adapter_load_json(const char *path, struct store_input *in, char *err, size_t errlen);
 
 enum adapter_fmt { ADAPT_BMF, ADAPT_GAB };
 

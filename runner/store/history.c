@@ -632,12 +632,13 @@ static int history_noise(struct db *db, const struct hist_filter *f, const struc
 				double *x = g->runs[r].x;
 				size_t n = g->runs[r].n;
 				struct cmp_stats st;
-				const char *why;
+				char why[256];
 				enum cmp_verdict vd;
 
 				if (r + 1 < g->nruns && cmp_compute(x, n, g->runs[r + 1].x,
 				                                    g->runs[r + 1].n, &st) == 0) {
-					vd = cmp_decide(&st, threshold, alpha, false, &why);
+					vd = cmp_decide(&st, threshold, alpha, false, why,
+					                sizeof(why));
 					pairs++;
 					flags += vd == CMP_REGRESSION || vd == CMP_IMPROVEMENT;
 				}

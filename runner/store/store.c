@@ -17,6 +17,7 @@
 #include "adapters.h"
 #include "../base/stats.h"
 #include "../base/util.h"
+#include "../analysis/cell.h"
 
 #define REP_COLS 13
 #define BATCH 64
@@ -60,25 +61,38 @@ out:
 	return rc;
 }
 
-/* The field `col` of rec's row, or "" when its table has no such column. */
-static const char *field(const struct cb_results *res, const struct cb_rec *r, const char *col)
+/* The raw row of rec: the row of in->raw that ends on rec's line. NULL
+ * if none (can't happen for rows csvread read from the same bytes). */
+static char **raw_row(const struct store_input *in, const struct cb_rec *r)
 {
-	const struct csv_table *t = &res->tables[r->table];
-	int c = csv_table_col(t, col);
+	const struct csv_table *t = &in->raw;
+	size_t lo = 0, hi = t->nrows;
 
-	return c < 0 ? "" : t->rows[r->row][c];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->line[mid] < r->line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nrows && t->line[lo] == r->line ? t->rows[lo] : NULL;
 }
 
-char *store_cell_key(const struct cb_results *res, const struct cb_rec *r, char *buf, size_t len)
+/* The field `col` of rec's raw row, or "" when the file has no such column. */
+static const char *field(const struct store_input *in, const struct cb_rec *r, const char *col)
 {
-	/* TODO(cell identity): switch to the shared identity function when it
-	 * lands; until then the parameters the CSV records that change work. */
-	snprintf(buf, len,
-	         "%s\x1f%s\x1f%s\x1f%ld\x1f%ld\x1f%ld\x1fpin=%s;switch_interval_s=%s;"
-	         "transport=%s",
-	         r->host, r->workload, r->mode, r->workers, r->tasks, r->size, field(res, r, "pin"),
-	         field(res, r, "switch_interval_s"), field(res, r, "transport"));
-	return buf;
+	int c = csv_table_col(&in->raw, col);
+	char **row = c < 0 ? NULL : raw_row(in, r);
+
+	return row ? row[c] : "";
+}
+
+char *store_cell_key(const struct cb_rec *r, char *buf, size_t len)
+{
+	/* cell_describe names host, workload, mode, workers, tasks, size,
+	 * pin, switch interval, transport and the workload options. */
+	return cell_describe(r, CELL_ALL, buf, len);
 }
 
 /* Append fields[0..n) to buf as one CSV record (libcsv quoting). */
@@ -253,15 +267,20 @@ static const char cell_sql[] =
 static const char median_sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
                                  "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
 
-static int add_rep(struct db *db, struct rows *b, const struct cb_results *res,
+static int add_rep(struct db *db, struct rows *b, const struct store_input *in,
                    const struct item *it, const char *run_uid, char *err, size_t errlen)
 {
-	const struct cb_rec *r = &res->rec[it->i];
-	const struct csv_table *t = &res->tables[r->table];
+	const struct cb_rec *r = &in->res.rec[it->i];
+	const struct csv_table *t = &in->raw;
+	char **row = raw_row(in, r);
 	const char **p = b->p + b->n * REP_COLS;
 	char(*num)[48] = b->num[b->n];
 
-	if (csv_join(&b->str[b->n], &b->strcap[b->n], t->rows[r->row], t->ncols)) {
+	if (!row) {
+		snprintf(err, errlen, "%s:%u: row not found", r->file, r->line);
+		return DB_ERUNTIME;
+	}
+	if (csv_join(&b->str[b->n], &b->strcap[b->n], row, t->ncols)) {
 		snprintf(err, errlen, "store: out of memory");
 		return DB_ERUNTIME;
 	}
@@ -289,13 +308,12 @@ static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
 	const struct cb_rec *r = &res->rec[it->i];
 	const char **p = b->p + b->n * 9;
 	char(*num)[48] = b->num[b->n];
-	char key[2048], *host_end;
+	char key[2048];
 
-	store_cell_key(res, r, key, sizeof(key));
-	/* The configuration hash: the key without the host, so one
+	/* The configuration hash: the identity without the host, so one
 	 * configuration on two hosts (or twice on one) compares. */
-	host_end = strchr(key, '\x1f');
-	store_hash_hex(host_end, strlen(host_end), num[0]);
+	cell_describe(r, CELL_ALL & ~CELL_HOST, key, sizeof(key));
+	store_hash_hex(key, strlen(key), num[0]);
 	snprintf(num[1], 48, "%ld", r->workers);
 	snprintf(num[2], 48, "%ld", r->tasks);
 	snprintf(num[3], 48, "%ld", r->size);
@@ -309,7 +327,9 @@ static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
 		b->str[b->n] = q;
 		b->strcap[b->n] = sizeof(key);
 	}
-	snprintf(b->str[b->n], sizeof(key), "%s", strrchr(key, '\x1f') + 1);
+	/* params: what the identity holds beyond the columns of cells */
+	cell_describe(r, CELL_PIN | CELL_SWITCH | CELL_TRANSPORT | CELL_PARAMS, b->str[b->n],
+	              sizeof(key));
 	p[0] = it->cell;
 	p[1] = r->host;
 	p[2] = r->workload;
@@ -354,7 +374,7 @@ static int add_median(struct db *db, struct rows *b, const struct cb_results *re
 }
 
 /* Insert the run row; *added tells whether it was new. */
-static int add_run_row(struct db *db, const struct cb_results *res, const struct item *its,
+static int add_run_row(struct db *db, const struct store_input *in, const struct item *its,
                        size_t n, const struct store_meta *m, const char *run_uid, bool *added,
                        char *err, size_t errlen)
 {
@@ -363,16 +383,17 @@ static int add_run_row(struct db *db, const struct cb_results *res, const struct
 	    "git_branch, commit_time, binary_hash, version, machine, columns, source, stored_at) "
 	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_uid) DO NOTHING "
 	    "RETURNING run_uid";
+	const struct cb_results *res = &in->res;
 	const struct cb_rec *r0 = &res->rec[its[0].i];
-	const struct csv_table *t = &res->tables[r0->table];
-	const char *started = field(res, r0, "timestamp");
+	const struct csv_table *t = &in->raw;
+	const char *started = field(in, r0, "timestamp");
 	char machine[2048], fp[33], bh[33], ctime[24], now[32], *cols = NULL;
 	size_t cap = 0;
 	const char *p[14];
 	int rc;
 
 	for (size_t i = 1; i < n; i++) {
-		const char *ts = field(res, &res->rec[its[i].i], "timestamp");
+		const char *ts = field(in, &res->rec[its[i].i], "timestamp");
 
 		if (strcmp(ts, started) < 0)
 			started = ts;
@@ -380,14 +401,14 @@ static int add_run_row(struct db *db, const struct cb_results *res, const struct
 	snprintf(machine, sizeof(machine),
 	         "cpu_model=%s;cpus=%ld;cpus_online=%s;cgroup_cpus=%s;kernel=%s;compiler=%s;"
 	         "cflags=%s",
-	         field(res, r0, "cpu_model"), r0->cpus, field(res, r0, "cpus_online"),
-	         field(res, r0, "cgroup_cpus"), field(res, r0, "kernel"),
-	         field(res, r0, "compiler"), field(res, r0, "cflags"));
+	         field(in, r0, "cpu_model"), r0->cpus, field(in, r0, "cpus_online"),
+	         field(in, r0, "cgroup_cpus"), field(in, r0, "kernel"), field(in, r0, "compiler"),
+	         field(in, r0, "cflags"));
 	{
 		char f[1024];
 		int len = snprintf(f, sizeof(f), "%s\x1f%s\x1f%s\x1f%s\x1f%s", r0->host,
-		                   field(res, r0, "cpu_model"), field(res, r0, "cpus_online"),
-		                   field(res, r0, "cgroup_cpus"), field(res, r0, "kernel"));
+		                   field(in, r0, "cpu_model"), field(in, r0, "cpus_online"),
+		                   field(in, r0, "cgroup_cpus"), field(in, r0, "kernel"));
 
 		store_hash_hex(f, (size_t)len < sizeof(f) ? (size_t)len : sizeof(f) - 1, fp);
 	}
@@ -395,9 +416,9 @@ static int add_run_row(struct db *db, const struct cb_results *res, const struct
 		snprintf(bh, sizeof(bh), "%.32s", m->binary_hash);
 	} else {
 		char b[1024];
-		int len = snprintf(b, sizeof(b), "%s\x1f%s\x1f%s\x1f%s", field(res, r0, "version"),
-		                   r0->git_rev ? r0->git_rev : "", field(res, r0, "compiler"),
-		                   field(res, r0, "cflags"));
+		int len = snprintf(b, sizeof(b), "%s\x1f%s\x1f%s\x1f%s", field(in, r0, "version"),
+		                   r0->git_rev ? r0->git_rev : "", field(in, r0, "compiler"),
+		                   field(in, r0, "cflags"));
 
 		store_hash_hex(b, (size_t)len < sizeof(b) ? (size_t)len : sizeof(b) - 1, bh);
 	}
@@ -416,7 +437,7 @@ static int add_run_row(struct db *db, const struct cb_results *res, const struct
 	p[6] = m->branch ? m->branch : "";
 	p[7] = ctime;
 	p[8] = bh;
-	p[9] = field(res, r0, "version");
+	p[9] = field(in, r0, "version");
 	p[10] = machine;
 	p[11] = cols;
 	p[12] = m->source ? m->source : "";
@@ -430,10 +451,11 @@ static int add_run_row(struct db *db, const struct cb_results *res, const struct
 /* Store the run its[0..n) (sorted by cell, rep) in one transaction:
  * the run, its cells, its reps, the per-cell medians, in that order
  * (foreign keys), each table in batches. */
-static int store_run(struct db *db, const struct cb_results *res, const struct item *its, size_t n,
+static int store_run(struct db *db, const struct store_input *in, const struct item *its, size_t n,
                      const struct store_meta *m, struct store_count *cnt, struct rows *b[3],
                      double *x, char *err, size_t errlen)
 {
+	const struct cb_results *res = &in->res;
 	const struct cb_rec *r0 = &res->rec[its[0].i];
 	char key[1024], run_uid[33];
 	bool added;
@@ -443,7 +465,7 @@ static int store_run(struct db *db, const struct cb_results *res, const struct i
 	rc = db_begin(db, err, errlen);
 	if (rc)
 		return rc;
-	rc = add_run_row(db, res, its, n, m, run_uid, &added, err, errlen);
+	rc = add_run_row(db, in, its, n, m, run_uid, &added, err, errlen);
 	if (rc || !added) {
 		db_rollback(db);
 		if (!rc)
@@ -465,7 +487,7 @@ static int store_run(struct db *db, const struct cb_results *res, const struct i
 	if (!rc)
 		rc = rows_flush(db, b[0], err, errlen);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = add_rep(db, b[1], res, &its[i], run_uid, err, errlen);
+		rc = add_rep(db, b[1], in, &its[i], run_uid, err, errlen);
 	if (!rc)
 		rc = rows_flush(db, b[1], err, errlen);
 	for (size_t i = 0; i < n && !rc;) {
@@ -491,9 +513,10 @@ static int store_run(struct db *db, const struct cb_results *res, const struct i
 	return rc;
 }
 
-int store_add(struct db *db, const struct cb_results *res, const struct store_meta *m,
+int store_add(struct db *db, const struct store_input *in, const struct store_meta *m,
               struct store_count *cnt, char *err, size_t errlen)
 {
+	const struct cb_results *res = &in->res;
 	static const char *const sql[3] = {cell_sql, rep_sql, median_sql};
 	static const int ncols[3] = {9, REP_COLS, 7};
 	struct item *its = malloc((res->n ? res->n : 1) * sizeof(*its));
@@ -513,7 +536,7 @@ int store_add(struct db *db, const struct cb_results *res, const struct store_me
 		goto out;
 	}
 	for (size_t i = 0; i < res->n; i++) {
-		store_cell_key(res, &res->rec[i], key, sizeof(key));
+		store_cell_key(&res->rec[i], key, sizeof(key));
 		its[i].i = i;
 		store_hash_hex(key, strlen(key), its[i].cell);
 	}
@@ -526,7 +549,7 @@ int store_add(struct db *db, const struct cb_results *res, const struct store_me
 		while (j < res->n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
 		       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
 			j++;
-		rc = store_run(db, res, its + i, j - i, m, cnt, b, x, err, errlen);
+		rc = store_run(db, in, its + i, j - i, m, cnt, b, x, err, errlen);
 		i = j;
 	}
 out:
@@ -552,9 +575,36 @@ static void meta_from_env(struct store_meta *m)
 	m->commit_time = t && *t ? atoll(t) : -1;
 }
 
+int store_input_load(struct store_input *in, const char *path, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	if (adapter_is_json(path))
+		return adapter_load_json(path, in, err, errlen);
+	/* Twice: typed and validated by csvread, raw for what it drops. */
+	rc = results_load(&in->res, path, err, errlen);
+	if (!rc)
+		rc = csv_table_read(path, &in->raw, err, errlen);
+	if (!rc && in->raw.nrows != in->res.n) {
+		snprintf(err, errlen, "%s: changed while being read", path);
+		rc = -EINVAL;
+	}
+	if (rc)
+		store_input_free(in);
+	return rc;
+}
+
+void store_input_free(struct store_input *in)
+{
+	results_free(&in->res);
+	csv_table_free(&in->raw);
+	memset(in, 0, sizeof(*in));
+}
+
 int store_csv_file(const char *url, const char *csv_path)
 {
-	struct cb_results res = {0};
+	struct store_input in;
 	struct store_meta m = {0};
 	struct store_count cnt = {0};
 	struct db *db = NULL;
@@ -566,16 +616,16 @@ int store_csv_file(const char *url, const char *csv_path)
 	m.source = "run";
 	if (store_hash_file("/proc/self/exe", exe) == 0)
 		m.binary_hash = exe;
-	rc = results_load(&res, csv_path, err, sizeof(err));
+	rc = store_input_load(&in, csv_path, err, sizeof(err));
 	if (rc) {
 		cb_errorf("--db", "%s", err);
 		return EXIT_CHECK;
 	}
 	rc = db_open(url, false, &db, err, sizeof(err));
 	if (!rc)
-		rc = store_add(db, &res, &m, &cnt, err, sizeof(err));
+		rc = store_add(db, &in, &m, &cnt, err, sizeof(err));
 	db_close(db);
-	results_free(&res);
+	store_input_free(&in);
 	if (rc) {
 		cb_errorf("--db", "%s (the CSV is written: %s)", err, csv_path);
 		return exit_of(rc);
@@ -623,7 +673,7 @@ static int store_cmd_add(int argc, char **argv)
 	};
 	struct store_meta m = {0};
 	struct store_count cnt = {0};
-	struct cb_results *res = NULL;
+	struct store_input *res = NULL;
 	struct db *db = NULL;
 	const char *url = NULL;
 	char err[1024];
@@ -672,9 +722,7 @@ static int store_cmd_add(int argc, char **argv)
 		return EXIT_CHECK;
 	}
 	for (int i = 0; i < nf && !rc; i++)
-		if ((rc = adapter_is_json(argv[optind + i])
-		              ? adapter_load_json(argv[optind + i], &res[i], err, sizeof(err))
-		              : results_load(&res[i], argv[optind + i], err, sizeof(err))) != 0) {
+		if ((rc = store_input_load(&res[i], argv[optind + i], err, sizeof(err))) != 0) {
 			cb_errorf("store add", "%s", err);
 			rc = EXIT_USAGE;
 		}
@@ -696,7 +744,7 @@ static int store_cmd_add(int argc, char **argv)
 		db_close(db);
 	}
 	for (int i = 0; i < nf; i++)
-		results_free(&res[i]);
+		store_input_free(&res[i]);
 	free(res);
 	return rc;
 }

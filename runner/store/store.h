@@ -14,6 +14,22 @@
 #include "../analysis/csvread.h"
 #include "db.h"
 
+/* One file to import: its typed reps (csvread) and its raw table, read
+ * alongside for what csvread does not keep (the raw rows, timestamps,
+ * the machine block). */
+struct store_input {
+	struct cb_results res;
+	struct csv_table raw;
+};
+
+/* Read a concbench CSV, or a Google Benchmark or hyperfine JSON
+ * (adapters.h), into in (zeroed first). 0, or -errno with `FILE: why` in
+ * err. Free with store_input_free(). */
+int store_input_load(struct store_input *in, const char *path, char *err, size_t errlen);
+
+/* Free what store_input_load built. Can't fail. */
+void store_input_free(struct store_input *in);
+
 /* What a CSV does not say about a run. NULL / negative: the default. */
 struct store_meta {
 	const char *commit; /* default: the CSV's git_rev */
@@ -27,17 +43,15 @@ struct store_count {
 	size_t runs_added, runs_skipped, reps;
 };
 
-/* Store every run of res. Each run commits on its own; a failure rolls back
+/* Store every run of in. Each run commits on its own; a failure rolls back
  * the run being stored and returns (runs stored before it stay). Returns 0,
  * or DB_EINPUT / DB_ERUNTIME with `what: why` in err. */
-int store_add(struct db *db, const struct cb_results *res, const struct store_meta *m,
+int store_add(struct db *db, const struct store_input *in, const struct store_meta *m,
               struct store_count *cnt, char *err, size_t errlen);
 
-/* The local cell identity (until one shared identity function lands):
- * host, workload, mode, workers, tasks, size, pin, switch interval,
- * transport, joined with 0x1f into buf. The hash of it is the cell's id.
- * Returns buf. */
-char *store_cell_key(const struct cb_results *res, const struct cb_rec *r, char *buf, size_t len);
+/* The cell identity of r (analysis/cell.h, every field) as text into buf;
+ * its hash is the cell's id in the store. Returns buf. */
+char *store_cell_key(const struct cb_rec *r, char *buf, size_t len);
 
 /* 32 hex digits of XXH3-128 of data[0..len) into out[33]. Returns out. */
 char *store_hash_hex(const void *data, size_t len, char out[33]);

@@ -44,6 +44,10 @@ int cmp_compute(const double *b, size_t nb, const double *h, size_t nh, struct c
  * large suite with one real change stays failable. 0 or -ENOMEM. */
 int cmp_adjust(struct cmp_stats *s, size_t n, double threshold, bool higher_better);
 
+/* compare's defaults: a 10% change, family-wise alpha 0.01. */
+#define CMP_DEFAULT_THRESHOLD 0.10
+#define CMP_DEFAULT_ALPHA 0.01
+
 /* The verdict for threshold (0.10 = 10%) and alpha, with s adjusted by
  * cmp_adjust. With higher_better (throughput) a drop is the regression.
  * In this order:

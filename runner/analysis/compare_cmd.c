@@ -466,7 +466,8 @@ int cmd_compare(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cmp_opts o = {.threshold = 0.10, .alpha = 0.01, .metric = "wall_s"};
+	struct cmp_opts o = {
+	    .threshold = CMP_DEFAULT_THRESHOLD, .alpha = CMP_DEFAULT_ALPHA, .metric = "wall_s"};
 	struct cb_results res[2] = {{0}};
 	struct cmp_set set = {0};
 	char err[512];

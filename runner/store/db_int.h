@@ -1,0 +1,62 @@
+/* db_int.h - what the pieces of the database layer (db.c, db_common.c,
+ * db_sqlite.c, db_pg.c) share: the handle and its statement cache. */
+#ifndef CONCBENCH_DB_INT_H
+#define CONCBENCH_DB_INT_H
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+
+#define DB_MAX_STMTS 64
+#define DB_BUSY_MS_DEFAULT 30000
+#define DB_BEGIN_TRIES 4
+#define DB_MAX_PARAMS 4096
+
+struct stmt {
+	const char *sql; /* the caller's pointer: the cache key */
+	sqlite3_stmt *lite;
+	char pgname[24];
+	bool pending; /* prepared inside a pipeline not yet read back */
+};
+
+struct db {
+	enum db_kind kind;
+	char where[512]; /* redacted URL or file name, for messages */
+	sqlite3 *lite;
+	PGconn *pg;
+	bool in_tx;
+	bool want_pipe, pipe; /* db_pipeline() asked; libpq in pipeline mode */
+	int queued; /* statements sent in the pipeline, results not read */
+	int generation; /* of prepared statement names, after a failed pipeline */
+	long changes;
+	int busy_ms;
+	struct stmt stmts[DB_MAX_STMTS];
+	int nstmts;
+};
+
+/* Format a message into err[errlen] (nothing when err is NULL). */
+void db_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Whether url names a PostgreSQL server (postgresql:// or postgres://). */
+bool db_is_pg_url(const char *url);
+
+/* The engines (db_sqlite.c, db_pg.c). Each returns 0, or a DB_E* code
+ * (db.h) with err set: *_open connects, *_exec runs a script without
+ * parameters, *_query runs one cached statement with params, calling fn per
+ * row; db_lite_status maps an SQLite code; db_lite_tune sets WAL and the
+ * busy timeout; db_pg_drain reads back a pipeline. */
+int db_lite_status(struct db *db, int rc, const char *what, char *err, size_t errlen);
+int db_lite_exec(struct db *db, const char *sql, char *err, size_t errlen);
+int db_lite_open(struct db *db, const char *path, bool readonly, char *err, size_t errlen);
+int db_lite_tune(struct db *db, char *err, size_t errlen);
+int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params, db_row_fn fn,
+                  void *arg, char *err, size_t errlen);
+int db_pg_exec(struct db *db, const char *sql, char *err, size_t errlen);
+int db_pg_open(struct db *db, const char *url, char *err, size_t errlen);
+int db_pg_drain(struct db *db, char *err, size_t errlen);
+int db_pg_query(struct db *db, struct stmt *s, int np, const char *const *params, db_row_fn fn,
+                void *arg, char *err, size_t errlen);
+
+#endif

@@ -187,6 +187,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_TRANSPORT:
 		put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "");
 		break;
+	case CSV_COL_COLD_S:
+		put_num(f, row->cold_s);
+		break;
 	case CSV_COL_CPU_MODEL:
 		put_str(f, m->cpu_model);
 		break;

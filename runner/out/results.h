@@ -14,6 +14,7 @@
 #include "../base/sysinfo.h"
 
 struct instance; /* exec/engine.h: a workload's prepared state */
+struct pool; /* exec/pool.h: a cell's workers */
 
 enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
 
@@ -21,8 +22,11 @@ enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOU
 struct rep_row {
 	unsigned rep;
 	char timestamp[32];
-	double wall_s, user_s, sys_s, cpu_util, startup_s;
-	long nvcsw, nivcsw, max_rss_kb;
+	double wall_s, user_s, sys_s, cpu_util;
+	double startup_s; /* the cell's pool start-up (the same in every row) */
+	double cold_s; /* makespan of the pool's first rep (the same in every row) */
+	long nvcsw, nivcsw;
+	long max_rss_kb; /* peak RSS of this rep alone: parent or largest worker */
 	double ops, ops_per_s, task_p50_s, task_p99_s;
 	struct gil_stats gil;
 	uint64_t checksum;
@@ -45,6 +49,9 @@ struct cell {
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
+	struct pool *pool; /* alive from the cell's first rep to its last */
+	double startup_s; /* pool_start() of the cell's pool; NAN before */
+	double cold_s; /* makespan of the pool's first rep; NAN before */
 	/* filled by engine_summarize() */
 	struct summary wall;
 	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;

@@ -7,7 +7,7 @@
 #ifndef CONCBENCH_SCHEMA_H
 #define CONCBENCH_SCHEMA_H
 
-#define CSV_SCHEMA_VERSION 2
+#define CSV_SCHEMA_VERSION 3
 
 enum col_type {
 	COL_STR,
@@ -61,6 +61,7 @@ enum col_type {
 	X(PIN, "pin", COL_INT, 1)                                                                  \
 	X(SWITCH_INTERVAL_S, "switch_interval_s", COL_NUM_OPT, 1)                                  \
 	X(TRANSPORT, "transport", COL_STR, 1)                                                      \
+	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                        \
 	X(CPU_MODEL, "cpu_model", COL_STR, 1)                                                      \
 	X(CPUS_ONLINE, "cpus_online", COL_INT, 1)                                                  \
 	X(CGROUP_CPUS, "cgroup_cpus", COL_STR, 1)                                                  \

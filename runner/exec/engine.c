@@ -18,10 +18,12 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "mech.h"
 #include "pool.h"
 #include "progress.h"
 #include "../out/trace.h"
 #include "signals.h"
+#include "../base/noise.h"
 #include "../base/util.h"
 #include "../mix.h"
 
@@ -235,6 +237,41 @@ static void stop_all_pools(struct run *r)
 		stop_pool(&r->cells[i]);
 }
 
+/* The row's mechanism figures: the workers' sums (pool), the task clock,
+ * steal of the mask's CPUs, and whether the rep was disturbed. */
+static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
+                      const struct task_result *res, const struct cell *c, double wall_s, long cpus,
+                      double steal_s)
+{
+	struct mech_tasks t;
+	double w = c->workers * wall_s;
+
+	memset(m, 0, sizeof(*m));
+	m->workers = mc->workers;
+	m->run_s = mc->workers ? mc->run_s : NAN;
+	m->runq_s = mc->workers ? mc->runq_s : NAN;
+	m->user_s = mc->workers ? mc->user_s : NAN;
+	m->sys_s = mc->workers ? mc->sys_s : NAN;
+	m->nvcsw = mc->workers ? mc->nvcsw : -1;
+	m->nivcsw = mc->workers ? mc->nivcsw : -1;
+	m->minflt = mc->workers ? mc->minflt : -1;
+	m->majflt = mc->workers ? mc->majflt : -1;
+	m->migrations = mc->workers ? mc->migrations : -1;
+	m->instructions = mc->workers ? mc->instructions : -1;
+	m->cycles = mc->workers ? mc->cycles : -1;
+	m->cache_misses = mc->workers ? mc->cache_misses : -1;
+	m->src = mc->workers ? mech_src_names[mc->src] : "";
+	mech_tasks(res, c->ntasks, c->mode == MODE_SEQ ? 1 : c->workers, wall_s, &t);
+	m->busy_s = t.busy_s;
+	m->imbalance_s = t.imbalance_s;
+	m->dispatch_s = t.dispatch_s;
+	m->tail_span_s = t.tail_span_s;
+	m->steal_s = steal_s;
+	m->runq_share = w > 0 ? m->runq_s / w : NAN;
+	m->steal_share = cpus > 0 && wall_s > 0 ? steal_s / ((double)cpus * wall_s) : NAN;
+	m->noisy = noise_of_rep(m->runq_share, m->steal_share, c->workers, (double)cpus);
+}
+
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
  * warmup). The cell's pool is started at its first rep and kept. A failure
  * is recorded in the row, stops the pool and marks the cell failed.
@@ -257,7 +294,7 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	struct rusage s0, s1, c0, c1;
 	struct pool_usage pu;
 	struct rep_row tmp;
-	double t0, t1;
+	double t0, t1, steal0 = NAN, steal1 = NAN;
 	long parent_peak;
 	bool cold;
 	int rc;
@@ -296,6 +333,7 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	row->startup_s = c->startup_s;
 
 	rss_peak_reset();
+	mech_steal_read(&steal0);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
@@ -303,6 +341,7 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
+	mech_steal_read(&steal1);
 	parent_peak = rss_peak_kb();
 	if (!rc)
 		rc = pool_usage_get(c->pool, &pu);
@@ -328,6 +367,8 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 		row->nivcsw += c1.ru_nivcsw - c0.ru_nivcsw;
 	}
 	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
+	fill_mech(&row->mech, &pu.mech, in->res, c, row->wall_s, r->machine.cpus_affinity,
+	          steal1 - steal0);
 	for (unsigned i = 0; i < c->ntasks; i++)
 		row->ops += in->res[i].ops;
 	row->ops_per_s = row->wall_s > 0 ? row->ops / row->wall_s : NAN;

@@ -53,6 +53,14 @@ static int perf_open(uint32_t type, uint64_t config)
 	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
+/* A build with -DCONCBENCH_NO_MECH reads nothing per worker: the
+ * baseline of the collection-overhead benchmark (make bench-explain). */
+#ifdef CONCBENCH_NO_MECH
+#define MECH_ENABLED 0
+#else
+#define MECH_ENABLED 1
+#endif
+
 void mech_open(struct mech_worker *w)
 {
 	for (int i = 0; i < MECH_NFD; i++)
@@ -128,6 +136,8 @@ static void read_now(struct mech_worker *w, struct mech_counts *c)
 
 void mech_begin(struct mech_worker *w)
 {
+	if (!MECH_ENABLED)
+		return;
 	if (!w->open)
 		mech_open(w);
 	read_now(w, &w->at);
@@ -148,6 +158,10 @@ void mech_end(struct mech_worker *w, struct mech_counts *d)
 	struct mech_counts now;
 	const struct mech_counts *a = &w->at;
 
+	if (!MECH_ENABLED) {
+		mech_zero(d);
+		return;
+	}
 	read_now(w, &now);
 	*d = now;
 	d->run_s = now.run_s - a->run_s;

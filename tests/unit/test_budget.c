@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../runner/analysis/budget.h"
+#include "../../runner/base/budget.h"
 
 /* Two workers, 1 s wall; seq took 1.2 s (user 1.15, sys 0.05). The workers
  * ran 1.3 s user + 0.1 s sys, waited 0.3 s in the run queue, were in tasks
@@ -39,8 +39,9 @@ Test(budget, parts_of_a_rep_are_its_mechanisms_and_add_up_to_one)
 	cr_expect_float_eq(b.part[BUDGET_GIL], 0, 1e-12, "no GIL outside gil mode");
 	/* in tasks 1.85 - on CPU 1.4 - run queue 0.3 = 0.15 s blocked */
 	cr_expect_float_eq(b.part[BUDGET_BLOCKED], 0.075, 1e-12);
-	/* unexplained = (user beyond seq's + seq's own slack) / W
-	 *             = ((1.3 - 1.15) + (1.15 + 0.05 - 1.2)) / 2 */
+	/* seq ran all its wall time: no baseline slack */
+	cr_expect_float_eq(b.part[BUDGET_BASELINE], 0, 1e-12);
+	/* unexplained = user beyond seq's / W = (1.3 - 1.15) / 2 */
 	cr_expect_float_eq(b.part[BUDGET_UNEXPLAINED], 0.075, 1e-12);
 	sum = b.eff;
 	for (int i = 0; i < BUDGET_NPARTS; i++)
@@ -89,6 +90,20 @@ Test(budget, a_cell_is_the_mean_of_its_reps_and_skips_reps_without_figures)
 	cr_expect_float_eq(b.part[BUDGET_UNEXPLAINED], (0.15 / 2 + 0.15 / 2.2) / 2, 1e-12);
 }
 
+/* On a loaded machine seq itself waited: 0.3 s of its 1.5 s wall were not
+ * on a CPU. That slack is the baseline share (negative), not unexplained. */
+Test(budget, a_slow_baseline_is_its_own_part_not_unexplained)
+{
+	struct budget_ref slow = {.wall_s = 1.5, .user_s = 1.15, .sys_s = 0.05};
+	struct budget b, b0;
+
+	budget_of_rep(&rep, &ref, &b0);
+	cr_assert_eq(budget_of_rep(&rep, &slow, &b), 0);
+	cr_expect_float_eq(b.eff, 0.6 * 1.5 / 1.2, 1e-12);
+	cr_expect_float_eq(b.part[BUDGET_BASELINE], -0.15, 1e-12);
+	cr_expect_float_eq(b.part[BUDGET_UNEXPLAINED], b0.part[BUDGET_UNEXPLAINED], 1e-12);
+}
+
 Test(budget, missing_figures_give_no_budget_not_an_invented_one)
 {
 	struct budget_rep r = rep;
@@ -108,10 +123,11 @@ Test(budget, missing_figures_give_no_budget_not_an_invented_one)
 
 Test(budget, format_reads_like_the_issue)
 {
-	struct budget b = {.eff = 0.62, .part = {0.21, 0.15, 0, 0.06, 0.01, 0.03, 0.02, 0.08}};
+	struct budget b = {.eff = 0.62,
+	                   .part = {0.21, 0.15, 0, 0.06, 0.01, 0.03, 0.02, -0.02, 0.10}};
 	char buf[200];
 
 	budget_format(&b, buf, sizeof(buf));
 	cr_expect_str_eq(buf, "eff 0.62: run-queue 21%, steal 15%, GIL 0%, imbalance 6%, "
-	                      "dispatch 1%, kernel 3%, blocked 2%, unexplained 8%");
+	                      "dispatch 1%, kernel 3%, blocked 2%, baseline -2%, unexplained 10%");
 }

@@ -6,17 +6,27 @@
 #include <stdio.h>
 
 const char *const budget_part_names[] = {
-    [BUDGET_RUNQ] = "run-queue",    [BUDGET_STEAL] = "steal",
-    [BUDGET_GIL] = "GIL",           [BUDGET_IMBALANCE] = "imbalance",
-    [BUDGET_DISPATCH] = "dispatch", [BUDGET_KERNEL] = "kernel",
-    [BUDGET_BLOCKED] = "blocked",   [BUDGET_UNEXPLAINED] = "unexplained",
+    [BUDGET_RUNQ] = "run-queue",
+    [BUDGET_STEAL] = "steal",
+    [BUDGET_GIL] = "GIL",
+    [BUDGET_IMBALANCE] = "imbalance",
+    [BUDGET_DISPATCH] = "dispatch",
+    [BUDGET_KERNEL] = "kernel",
+    [BUDGET_BLOCKED] = "blocked",
+    [BUDGET_BASELINE] = "baseline",
+    [BUDGET_UNEXPLAINED] = "unexplained",
 };
 
 const char *const budget_part_keys[] = {
-    [BUDGET_RUNQ] = "runq",         [BUDGET_STEAL] = "steal",
-    [BUDGET_GIL] = "gil",           [BUDGET_IMBALANCE] = "imbalance",
-    [BUDGET_DISPATCH] = "dispatch", [BUDGET_KERNEL] = "kernel",
-    [BUDGET_BLOCKED] = "blocked",   [BUDGET_UNEXPLAINED] = "unexplained",
+    [BUDGET_RUNQ] = "runq",
+    [BUDGET_STEAL] = "steal",
+    [BUDGET_GIL] = "gil",
+    [BUDGET_IMBALANCE] = "imbalance",
+    [BUDGET_DISPATCH] = "dispatch",
+    [BUDGET_KERNEL] = "kernel",
+    [BUDGET_BLOCKED] = "blocked",
+    [BUDGET_BASELINE] = "baseline",
+    [BUDGET_UNEXPLAINED] = "unexplained",
 };
 
 static void fill_nan(struct budget *b)
@@ -51,6 +61,7 @@ int budget_of_rep(const struct budget_rep *r, const struct budget_ref *ref, stru
 	b->part[BUDGET_DISPATCH] = r->dispatch_s / w;
 	b->part[BUDGET_KERNEL] = (r->worker_sys_s - ref->sys_s) / w;
 	b->part[BUDGET_BLOCKED] = (r->busy_s - cpu - r->runq_s - gil - steal) / w;
+	b->part[BUDGET_BASELINE] = (ref->user_s + ref->sys_s - ref->wall_s) / w;
 	for (int i = 0; i < BUDGET_UNEXPLAINED; i++)
 		sum += b->part[i];
 	b->part[BUDGET_UNEXPLAINED] = 1 - b->eff - sum;
@@ -96,7 +107,7 @@ enum budget_part budget_main_cause(const struct budget *b)
 	enum budget_part best = BUDGET_UNEXPLAINED;
 
 	for (int i = 0; i < BUDGET_NPARTS; i++)
-		if (b->part[i] > b->part[best])
+		if (i != BUDGET_BASELINE && b->part[i] > b->part[best])
 			best = (enum budget_part)i;
 	return best;
 }

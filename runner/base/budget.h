@@ -14,11 +14,13 @@
  * and the rest: blocked (I/O, locks, sleep). On-CPU time beyond seq's is
  * split into kernel (sys beyond seq's: faults, syscalls) and user time
  * beyond seq's, which no counter here attributes (caches, memory
- * bandwidth, SMT siblings, slower CPUs): that, with seq's own slack, is
- * *unexplained*. So per rep, as shares of W:
+ * bandwidth, SMT siblings, slower CPUs): that is *unexplained*. The
+ * reference itself may have waited (seq's wall time beyond its CPU time,
+ * on a loaded machine): that share, baseline, is ≤ 0 and makes the cell
+ * look better than its own mechanisms say. So per rep, as shares of W:
  *
  *   1 = e + run-queue + steal + GIL + imbalance + dispatch + kernel + blocked
- *         + unexplained
+ *         + baseline + unexplained
  *
  * where unexplained is what is left, never estimated. Steal is the stolen
  * time of the CPUs in the affinity mask during the rep, times min(N, cpus)
@@ -41,12 +43,13 @@ enum budget_part {
 	BUDGET_DISPATCH,
 	BUDGET_KERNEL,
 	BUDGET_BLOCKED,
+	BUDGET_BASELINE,
 	BUDGET_UNEXPLAINED,
 	BUDGET_NPARTS
 };
 
 /* "run-queue", "steal", "GIL", "imbalance", "dispatch", "kernel",
- * "blocked", "unexplained" */
+ * "blocked", "baseline", "unexplained" */
 extern const char *const budget_part_names[];
 /* The same, as CSV/JSON keys: "runq", "steal", "gil", … */
 extern const char *const budget_part_keys[];
@@ -61,7 +64,8 @@ struct budget_rep {
 	double steal_s; /* steal of the CPUs in the mask during the rep */
 };
 
-/* The seq baseline: medians of its reps. */
+/* The seq baseline: medians of its reps' wall time and of its worker's
+ * own user and sys time. */
 struct budget_ref {
 	double wall_s, user_s, sys_s;
 };
@@ -85,11 +89,13 @@ int budget_of_cell(const struct budget_rep *r, size_t n, const struct budget_ref
  * for: (1 - eff - unexplained) / (1 - eff). NaN when nothing was lost. */
 double budget_explained(const struct budget *b);
 
-/* The largest part (unexplained included). */
+/* The largest part (unexplained included, baseline not: it is no cost of
+ * the cell). */
 enum budget_part budget_main_cause(const struct budget *b);
 
 /* "eff 0.62: run-queue 21%, steal 0%, GIL 0%, imbalance 6%, dispatch 1%,
- * kernel 3%, blocked 0%, unexplained 8%" into buf. Can't fail. */
+ * kernel 3%, blocked 0%, baseline -2%, unexplained 8%" into buf. Can't
+ * fail. */
 void budget_format(const struct budget *b, char *buf, size_t len);
 
 #endif

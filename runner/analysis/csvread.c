@@ -333,6 +333,7 @@ enum {
 	C_GIT_REV,
 	C_LOADAVG,
 	C_KIND,
+	C_DISCARDED,
 	C__COUNT
 };
 
@@ -362,6 +363,7 @@ static const struct col_spec specs[C__COUNT] = {
     [C_GIT_REV] = {CSV_COL_GIT_REV, false},
     [C_LOADAVG] = {CSV_COL_LOADAVG, false},
     [C_KIND] = {CSV_COL_KIND, false},
+    [C_DISCARDED] = {CSV_COL_DISCARDED, false},
 };
 
 static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned line, const char *fmt,
@@ -483,6 +485,7 @@ static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const
 	    .gil_wait_s = d[C_GIL_WAIT],
 	    .ops_per_s = d[C_OPS_PER_S],
 	    .loadavg = d[C_LOADAVG],
+	    .discarded = l[C_DISCARDED] == 1,
 	    .row = i,
 	};
 	return 0;
@@ -522,7 +525,7 @@ int results_add_table(struct cb_results *res, struct csv_table *t, char *err, si
 	int idx[C__COUNT];
 	struct csv_table *tables;
 	struct cb_rec *rec;
-	size_t n0 = res->n;
+	size_t n0 = res->n, kept = 0;
 	int rc = -EINVAL;
 
 	if (csv_table_col(t, "schema_version") < 0) {
@@ -547,15 +550,18 @@ int results_add_table(struct cb_results *res, struct csv_table *t, char *err, si
 	if (!rec)
 		goto drop;
 	res->rec = rec;
-	for (size_t i = 0; i < t->nrows; i++) {
-		rc = fill_rec(&res->rec[res->n + i], t, i, idx, err, errlen);
+	for (size_t i = 0, k = 0; i < t->nrows; i++) {
+		rc = fill_rec(&res->rec[res->n + k], t, i, idx, err, errlen);
 		if (rc)
 			goto drop;
-		res->rec[res->n + i].table = res->ntables;
+		res->rec[res->n + k].table = res->ntables;
+		/* a rep --max-steal discarded is in the file, not in any figure */
+		if (!res->rec[res->n + k].discarded)
+			kept = ++k;
 	}
 	if (idx[C_KIND] < 0)
-		infer_kind(res->rec + res->n, t->nrows);
-	res->n += t->nrows;
+		infer_kind(res->rec + res->n, kept);
+	res->n += kept;
 	res->tables[res->ntables++] = *t;
 	memset(t, 0, sizeof(*t));
 	return 0;

@@ -49,6 +49,7 @@ struct cb_rec {
 	bool bench; /* kind = bench: workers run a body for --size ops; tasks = workers */
 	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
 	double loadavg; /* 1-minute load average when the rep started, or NaN */
+	bool discarded; /* --max-steal re-ran it: results_add_table leaves it out */
 	unsigned table; /* index into cb_results.tables */
 	size_t row; /* row in that table */
 };
@@ -63,8 +64,8 @@ struct cb_results {
 
 /* Validate t as a concbench CSV of schema_version 1 (required columns
  * present, integers and numbers well-formed, verified 0/1) and append its
- * rows to res, taking ownership of t (zeroed on return, also on error).
- * Returns 0, or -EINVAL with `FILE:LINE: why` in err, or -ENOMEM. */
+ * rows to res (but those marked discarded by --max-steal), taking ownership of t (zeroed on return,
+ * also on error). Returns 0, or -EINVAL with `FILE:LINE: why` in err, or -ENOMEM. */
 int results_add_table(struct cb_results *res, struct csv_table *t, char *err, size_t errlen);
 
 /* csv_table_read + results_add_table. */

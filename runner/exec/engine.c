@@ -73,7 +73,7 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->ntasks = ntasks;
 	c->implicit = implicit;
 	c->startup_s = c->cold_s = NAN;
-	c->rows = calloc((size_t)r->cfg.runs, sizeof(*c->rows));
+	c->rows = calloc((size_t)r->cfg.runs * (1 + MAX_STEAL_RERUNS), sizeof(*c->rows));
 }
 
 int engine_plan(struct run *r)
@@ -405,6 +405,29 @@ failed:
 	return 0;
 }
 
+/* run_rep into c->rows[c->nrows]; a measured rep that lost more than
+ * --max-steal of the CPUs to steal is kept as a discarded row and run
+ * again, at most MAX_STEAL_RERUNS times (then it stays, flagged noisy). */
+static int run_rep_steal(struct run *r, struct cell *c, struct rep_row *row, bool measured)
+{
+	for (unsigned tries = 0;; tries++) {
+		int rc = run_rep(r, c, row);
+
+		if (rc || !measured || c->failed || !(r->cfg.max_steal > 0) ||
+		    row->status != REP_OK || !(row->mech.steal_share > r->cfg.max_steal) ||
+		    tries == MAX_STEAL_RERUNS)
+			return rc;
+		row->mech.discarded = true;
+		row->rep = c->nrows++;
+		c->ndiscarded++;
+		cb_note("%s %s w=%u: a rep lost %.0f%% of the CPUs to steal (--max-steal); "
+		        "discarded, run again",
+		        c->inst->wl->name, mode_names[c->mode], c->workers,
+		        100 * row->mech.steal_share);
+		row = &c->rows[c->nrows];
+	}
+}
+
 /* splitmix64: the seeded shuffle of the rep order. */
 static uint64_t mix64(uint64_t *s)
 {
@@ -479,7 +502,8 @@ int engine_run(struct run *r)
 					continue;
 				}
 
-				rc = run_rep(r, c, row);
+				rc = run_rep_steal(r, c, row, measured);
+				row = NULL; /* run_rep_steal may have moved on */
 				if (rc == 0 && cb_interrupted)
 					rc = ENGINE_INTERRUPTED;
 				if (rc < 0)
@@ -487,7 +511,7 @@ int engine_run(struct run *r)
 				if (measured || c->failed) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
-					if (c->nrows == (unsigned)r->cfg.runs)
+					if (c->nrows - c->ndiscarded == (unsigned)r->cfg.runs)
 						stop_pool(c); /* its last rep */
 
 					if (measured && trace_rep(r, c, c->inst->res)) {
@@ -549,6 +573,8 @@ void engine_summarize(struct run *r)
 				r->failures++;
 				continue;
 			}
+			if (row->mech.discarded)
+				continue; /* --max-steal: verified, but not in the statistics */
 			if (w)
 				w[n++] = row->wall_s;
 			cpu += row->cpu_util;

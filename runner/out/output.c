@@ -212,6 +212,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_NOISY:
 		put_str(f, row->mech.noisy ? row->mech.noisy : "");
 		break;
+	case CSV_COL_DISCARDED:
+		put_long(f, row->mech.discarded);
+		break;
 	case CSV_COL_BUSY_S:
 		put_num(f, row->mech.busy_s);
 		break;
@@ -394,7 +397,7 @@ int output_cell_budget(const struct cell *c, long cpus, struct budget *b)
 	for (unsigned k = 0; k < base->nrows; k++) {
 		const struct rep_row *row = &base->rows[k];
 
-		if (row->status != REP_OK || !row->mech.workers)
+		if (row->status != REP_OK || !row->mech.workers || row->mech.discarded)
 			continue;
 		w[nb] = row->wall_s;
 		w[base->nrows + 1 + nb] = row->mech.user_s;
@@ -410,7 +413,7 @@ int output_cell_budget(const struct cell *c, long cpus, struct budget *b)
 		const struct rep_row *row = &c->rows[k];
 		const struct rep_mech *m = &row->mech;
 
-		if (row->status != REP_OK || !m->workers)
+		if (row->status != REP_OK || !m->workers || m->discarded)
 			continue;
 		reps[n++] = (struct budget_rep){
 		    .workers = c->workers,

@@ -31,6 +31,7 @@ struct rep_mech {
 	double steal_s; /* stolen from the CPUs of the affinity mask during the rep */
 	double runq_share, steal_share; /* runq_s / (workers × wall); steal_s / (cpus × wall) */
 	const char *noisy; /* "", "steal" or "run-queue": over the noise threshold */
+	bool discarded; /* --max-steal: left out of the statistics and re-run */
 };
 
 /* One measured rep: one CSV row. */
@@ -64,6 +65,7 @@ struct cell {
 	bool failed; /* a rep failed: no further reps */
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
+	unsigned ndiscarded; /* rows discarded by --max-steal (among nrows) */
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
 	struct pool *pool; /* alive from the cell's first rep to its last */
 	double startup_s; /* pool_start() of the cell's pool; NAN before */

@@ -77,6 +77,7 @@ enum col_type {
 	X(STEAL_S, "steal_s", COL_NUM_OPT, 3)                                                      \
 	X(STEAL_SHARE, "steal_share", COL_NUM_OPT, 3)                                              \
 	X(NOISY, "noisy", COL_STR, 3)                                                              \
+	X(DISCARDED, "discarded", COL_BOOL, 3)                                                     \
 	X(BUSY_S, "busy_s", COL_NUM_OPT, 3)                                                        \
 	X(IMBALANCE_S, "imbalance_s", COL_NUM_OPT, 3)                                              \
 	X(TAIL_SPAN_S, "tail_span_s", COL_NUM_OPT, 3)                                              \

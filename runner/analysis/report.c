@@ -7,6 +7,7 @@
  * hyperfine (scripts/hyperfine.sh) are recognised by their header and shown
  * beside the internal figures. */
 #include "report.h"
+#include "explain.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +64,7 @@ struct report {
 	int nfiles;
 	bool plots_ok;
 	char plot_note[4400];
+	struct explain_opts explain;
 };
 
 static const char *const mode_order[] = {"seq", "threads",         "procs",
@@ -1014,6 +1016,11 @@ static int write_outputs(struct report *rp)
 		goto out;
 	}
 	write_header(md, html, rp);
+	if (explain_write(md, html, &rp->res, &rp->explain)) {
+		cb_errorf("report", "out of memory");
+		rc = EXIT_CHECK;
+		goto out;
+	}
 	for (size_t i = 0; i < rp->ng; i++) {
 		if (i == 0 || strcmp(rp->g[i].host, rp->g[i - 1].host) != 0)
 			write_host(md, html, &rp->g[i]);
@@ -1048,6 +1055,8 @@ static void report_usage(void)
 	       "figures.\n\n"
 	       "  -o, --output=DIR  where to write (created when missing)\n"
 	       "      --no-plots    skip gnuplot\n"
+	       "      --fit-beyond-cpus  fit the scaling models to every worker count, not\n"
+	       "                    only those up to the CPUs available\n"
 	       "  -h, --help        this help\n");
 }
 
@@ -1107,6 +1116,7 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
 	    {"no-plots", no_argument, NULL, 'P'},
+	    {"fit-beyond-cpus", no_argument, NULL, 'F'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -1124,6 +1134,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'P':
 			plots = false;
+			break;
+		case 'F':
+			rp.explain.beyond_cpus = true;
 			break;
 		case 'q':
 			cb_verbosity = -1;

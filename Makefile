@@ -99,6 +99,16 @@ $(B)/plainloop: $(B)/tools/plainloop.o $(LIB_OBJ)
 bench-gil: $(BIN)
 	scripts/bench-gil.sh $(BIN)
 
+# Issue 15: efficiency budgets of -w cpu, a CPU hog flagged, the fit's
+# refusals, and what collecting the mechanism figures costs.
+.PHONY: bench-explain
+bench-explain: $(BIN) $(B)/mechcost
+	scripts/bench-explain.sh $(BIN) $(B)/mechcost
+
+$(B)/mechcost: $(B)/tools/mechcost.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 .PHONY: bench-io
 bench-io: $(BIN)
 	scripts/bench-io.sh $(BIN)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const mech_src_names[] = {
@@ -101,6 +102,7 @@ static void read_now(struct mech_worker *w, struct mech_counts *c)
 	struct rusage ru;
 	char buf[96];
 	unsigned long long run = 0, wait = 0;
+	struct timespec ts;
 	ssize_t n = -1;
 
 	mech_zero(c);
@@ -109,11 +111,14 @@ static void read_now(struct mech_worker *w, struct mech_counts *c)
 		n = pread(w->schedstat_fd, buf, sizeof(buf) - 1, 0);
 	if (n > 0) {
 		buf[n] = '\0';
-		if (sscanf(buf, "%llu %llu", &run, &wait) == 2) {
-			c->run_s = (double)run * 1e-9;
+		if (sscanf(buf, "%llu %llu", &run, &wait) == 2)
 			c->runq_s = (double)wait * 1e-9;
-		}
 	}
+	/* schedstat's run time (and getrusage's) is brought up to date only at
+	 * a tick or a switch: up to a tick stale for the running thread. The
+	 * thread CPU clock is exact. */
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		c->run_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 	if (getrusage(RUSAGE_THREAD, &ru) == 0) {
 		c->user_s = tv_s(ru.ru_utime);
 		c->sys_s = tv_s(ru.ru_stime);
@@ -143,6 +148,21 @@ void mech_begin(struct mech_worker *w)
 	read_now(w, &w->at);
 }
 
+void mech_begin_fresh(struct mech_worker *w)
+{
+	if (!MECH_ENABLED)
+		return;
+	for (int i = 0; i < MECH_NFD; i++)
+		w->fd[i] = -1;
+	w->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	w->open = true;
+	mech_zero(&w->at);
+	w->at.run_s = w->at.runq_s = w->at.user_s = w->at.sys_s = 0;
+	w->at.nvcsw = w->at.nivcsw = w->at.minflt = w->at.majflt = 0;
+	w->at.src = MECH_SRC_RUSAGE;
+	w->at.workers = 1;
+}
+
 static long dlong(long a, long b)
 {
 	return a < 0 || b < 0 ? -1 : b - a;
@@ -166,8 +186,9 @@ void mech_end(struct mech_worker *w, struct mech_counts *d)
 	*d = now;
 	d->run_s = now.run_s - a->run_s;
 	d->runq_s = now.runq_s - a->runq_s;
-	d->user_s = now.user_s - a->user_s;
-	d->sys_s = now.sys_s - a->sys_s;
+	/* sys from getrusage (tick-sampled), the rest of the exact CPU time is user */
+	d->sys_s = fmin(now.sys_s - a->sys_s, d->run_s);
+	d->user_s = d->run_s - d->sys_s;
 	d->nvcsw = dlong(a->nvcsw, now.nvcsw);
 	d->nivcsw = dlong(a->nivcsw, now.nivcsw);
 	d->minflt = dlong(a->minflt, now.minflt);

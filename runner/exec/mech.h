@@ -5,8 +5,12 @@
  * inside its task loop; the engine sums the workers of the rep:
  *
  *   run-queue wait  /proc/thread-self/schedstat, 2nd field: time runnable
- *                   but not running (run_delay); 1st field: time on a CPU
- *   user, sys       getrusage(RUSAGE_THREAD) (a worker process has one thread)
+ *                   but not running (run_delay, complete up to the last time
+ *                   the thread got a CPU)
+ *   on-CPU time     CLOCK_THREAD_CPUTIME_ID (exact; schedstat's 1st field and
+ *                   getrusage lag up to a tick for the running thread)
+ *   user, sys       sys from getrusage(RUSAGE_THREAD) (tick-sampled), user =
+ *                   on-CPU time - sys (a worker process has one thread)
  *   vol./invol. context switches   getrusage(RUSAGE_THREAD): perf's
  *                   context-switch counter does not tell them apart
  *   minor/major faults  perf_event software counters where perf_event_open
@@ -32,7 +36,7 @@ extern const char *const mech_src_names[]; /* "", "perf", "rusage" */
 /* What a worker (or the sum over a rep's workers) did in an interval. A
  * count that could not be read is -1 (absent, never 0). */
 struct mech_counts {
-	double run_s, runq_s; /* schedstat: on a CPU; runnable, waiting for one */
+	double run_s, runq_s; /* on a CPU (thread CPU clock); runnable, waiting (schedstat) */
 	double user_s, sys_s;
 	long nvcsw, nivcsw;
 	long minflt, majflt;
@@ -62,6 +66,12 @@ void mech_open(struct mech_worker *w);
 /* Readings at the start of the worker's work. Call on the same thread as
  * mech_open. Can't fail. */
 void mech_begin(struct mech_worker *w);
+
+/* mech_begin for a thread or process created for this work alone (per-task
+ * modes): its counters started at zero with it, so nothing is read now and
+ * no perf counter is opened (faults from getrusage, migrations absent);
+ * mech_end then reads schedstat and getrusage once. Can't fail. */
+void mech_begin_fresh(struct mech_worker *w);
 
 /* Readings at the end minus those of mech_begin, into *d (workers = 1).
  * Can't fail. */

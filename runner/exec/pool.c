@@ -313,7 +313,7 @@ static void task_once(struct pool *p, unsigned slot, unsigned task)
 
 	if (!atomic_load_explicit(&p->sh->stop, memory_order_relaxed) &&
 	    init_worker(p, &ctx, slot) == 0) {
-		mech_begin(&mw);
+		mech_begin_fresh(&mw);
 		run_one(p, &ctx, slot, task);
 		mech_end(&mw, &d);
 		mech_close(&mw);

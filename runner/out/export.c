@@ -73,8 +73,25 @@ static void stat4(const double *x, size_t n, double out[4])
 	free(s);
 }
 
-static void write_aggregates(FILE *f, const struct cell *c, const char *name, unsigned family,
-                             unsigned instance, bool *first)
+/* The cell's efficiency budget (base/budget.h) as counters of its median
+ * aggregate: budget_eff and budget_<part> shares; nothing when the rows
+ * have no mechanism figures. */
+static void write_budget(FILE *f, const struct cell *c, long cpus)
+{
+	struct budget b;
+
+	if (output_cell_budget(c, cpus, &b))
+		return;
+	fprintf(f, ",\n      \"budget_eff\": ");
+	json_num(f, b.eff);
+	for (int i = 0; i < BUDGET_NPARTS; i++) {
+		fprintf(f, ",\n      \"budget_%s\": ", budget_part_keys[i]);
+		json_num(f, b.part[i]);
+	}
+}
+
+static void write_aggregates(FILE *f, const struct cell *c, long cpus, const char *name,
+                             unsigned family, unsigned instance, bool *first)
 {
 	static const char *const agg[4] = {"mean", "median", "stddev", "cv"};
 	double *w = calloc(c->nrows + 1, sizeof(*w)), *cpu = calloc(c->nrows + 1, sizeof(*cpu));
@@ -107,6 +124,8 @@ static void write_aggregates(FILE *f, const struct cell *c, const char *name, un
 		json_num(f, sw[a]);
 		fprintf(f, ",\n      \"cpu_time\": ");
 		json_num(f, sc[a]);
+		if (a == 1)
+			write_budget(f, c, cpus);
 		fprintf(f, ",\n      \"time_unit\": \"us\"\n    }");
 	}
 out:
@@ -187,7 +206,7 @@ int export_json(FILE *f, const struct run *r)
 			}
 			fprintf(f, "\n    }");
 		}
-		write_aggregates(f, c, name, family, instance, &first);
+		write_aggregates(f, c, r->machine.cpus_affinity, name, family, instance, &first);
 	}
 	fprintf(f, "\n  ]\n}\n");
 	return ferror(f) ? -EIO : 0;

@@ -436,6 +436,17 @@ static void write_all(FILE *f, const struct xplan *p, const struct explain_opts 
 	write_fits(f, p, o);
 }
 
+int explain_answer(FILE *f, const struct cb_results *res)
+{
+	struct xplan p = {.res = res};
+	int rc = build(&p);
+
+	if (!rc)
+		write_answer(f, &p);
+	free_plan(&p);
+	return rc;
+}
+
 int explain_write(FILE *md, FILE *html, const struct cb_results *res, const struct explain_opts *o)
 {
 	struct xplan p = {.res = res};

@@ -19,4 +19,8 @@ struct explain_opts {
  * html (either may be NULL), for the verified reps of res. 0 or -ENOMEM. */
 int explain_write(FILE *md, FILE *html, const struct cb_results *res, const struct explain_opts *o);
 
+/* Only the answer-first table (what a multi-mode run prints after its
+ * results table). 0 or -ENOMEM. */
+int explain_answer(FILE *f, const struct cb_results *res);
+
 #endif

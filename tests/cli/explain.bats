@@ -118,3 +118,16 @@ PY
 	[ "$status" -eq 0 ]
 	grep -q '^No budget: these rows have no mechanism columns' rep/report.md
 }
+
+@test "a multi-mode run ends with the answer first; one mode or -q does not" {
+	run "$CB" -w cpu.primes -s small -m threads,procs -j 2 -r 2 --warmup=0 --no-csv
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"## The answer first"* ]]
+	row=$(grep '^| cpu.primes | ' <<<"$output")
+	[[ "$row" =~ ^\|\ cpu.primes\ \|\ (threads|procs|seq)\ x[0-9]+\ \|\ [0-9.]+x\ \[[0-9.]+-[0-9.]+\]\ \| ]]
+	run "$CB" -w cpu.primes -s small -m threads -j 2 -r 2 --warmup=0 --no-csv
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"answer first"* ]]
+	run "$CB" -w cpu.primes -s small -m threads,procs -j 2 -r 2 --warmup=0 --no-csv -q
+	[[ "$output" != *"answer first"* ]]
+}

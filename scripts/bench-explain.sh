@@ -36,7 +36,8 @@ budget_summary() {
 import sys
 md, ncpu = open(sys.argv[1]).read().splitlines(), int(sys.argv[2])
 i = md.index("## Where the efficiency went")
-rows = [l for l in md[i:] if l.startswith("| cpu.")]
+end = next((k for k in range(i + 1, len(md)) if md[k].startswith("## ")), len(md))
+rows = [l for l in md[i:end] if l.startswith("| cpu.")]
 head = [h.strip() for h in next(l for l in md[i:] if l.startswith("| workload")).strip("|").split("|")]
 print("| cell | eff | main cost | explained (loss >= 10%) | disturbed |\n|---|--:|---|--:|--:|")
 ok = bad = 0

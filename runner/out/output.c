@@ -23,8 +23,7 @@ const char *const csv_columns[] = {
     /* added columns (results/README.md) */
     "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
     "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
-    "cold_s",
-    "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
+    "cold_s", "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
     "loadavg_start", "loadavg_end", NULL};
 
 static void put_str(FILE *f, const char *s, bool last)

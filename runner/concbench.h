@@ -192,6 +192,11 @@ void cb_metric(struct cb_metrics *m, const char *name, double value);
 /* Monotonic seconds. Can't fail. */
 double cb_now(void);
 
+/* The p-quantile (0..1) of v[0..n) by the one definition every percentile
+ * of concbench uses (runner/base/stats.c: linear between order statistics,
+ * numpy's default); sorts v in place. NaN when n == 0. Can't fail. */
+double cb_quantile(double *v, size_t n, double p);
+
 /* Nonzero once SIGINT or SIGTERM arrived (runner/exec/signals.c). */
 extern volatile sig_atomic_t cb_interrupted;
 

@@ -51,7 +51,8 @@ struct core_opt {
 static const struct core_opt core_opts[] = {
     {{"mode", required_argument, NULL, 'm'},
      "LIST",
-     "seq,threads,procs,gil,thread-per-task,fork-per-task,all (default all)"},
+     "seq,threads,procs,gil,thread-per-task,fork-per-task; all = seq,threads,procs,gil "
+     "(default all)"},
     {{"workload", required_argument, NULL, 'w'},
      "LIST",
      "family, family.* or family.kernel, e.g. cpu, cpu.matmul (default cpu)"},
@@ -79,7 +80,7 @@ static const struct core_opt core_opts[] = {
      "how the process pool returns task output (default shm)"},
     {{"csv", required_argument, NULL, OPT_CSV},
      "FILE",
-     "raw rows (default results/concbench-<stamp>.csv)"},
+     "raw rows (default results/concbench-<stamp>-<pid>.csv)"},
     {{"no-csv", no_argument, NULL, OPT_NO_CSV}, NULL, "write no CSV file"},
     {{"trace", required_argument, NULL, OPT_TRACE},
      "FILE",
@@ -426,9 +427,9 @@ void options_usage(void)
 		printf("  %-30s %s%s%s%s\n", lhs, o->help, o->def ? " (default " : "",
 		       o->def ? o->def : "", o->def ? ")" : "");
 	}
-	printf(
-	    "\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
-	    "Exit status: 0 success; 1 a check failed (verification); 2 usage or input error.\n");
+	printf("\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
+	       "Exit status: 0 success; 1 a check failed (verification, a task or worker failed,\n"
+	       "a cell timed out); 2 usage or input error; 130 / 143 after SIGINT / SIGTERM.\n");
 }
 
 /* Apply one core option. Returns 0 or EXIT_USAGE (message printed). */

@@ -545,6 +545,50 @@ out:
 	return rc;
 }
 
+/* The verified reps' sample a speedup compares: ops/s for benches (each
+ * worker does --size operations, so the work grows with the workers), wall
+ * time for workloads (the same work in every mode). *n gets the count;
+ * NULL on ENOMEM. */
+static double *speedup_sample(const struct cell *c, size_t *n)
+{
+	bool rates = c->inst->wl->kind == KIND_BENCH;
+	double *x = malloc((c->nrows + 1) * sizeof(*x));
+
+	*n = 0;
+	for (unsigned k = 0; x && k < c->nrows; k++)
+		if (c->rows[k].status == REP_OK)
+			x[(*n)++] = rates ? c->rows[k].ops_per_s : c->rows[k].wall_s;
+	return x;
+}
+
+/* c's speedup over its seq baseline (stats_speedup); the baseline itself is
+ * 1 by definition, with no interval. */
+static void cell_speedup(struct cell *c)
+{
+	struct speedup sp = {NAN, NAN, NAN, NAN};
+	size_t nb = 0, nc = 0;
+	double *b = NULL, *x = NULL;
+
+	c->speedup = c->speedup_lo = c->speedup_hi = c->speedup_conf = c->efficiency = NAN;
+	if (!c->baseline || !c->baseline->wall.n || !c->wall.n)
+		return;
+	if (c->baseline == c) {
+		c->speedup = c->efficiency = 1;
+		return;
+	}
+	b = speedup_sample(c->baseline, &nb);
+	x = speedup_sample(c, &nc);
+	if (b && x && stats_speedup(b, nb, x, nc, c->inst->wl->kind == KIND_BENCH, &sp) == 0) {
+		c->speedup = sp.est;
+		c->speedup_lo = sp.lo;
+		c->speedup_hi = sp.hi;
+		c->speedup_conf = sp.conf;
+		c->efficiency = sp.est / c->workers;
+	}
+	free(b);
+	free(x);
+}
+
 void engine_summarize(struct run *r)
 {
 	r->failures = 0;
@@ -586,18 +630,8 @@ void engine_summarize(struct run *r)
 		c->cpu_util = n ? cpu / n : NAN;
 		free(w);
 	}
-	for (unsigned i = 0; i < r->ncells; i++) {
-		struct cell *c = &r->cells[i];
-		const struct summary *b = c->baseline ? &c->baseline->wall : NULL;
-
-		c->speedup = c->speedup_lo = c->speedup_hi = c->efficiency = NAN;
-		if (!b || !b->n || !c->wall.n)
-			continue;
-		c->speedup = b->median / c->wall.median;
-		c->speedup_lo = b->ci_lo / c->wall.ci_hi;
-		c->speedup_hi = b->ci_hi / c->wall.ci_lo;
-		c->efficiency = c->speedup / c->workers;
-	}
+	for (unsigned i = 0; i < r->ncells; i++)
+		cell_speedup(&r->cells[i]);
 }
 
 void engine_free(struct run *r)

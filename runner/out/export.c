@@ -90,6 +90,24 @@ static void write_budget(FILE *f, const struct cell *c, long cpus)
 	}
 }
 
+/* Beside the median aggregate: the median's interval and the speedup with
+ * its interval, each with its achieved confidence (stats.h). */
+static void median_extras(FILE *f, const struct cell *c)
+{
+	static const char *const names[] = {
+	    "real_time_ci_low", "real_time_ci_high", "real_time_ci_confidence", "speedup",
+	    "speedup_ci_low",   "speedup_ci_high",   "speedup_ci_confidence"};
+	double v[] = {c->wall.ci_lo * 1e6, c->wall.ci_hi * 1e6, c->wall.ci_conf, c->speedup,
+	              c->speedup_lo,       c->speedup_hi,       c->speedup_conf};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		fprintf(f, ",\n      \"%s\": ", names[i]);
+		json_num(f, v[i]);
+	}
+	fprintf(f, ",\n      \"speedup_of\": \"%s\"",
+	        c->wl->kind == KIND_BENCH ? "items_per_second" : "real_time");
+}
+
 static void write_aggregates(FILE *f, const struct cell *c, long cpus, const char *name,
                              unsigned family, unsigned instance, bool *first)
 {
@@ -124,9 +142,12 @@ static void write_aggregates(FILE *f, const struct cell *c, long cpus, const cha
 		json_num(f, sw[a]);
 		fprintf(f, ",\n      \"cpu_time\": ");
 		json_num(f, sc[a]);
-		if (a == 1)
+		fprintf(f, ",\n      \"time_unit\": \"us\"");
+		if (a == 1) {
+			median_extras(f, c);
 			write_budget(f, c, cpus);
-		fprintf(f, ",\n      \"time_unit\": \"us\"\n    }");
+		}
+		fprintf(f, "\n    }");
 	}
 out:
 	free(w);
@@ -219,10 +240,11 @@ int export_json_file(const char *path, const struct run *r)
 
 void export_markdown(FILE *f, const struct run *r)
 {
-	fprintf(f,
-	        "| workload | mode | workers | tasks | median | ±spread | speedup [95%% CI] | eff "
-	        "| cpu%% | verified | notes |\n"
-	        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+	char note[512];
+
+	fprintf(f, "| workload | mode | workers | tasks | median | ±spread | speedup [CI] | eff "
+	           "| cpu%% | verified | notes |\n"
+	           "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
 		struct cell_text t;
@@ -232,4 +254,7 @@ void export_markdown(FILE *f, const struct run *r)
 		        c->wl->name, mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread,
 		        t.speedup, t.eff, t.cpu, t.verdict, t.notes);
 	}
+	output_interval_note(r, true, note, sizeof(note));
+	if (*note)
+		fprintf(f, "\nIntervals: %s\n", note);
 }

@@ -353,7 +353,11 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	if (s->n > 1 && s->median > 0)
 		snprintf(t->spread, sizeof(t->spread), "%.1f%%",
 		         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
-	if (!isnan(c->speedup))
+	if (!isnan(c->speedup) && c->baseline == c)
+		snprintf(t->speedup, sizeof(t->speedup), unicode ? "1× (base)" : "1x (base)");
+	else if (!isnan(c->speedup) && !(c->speedup_conf > 0)) /* 1 rep a side: no interval */
+		snprintf(t->speedup, sizeof(t->speedup), unicode ? "%.2f×" : "%.2fx", c->speedup);
+	else if (!isnan(c->speedup))
 		snprintf(t->speedup, sizeof(t->speedup),
 		         unicode ? "%.2f× [%.2f–%.2f]" : "%.2fx [%.2f-%.2f]", c->speedup,
 		         c->speedup_lo, c->speedup_hi);
@@ -438,11 +442,68 @@ out:
 	return rc;
 }
 
+/* "93.8%" or, when cells differ, "75.0–93.8%" of the confidences in v[0..n);
+ * "" when none is known. */
+static void conf_range(char *buf, size_t len, const double *v, size_t n, bool unicode)
+{
+	double lo = INFINITY, hi = -INFINITY;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+	}
+	if (lo > hi)
+		return;
+	if (hi - lo < 5e-4)
+		snprintf(buf, len, "%.1f%%", 100 * lo);
+	else
+		snprintf(buf, len, unicode ? "%.1f–%.1f%%" : "%.1f-%.1f%%", 100 * lo, 100 * hi);
+}
+
+void output_interval_note(const struct run *r, bool unicode, char *buf, size_t len)
+{
+	double *med = calloc(r->ncells + 1, sizeof(*med)), *sp = calloc(r->ncells + 1, sizeof(*sp));
+	char cm[48] = "", cs[48] = "";
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (!med || !sp)
+		goto out;
+	for (unsigned i = 0; i < r->ncells; i++) {
+		med[i] = r->cells[i].wall.n > 1 ? r->cells[i].wall.ci_conf : NAN;
+		sp[i] = r->cells[i].speedup_conf > 0 ? r->cells[i].speedup_conf : NAN;
+	}
+	conf_range(cm, sizeof(cm), med, r->ncells, unicode);
+	conf_range(cs, sizeof(cs), sp, r->ncells, unicode);
+	if (*cm)
+		o +=
+		    (size_t)snprintf(buf + o, len - o,
+		                     "±spread: half the median's distribution-free interval (order "
+		                     "statistics), confidence %s",
+		                     cm);
+	if (*cs && o < len)
+		o += (size_t)snprintf(buf + o, len - o,
+		                      "%sspeedup [lo-hi]: Hodges-Lehmann interval of the ratio, "
+		                      "confidence %s",
+		                      o ? "; " : "", cs);
+	if (o && o < len)
+		snprintf(buf + o, len - o,
+		         " (exact for continuous data; below 95%%: too few reps)");
+out:
+	free(med);
+	free(sp);
+}
+
 void output_table(FILE *f, const struct run *r)
 {
+	char note[512];
+
 	fprintf(f, "%-18s %-15s %7s %7s %10s %8s %18s %5s %5s %-8s %s\n", "workload", "mode",
-	        "workers", "tasks", "median", "±spread", "speedup [95% CI]", "eff", "cpu%",
-	        "verified", "notes");
+	        "workers", "tasks", "median", "±spread", "speedup [CI]", "eff", "cpu%", "verified",
+	        "notes");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
 		struct cell_text t;
@@ -466,6 +527,9 @@ void output_table(FILE *f, const struct run *r)
 			}
 		}
 	}
+	output_interval_note(r, false, note, sizeof(note));
+	if (*note)
+		fprintf(f, "intervals: %s\n", note);
 }
 
 void output_default_path(char *buf, size_t len)

@@ -26,8 +26,13 @@ const char *output_verdict(const struct cell *c);
  * missing. */
 int output_cell_budget(const struct cell *c, long cpus, struct budget *b);
 
+/* The line under the table: what ±spread and the speedup interval are and
+ * the confidence they achieve over r's cells (one figure, or a range when
+ * the cells' rep counts differ); "" when r has no interval. Can't fail. */
+void output_interval_note(const struct run *r, bool unicode, char *buf, size_t len);
+
 /* Print the aligned per-cell table (with -v, each cell's efficiency budget
- * under it). Can't fail. */
+ * under it) and the interval note. Can't fail. */
 void output_table(FILE *f, const struct run *r);
 
 /* Write the header and every measured rep of r to f with libcsv quoting.

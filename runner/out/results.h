@@ -72,7 +72,9 @@ struct cell {
 	double cold_s; /* makespan of the pool's first rep; NAN before */
 	/* filled by engine_summarize() */
 	struct summary wall;
-	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
+	/* stats_speedup() over the baseline: ops/s ratio for benches, wall
+	 * ratio for workloads; speedup_conf = the interval's confidence */
+	double speedup, speedup_lo, speedup_hi, speedup_conf, efficiency, cpu_util;
 	bool all_verified;
 };
 

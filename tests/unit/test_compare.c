@@ -46,32 +46,6 @@ Test(compare, mwu_ties_use_the_normal_approximation)
 	cr_assert(isnan(mwu_p(a, 0, b, 8, NULL)));
 }
 
-Test(compare, hodges_lehmann_ratio_recovers_a_scale_change)
-{
-	double b[] = {1.00, 1.02, 0.98, 1.01, 0.99, 1.03, 0.97, 1.00};
-	double h[8], est, lo, hi;
-
-	for (int i = 0; i < 8; i++)
-		h[i] = 1.25 * b[(i + 3) % 8];
-	cr_assert_eq(hl_ratio(b, 8, h, 8, &est, &lo, &hi), 0);
-	cr_assert_float_eq(est, 1.25, 1e-9);
-	cr_assert(lo <= 1.25 && hi >= 1.25 && lo > 1.15 && hi < 1.35, "[%g, %g]", lo, hi);
-	cr_assert_eq(hl_ratio(b, 0, h, 8, &est, &lo, &hi), -EINVAL);
-}
-
-Test(compare, hodges_lehmann_interval_rank_matches_the_table)
-{
-	/* n = m = 5: the 95% interval is [d(3), d(23)] of the 25 sorted
-	 * differences (tables of the Mann-Whitney critical value, C = 3).
-	 * With b = 10 and h = 11..15 the log differences are 5 copies of
-	 * log(1.1) .. log(1.5). */
-	double est, lo, hi, b2[] = {10, 10, 10, 10, 10}, h2[] = {11, 12, 13, 14, 15};
-	cr_assert_eq(hl_ratio(b2, 5, h2, 5, &est, &lo, &hi), 0);
-	cr_assert_float_eq(est, 1.3, 1e-6);
-	cr_assert_float_eq(lo, 1.1, 1e-6); /* d(3) = log(11/10) */
-	cr_assert_float_eq(hi, 1.5, 1e-6); /* d(23) = log(15/10) */
-}
-
 static void scaled(double *out, const double *in, size_t n, double k)
 {
 	for (size_t i = 0; i < n; i++)

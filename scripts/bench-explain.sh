@@ -69,7 +69,7 @@ if want 1; then
 	budget_summary "$OUT/report/report.md"
 	section "1b. the answer first and the fits (concbench report)"
 	sed -n '/^## The answer first/,/^## Where/p' "$OUT/report/report.md" | sed '$d'
-	sed -n '/^## Scaling model/,$p' "$OUT/report/report.md"
+	sed -n '/^## Scaling model/,/^## host/p' "$OUT/report/report.md" | sed '$d'
 	printf 'load average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 

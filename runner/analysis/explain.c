@@ -157,6 +157,39 @@ static void cell_budget(const struct xplan *p, struct xcell *c, const struct xce
 	free(br);
 }
 
+/* The speedup of c over its seq cell s: stats_speedup, the one definition
+ * the table, JSON and report print (rates for benches, wall times else). */
+static int speedup_of(const struct xplan *p, const struct xcell *s, struct xcell *c)
+{
+	double *b = calloc(s->n + 1, sizeof(double)), *x = calloc(c->n + 1, sizeof(double));
+	bool rates = c->first->bench;
+	struct speedup sp;
+	int rc = -ENOMEM;
+
+	if (b && x) {
+		for (size_t k = 0; k < s->n; k++) {
+			const struct cb_rec *r = &p->res->rec[s->rec[k]];
+
+			b[k] = rates ? r->ops_per_s : r->wall_s;
+		}
+		for (size_t k = 0; k < c->n; k++) {
+			const struct cb_rec *r = &p->res->rec[c->rec[k]];
+
+			x[k] = rates ? r->ops_per_s : r->wall_s;
+		}
+		rc = stats_speedup(b, s->n, x, c->n, rates, &sp);
+		if (rc == 0) {
+			c->speedup = sp.est;
+			c->lo = sp.lo;
+			c->hi = sp.hi;
+		}
+		rc = rc == -ENOMEM ? rc : 0;
+	}
+	free(b);
+	free(x);
+	return rc;
+}
+
 static int build(struct xplan *p)
 {
 	size_t maxn = 1;
@@ -187,16 +220,10 @@ static int build(struct xplan *p)
 		c->speedup = c->lo = c->hi = NAN;
 		if (!s)
 			continue;
-		if (c->first->bench) {
-			c->speedup = c->thr.median / s->thr.median;
-			c->lo = c->thr.ci_lo / s->thr.ci_hi;
-			c->hi = c->thr.ci_hi / s->thr.ci_lo;
-		} else {
-			c->speedup = s->wall.median / c->wall.median;
-			c->lo = s->wall.ci_lo / c->wall.ci_hi;
-			c->hi = s->wall.ci_hi / c->wall.ci_lo;
+		if (speedup_of(p, s, c))
+			return -ENOMEM;
+		if (!c->first->bench)
 			cell_budget(p, c, s, tmp);
-		}
 	}
 	free(tmp);
 	return 0;
@@ -230,9 +257,10 @@ static const char *why_of(const struct xcell *c, char *buf, size_t len)
 static void write_answer(FILE *f, const struct xplan *p)
 {
 	fprintf(f, "\n## The answer first\n\nPer workload, the fastest mode and worker count "
-	           "(speedup over seq with its 95%% interval), whether the runner-up's interval "
+	           "(speedup over seq with its Hodges-Lehmann interval, as in the table), whether "
+	           "the runner-up's interval "
 	           "overlaps it, and the main cost from the efficiency budget.\n\n");
-	fprintf(f, "| workload | best | speedup [95%% CI] | how sure | main reason |\n"
+	fprintf(f, "| workload | best | speedup [interval] | how sure | main reason |\n"
 	           "|---|---|--:|---|---|\n");
 	for (size_t gi = 0; gi < p->ng; gi++) {
 		const struct xcell *best = NULL, *second = NULL, *gil = NULL;

@@ -310,6 +310,37 @@ static void write_answer(FILE *f, const struct xplan *p)
 	}
 }
 
+/* A stacked bar of the budget, 40 characters for the workers' time: `=`
+ * useful work (eff), then one letter per part (R run-queue, S steal, G GIL,
+ * I imbalance, D dispatch, K kernel, B blocked, U unexplained). Negative
+ * parts (baseline, over-counts) take no room. */
+static void budget_bar(FILE *f, const struct budget *b)
+{
+	static const char letter[BUDGET_NPARTS] = {
+	    [BUDGET_RUNQ] = 'R',      [BUDGET_STEAL] = 'S',    [BUDGET_GIL] = 'G',
+	    [BUDGET_IMBALANCE] = 'I', [BUDGET_DISPATCH] = 'D', [BUDGET_KERNEL] = 'K',
+	    [BUDGET_BLOCKED] = 'B',   [BUDGET_BASELINE] = 0,   [BUDGET_UNEXPLAINED] = 'U'};
+	double total = fmax(b->eff, 0), at = 0;
+	int put = 0;
+
+	for (int i = 0; i < BUDGET_NPARTS; i++)
+		if (letter[i] && b->part[i] > 0)
+			total += b->part[i];
+	if (!(total > 0))
+		return;
+	fputc('`', f);
+	for (int i = -1; i < BUDGET_NPARTS; i++) {
+		double v = i < 0 ? fmax(b->eff, 0) : b->part[i];
+
+		if ((i >= 0 && !letter[i]) || !(v > 0))
+			continue;
+		at += v / total * 40;
+		for (; put < (int)lround(at); put++)
+			fputc(i < 0 ? '=' : letter[i], f);
+	}
+	fputc('`', f);
+}
+
 static void write_budgets(FILE *f, const struct xplan *p)
 {
 	bool any = false;
@@ -324,14 +355,16 @@ static void write_budgets(FILE *f, const struct xplan *p)
 	}
 	fprintf(f, "Shares of the workers' time (workers × wall), mean over reps "
 	           "(results/README.md, *The efficiency budget*). `disturbed`: reps whose "
-	           "run-queue or steal share shows someone else's load.\n\n| workload | mode | "
+	           "run-queue or steal share shows someone else's load. `bar`: the workers' "
+	           "time, `=` useful, R run-queue, S steal, G GIL, I imbalance, D dispatch, "
+	           "K kernel, B blocked, U unexplained.\n\n| workload | mode | "
 	           "workers | eff");
 	for (int i = 0; i < BUDGET_NPARTS; i++)
 		fprintf(f, " | %s", budget_part_names[i]);
-	fprintf(f, " | explained | disturbed |\n|---|---|--:|--:");
+	fprintf(f, " | explained | disturbed | bar |\n|---|---|--:|--:");
 	for (int i = 0; i < BUDGET_NPARTS + 2; i++)
 		fprintf(f, "|--:");
-	fprintf(f, "|\n");
+	fprintf(f, "|---|\n");
 	for (size_t k = 0; k < p->nc; k++) {
 		const struct xcell *c = &p->c[k];
 		double ex;
@@ -347,7 +380,9 @@ static void write_budgets(FILE *f, const struct xplan *p)
 			fprintf(f, " | - ");
 		else
 			fprintf(f, " | %.0f%% ", 100 * ex);
-		fprintf(f, "| %u/%zu |\n", c->disturbed, c->n);
+		fprintf(f, "| %u/%zu | ", c->disturbed, c->n);
+		budget_bar(f, &c->budget);
+		fprintf(f, " |\n");
 	}
 }
 

@@ -1,8 +1,10 @@
 /* engine.c - plan the cells, measure the reps, verify, summarise.
  *
- * Timed region of a rep: pool_run() only. Pool start-up (threads created,
- * processes forked and ready) is timed on its own (startup_s); per-task
- * modes create their workers inside pool_run(), which is their point.
+ * Timed region of a rep: pool_run() only. A cell's pool is started at its
+ * first rep (timed on its own: startup_s) and kept for all its reps, so the
+ * first rep (cold_s, normally the warmup) pays the first touches and every
+ * later rep runs on warm workers; per-task modes create their workers
+ * inside pool_run(), which is their point.
  */
 #include "engine.h"
 
@@ -75,7 +77,7 @@ int engine_plan(struct run *r)
 {
 	struct cb_config *cfg = &r->cfg;
 	size_t maxcells = (size_t)cfg->nwl * (MODE__COUNT * cfg->nworkers + 1);
-	unsigned asked = 0;
+	unsigned asked = 0, maxw = 1;
 
 	r->inst = calloc(maxcells, sizeof(*r->inst));
 	r->cells = calloc(maxcells, sizeof(*r->cells));
@@ -83,6 +85,9 @@ int engine_plan(struct run *r)
 		cb_errorf("run", "out of memory");
 		return EXIT_USAGE;
 	}
+	for (unsigned j = 0; j < cfg->nworkers; j++)
+		if (cfg->workers[j] > maxw)
+			maxw = cfg->workers[j];
 	for (unsigned i = 0; i < cfg->nwl; i++) {
 		const struct workload *w = cfg->wl[i];
 		bool bench = w->kind == KIND_BENCH;
@@ -95,8 +100,11 @@ int engine_plan(struct run *r)
 			          cfg->size, w->sizes[2] * 64, w->name);
 			return EXIT_USAGE;
 		}
-		if (!bench)
+		if (!bench) {
 			shared = add_instance(r, w, size, ntasks, ntasks);
+			/* what prepare() sees: the most workers of any cell */
+			shared->ctx.nworkers = cfg->modes & ~MODE_BIT(MODE_SEQ) ? maxw : 1;
+		}
 		/* The seq baseline of every workload, asked for or not. */
 		if ((cfg->modes & MODE_BIT(MODE_SEQ)) || !bench) {
 			seq_in = bench ? add_instance(r, w, size, 1, 1) : shared;
@@ -201,11 +209,44 @@ static void utc_stamp(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A cell's pool and what it cost, kept by the engine for the cell's life. */
+struct cell_pool {
+	struct pool *pool; /* alive from the cell's first rep to its last */
+	double startup_s; /* pool_start(); NAN before */
+	double cold_s; /* makespan of the pool's first rep; NAN before */
+};
+
+/* Stop cell c's pool, if it has one. A thread that can't be stopped still
+ * uses the instance: its memory is left alone and nothing more of it runs. */
+static void stop_pool(struct cell *c, struct cell_pool *cp)
+{
+	struct instance *in = c->inst;
+
+	if (!cp->pool)
+		return;
+	if (pool_stop(cp->pool)) {
+		in->poisoned = true;
+		cb_errorf(in->wl->name,
+		          "%s: a worker thread could not be stopped; its state is abandoned "
+		          "until exit",
+		          mode_names[c->mode]);
+	}
+	cp->pool = NULL;
+	in->ctx.stop = &no_stop;
+}
+
+static void stop_all_pools(struct run *r, struct cell_pool *cps)
+{
+	for (unsigned i = 0; cps && i < r->ncells; i++)
+		stop_pool(&r->cells[i], &cps[i]);
+}
+
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
- * warmup). A failure is recorded in the row and marks the cell failed.
+ * warmup). The cell's pool is started at its first rep and kept. A failure
+ * is recorded in the row, stops the pool and marks the cell failed.
  * Returns 0, or ENGINE_INTERRUPTED after SIGINT/SIGTERM. */
 
-static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
+static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row)
 {
 	struct instance *in = c->inst;
 	struct wl_ctx *ctx = &in->ctx;
@@ -222,8 +263,9 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	struct rusage s0, s1, c0, c1;
 	struct pool_usage pu;
 	struct rep_row tmp;
-	struct pool *p;
-	double t0, t1, ts;
+	double t0, t1;
+	long parent_peak;
+	bool cold;
 	int rc;
 
 	if (!row)
@@ -248,45 +290,48 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 		gil_set_interval(r->cfg.switch_interval_s);
 		gil_reset();
 	}
-	ts = cb_now();
-	rc = pool_start(&p, &pp);
-	row->startup_s = cb_now() - ts;
-	if (rc)
-		goto failed;
+	cold = !cp->pool;
+	if (cold) {
+		double ts = cb_now();
 
+		rc = pool_start(&cp->pool, &pp);
+		cp->startup_s = cb_now() - ts;
+		if (rc)
+			goto failed;
+	}
+	row->startup_s = cp->startup_s;
+
+	rss_peak_reset();
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
-	rc = pool_run(p);
+	rc = pool_run(cp->pool);
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
-	pool_usage_get(p, &pu);
-	if (pool_stop(p)) {
-		/* A thread that can't be stopped still uses the instance: leave
-		 * its memory alone and run nothing more of it. */
-		in->poisoned = true;
-		cb_errorf(in->wl->name,
-		          "%s: a worker thread could not be stopped; its state is abandoned "
-		          "until exit",
-		          mode_names[c->mode]);
-	}
+	parent_peak = rss_peak_kb();
+	if (!rc)
+		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
 		goto failed;
 
 	row->wall_s = t1 - t0;
+	if (cold)
+		cp->cold_s = row->wall_s;
+	row->cold_s = cp->cold_s;
 	row->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + pu.user_s;
 	row->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + pu.sys_s;
 	row->nvcsw = s1.ru_nvcsw - s0.ru_nvcsw + pu.nvcsw;
 	row->nivcsw = s1.ru_nivcsw - s0.ru_nivcsw + pu.nivcsw;
-	row->max_rss_kb = s1.ru_maxrss > pu.maxrss_kb ? s1.ru_maxrss : pu.maxrss_kb;
+	/* the rep's own peak; the lifetime peak where /proc can't say */
+	row->max_rss_kb = parent_peak >= 0 ? parent_peak : s1.ru_maxrss;
+	if (pu.maxrss_kb > row->max_rss_kb)
+		row->max_rss_kb = pu.maxrss_kb;
 	if (c->mode == MODE_FORK_PER_TASK) {
 		row->user_s += tv_s(c1.ru_utime) - tv_s(c0.ru_utime);
 		row->sys_s += tv_s(c1.ru_stime) - tv_s(c0.ru_stime);
 		row->nvcsw += c1.ru_nvcsw - c0.ru_nvcsw;
 		row->nivcsw += c1.ru_nivcsw - c0.ru_nivcsw;
-		if (c1.ru_maxrss > row->max_rss_kb)
-			row->max_rss_kb = c1.ru_maxrss;
 	}
 	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
 	for (unsigned i = 0; i < c->ntasks; i++)
@@ -305,6 +350,7 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 			         ctx->err[0] ? ctx->err : "check failed");
 		}
 	}
+	ctx->stop = &no_stop;
 	if (c->mode == MODE_SEQ && !in->have_ref && row->status == REP_OK) {
 		in->ref_checksum = row->checksum;
 		in->have_ref = true;
@@ -312,9 +358,12 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	return 0;
 
 failed:
+	stop_pool(c, cp);
 	if (rc == -EINTR && cb_interrupted)
 		return ENGINE_INTERRUPTED;
 	row->status = rc == -ETIMEDOUT ? REP_TIMEOUT : REP_FAILED;
+	row->startup_s = cp->startup_s;
+	row->cold_s = cp->cold_s;
 	snprintf(row->error, sizeof(row->error), "%s", ctx->err[0] ? ctx->err : strerror(-rc));
 	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
 	c->failed = true;
@@ -358,10 +407,13 @@ int engine_run(struct run *r)
 	unsigned rounds = (unsigned)(r->cfg.warmup + r->cfg.runs);
 	unsigned *order = calloc(r->ncells, sizeof(*order));
 	bool *early = calloc(r->ncells, sizeof(*early));
+	struct cell_pool *cps = calloc(r->ncells, sizeof(*cps));
 	int rc = -1;
 
-	if (!order || !early)
+	if (!order || !early || !cps)
 		goto out;
+	for (unsigned i = 0; i < r->ncells; i++)
+		cps[i].startup_s = cps[i].cold_s = NAN;
 	rc = prepare_all(r);
 	if (rc)
 		goto out;
@@ -377,6 +429,7 @@ int engine_run(struct run *r)
 		for (unsigned pass = 0; pass < 2; pass++) {
 			for (unsigned k = 0; k < r->ncells; k++) {
 				struct cell *c = &r->cells[order[k]];
+				struct cell_pool *cp = &cps[order[k]];
 				/* A warmup writes into the next row too: it is kept only
 				 * when the cell fails, so the CSV records the failure. */
 				struct rep_row *row = &c->rows[c->nrows];
@@ -386,6 +439,7 @@ int engine_run(struct run *r)
 				progress_tick(round, rounds);
 				if (c->inst->poisoned) {
 					c->failed = true;
+					stop_pool(c, cp);
 					cb_errorf(
 					    c->inst->wl->name,
 					    "%s, %u workers: skipped: a timed-out thread of this "
@@ -394,7 +448,7 @@ int engine_run(struct run *r)
 					continue;
 				}
 
-				rc = run_rep(r, c, row);
+				rc = run_rep(r, c, cp, row);
 				if (rc == 0 && cb_interrupted)
 					rc = ENGINE_INTERRUPTED;
 				if (rc < 0)
@@ -402,6 +456,8 @@ int engine_run(struct run *r)
 				if (measured || c->failed) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
+					if (c->nrows == (unsigned)r->cfg.runs)
+						stop_pool(c, cp); /* its last rep */
 
 					if (measured && trace_rep(r, c, c->inst->res)) {
 
@@ -422,13 +478,16 @@ int engine_run(struct run *r)
 		}
 	}
 done:
+	stop_all_pools(r, cps);
 	r->load_end = machine_loadavg();
 	engine_summarize(r);
 	rc = r->failures ? EXIT_CHECK : 0;
 out:
+	stop_all_pools(r, cps);
 	progress_end();
 	free(order);
 	free(early);
+	free(cps);
 	return rc;
 }
 

@@ -217,6 +217,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_KIND:
 		put_str(f, w->kind == KIND_BENCH ? CSV_KIND_BENCH : CSV_KIND_WORKLOAD);
 		break;
+	case CSV_COL_COLD_S:
+		put_num(f, row->cold_s);
+		break;
 	case CSV_NCOLS:
 		break;
 	}

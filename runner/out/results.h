@@ -21,8 +21,11 @@ enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOU
 struct rep_row {
 	unsigned rep;
 	char timestamp[32];
-	double wall_s, user_s, sys_s, cpu_util, startup_s;
-	long nvcsw, nivcsw, max_rss_kb;
+	double wall_s, user_s, sys_s, cpu_util;
+	double startup_s; /* the cell's pool start-up (the same in every row) */
+	double cold_s; /* makespan of the pool's first rep (the same in every row) */
+	long nvcsw, nivcsw;
+	long max_rss_kb; /* peak RSS of this rep alone: parent or largest worker */
 	double ops, ops_per_s, task_p50_s, task_p99_s;
 	struct gil_stats gil;
 	uint64_t checksum;

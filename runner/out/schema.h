@@ -7,7 +7,7 @@
 #ifndef CONCBENCH_SCHEMA_H
 #define CONCBENCH_SCHEMA_H
 
-#define CSV_SCHEMA_VERSION 2
+#define CSV_SCHEMA_VERSION 3
 
 enum col_type {
 	COL_STR,
@@ -70,7 +70,8 @@ enum col_type {
 	X(LOADAVG, "loadavg", COL_NUM_OPT, 1)                                                      \
 	X(LOADAVG_START, "loadavg_start", COL_NUM_OPT, 1)                                          \
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
-	X(KIND, "kind", COL_STR, 2)
+	X(KIND, "kind", COL_STR, 2)                                                                \
+	X(COLD_S, "cold_s", COL_NUM_OPT, 3)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

@@ -25,7 +25,9 @@ sample_ids() { # sample_ids PID KIND(children|threads) SECS
 		if [ "$2" = children ]; then
 			cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
 		else
-			ls "/proc/$1/task" 2>/dev/null | grep -vx "$1" || true
+			for t in /proc/"$1"/task/*; do
+				[ "${t##*/}" = "$1" ] || echo "${t##*/}"
+			done
 		fi
 		sleep 0.01
 	done | sort -u

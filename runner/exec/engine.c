@@ -72,7 +72,6 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->workers = workers;
 	c->ntasks = ntasks;
 	c->implicit = implicit;
-	c->startup_s = c->cold_s = NAN;
 	c->rows = calloc((size_t)r->cfg.runs * (1 + MAX_STEAL_RERUNS), sizeof(*c->rows));
 }
 
@@ -212,29 +211,36 @@ static void utc_stamp(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A cell's pool and what it cost, kept by the engine for the cell's life. */
+struct cell_pool {
+	struct pool *pool; /* alive from the cell's first rep to its last */
+	double startup_s; /* pool_start(); NAN before */
+	double cold_s; /* makespan of the pool's first rep; NAN before */
+};
+
 /* Stop cell c's pool, if it has one. A thread that can't be stopped still
  * uses the instance: its memory is left alone and nothing more of it runs. */
-static void stop_pool(struct cell *c)
+static void stop_pool(struct cell *c, struct cell_pool *cp)
 {
 	struct instance *in = c->inst;
 
-	if (!c->pool)
+	if (!cp->pool)
 		return;
-	if (pool_stop(c->pool)) {
+	if (pool_stop(cp->pool)) {
 		in->poisoned = true;
 		cb_errorf(in->wl->name,
 		          "%s: a worker thread could not be stopped; its state is abandoned "
 		          "until exit",
 		          mode_names[c->mode]);
 	}
-	c->pool = NULL;
+	cp->pool = NULL;
 	in->ctx.stop = &no_stop;
 }
 
-static void stop_all_pools(struct run *r)
+static void stop_all_pools(struct run *r, struct cell_pool *cps)
 {
-	for (unsigned i = 0; i < r->ncells; i++)
-		stop_pool(&r->cells[i]);
+	for (unsigned i = 0; cps && i < r->ncells; i++)
+		stop_pool(&r->cells[i], &cps[i]);
 }
 
 /* The row's mechanism figures: the workers' sums (pool), the task clock,
@@ -277,7 +283,7 @@ static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
  * is recorded in the row, stops the pool and marks the cell failed.
  * Returns 0, or ENGINE_INTERRUPTED after SIGINT/SIGTERM. */
 
-static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
+static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row)
 {
 	struct instance *in = c->inst;
 	struct wl_ctx *ctx = &in->ctx;
@@ -321,37 +327,37 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 		gil_set_interval(r->cfg.switch_interval_s);
 		gil_reset();
 	}
-	cold = !c->pool;
+	cold = !cp->pool;
 	if (cold) {
 		double ts = cb_now();
 
-		rc = pool_start(&c->pool, &pp);
-		c->startup_s = cb_now() - ts;
+		rc = pool_start(&cp->pool, &pp);
+		cp->startup_s = cb_now() - ts;
 		if (rc)
 			goto failed;
 	}
-	row->startup_s = c->startup_s;
+	row->startup_s = cp->startup_s;
 
 	rss_peak_reset();
 	mech_steal_read(&steal0);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
-	rc = pool_run(c->pool);
+	rc = pool_run(cp->pool);
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
 	mech_steal_read(&steal1);
 	parent_peak = rss_peak_kb();
 	if (!rc)
-		rc = pool_usage_get(c->pool, &pu);
+		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
 		goto failed;
 
 	row->wall_s = t1 - t0;
 	if (cold)
-		c->cold_s = row->wall_s;
-	row->cold_s = c->cold_s;
+		cp->cold_s = row->wall_s;
+	row->cold_s = cp->cold_s;
 	row->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + pu.user_s;
 	row->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + pu.sys_s;
 	row->nvcsw = s1.ru_nvcsw - s0.ru_nvcsw + pu.nvcsw;
@@ -393,12 +399,12 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	return 0;
 
 failed:
-	stop_pool(c);
+	stop_pool(c, cp);
 	if (rc == -EINTR && cb_interrupted)
 		return ENGINE_INTERRUPTED;
 	row->status = rc == -ETIMEDOUT ? REP_TIMEOUT : REP_FAILED;
-	row->startup_s = c->startup_s;
-	row->cold_s = c->cold_s;
+	row->startup_s = cp->startup_s;
+	row->cold_s = cp->cold_s;
 	snprintf(row->error, sizeof(row->error), "%s", ctx->err[0] ? ctx->err : strerror(-rc));
 	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
 	c->failed = true;
@@ -408,10 +414,11 @@ failed:
 /* run_rep into c->rows[c->nrows]; a measured rep that lost more than
  * --max-steal of the CPUs to steal is kept as a discarded row and run
  * again, at most MAX_STEAL_RERUNS times (then it stays, flagged noisy). */
-static int run_rep_steal(struct run *r, struct cell *c, struct rep_row *row, bool measured)
+static int run_rep_steal(struct run *r, struct cell *c, struct cell_pool *cp,
+                         struct rep_row *row, bool measured)
 {
 	for (unsigned tries = 0;; tries++) {
-		int rc = run_rep(r, c, row);
+		int rc = run_rep(r, c, cp, row);
 
 		if (rc || !measured || c->failed || !(r->cfg.max_steal > 0) ||
 		    row->status != REP_OK || !(row->mech.steal_share > r->cfg.max_steal) ||
@@ -465,10 +472,13 @@ int engine_run(struct run *r)
 	unsigned rounds = (unsigned)(r->cfg.warmup + r->cfg.runs);
 	unsigned *order = calloc(r->ncells, sizeof(*order));
 	bool *early = calloc(r->ncells, sizeof(*early));
+	struct cell_pool *cps = calloc(r->ncells, sizeof(*cps));
 	int rc = -1;
 
-	if (!order || !early)
+	if (!order || !early || !cps)
 		goto out;
+	for (unsigned i = 0; i < r->ncells; i++)
+		cps[i].startup_s = cps[i].cold_s = NAN;
 	rc = prepare_all(r);
 	if (rc)
 		goto out;
@@ -484,6 +494,7 @@ int engine_run(struct run *r)
 		for (unsigned pass = 0; pass < 2; pass++) {
 			for (unsigned k = 0; k < r->ncells; k++) {
 				struct cell *c = &r->cells[order[k]];
+				struct cell_pool *cp = &cps[order[k]];
 				/* A warmup writes into the next row too: it is kept only
 				 * when the cell fails, so the CSV records the failure. */
 				struct rep_row *row = &c->rows[c->nrows];
@@ -493,7 +504,7 @@ int engine_run(struct run *r)
 				progress_tick(round, rounds);
 				if (c->inst->poisoned) {
 					c->failed = true;
-					stop_pool(c);
+					stop_pool(c, cp);
 					cb_errorf(
 					    c->inst->wl->name,
 					    "%s, %u workers: skipped: a timed-out thread of this "
@@ -502,7 +513,7 @@ int engine_run(struct run *r)
 					continue;
 				}
 
-				rc = run_rep_steal(r, c, row, measured);
+				rc = run_rep_steal(r, c, cp, row, measured);
 				row = NULL; /* run_rep_steal may have moved on */
 				if (rc == 0 && cb_interrupted)
 					rc = ENGINE_INTERRUPTED;
@@ -512,7 +523,7 @@ int engine_run(struct run *r)
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
 					if (c->nrows - c->ndiscarded == (unsigned)r->cfg.runs)
-						stop_pool(c); /* its last rep */
+						stop_pool(c, cp); /* its last rep */
 
 					if (measured && trace_rep(r, c, c->inst->res)) {
 
@@ -533,15 +544,16 @@ int engine_run(struct run *r)
 		}
 	}
 done:
-	stop_all_pools(r);
+	stop_all_pools(r, cps);
 	r->load_end = machine_loadavg();
 	engine_summarize(r);
 	rc = r->failures ? EXIT_CHECK : 0;
 out:
-	stop_all_pools(r);
+	stop_all_pools(r, cps);
 	progress_end();
 	free(order);
 	free(early);
+	free(cps);
 	return rc;
 }
 

@@ -33,7 +33,9 @@ int engine_plan(struct run *r);
 #define MAX_STEAL_RERUNS 3
 
 /* Prepare, warm up and measure every cell, interleaved rep by rep in a
- * seeded shuffled order; verify and summarise. 0, EXIT_USAGE when a
+ * seeded shuffled order; verify and summarise. Each cell's pool is started
+ * at its first (warmup) rep and stopped after its last measured rep or its
+ * failure, so several idle pools may be alive at once. 0, EXIT_USAGE when a
  * workload rejected its input, EXIT_CHECK when a rep failed or did not
  * verify (results are still complete; a failed or timed-out cell runs no
  * more reps, and with --fail-fast the run stops there), -1 when the run

@@ -194,9 +194,6 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_TRANSPORT:
 		put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "");
 		break;
-	case CSV_COL_COLD_S:
-		put_num(f, row->cold_s);
-		break;
 	case CSV_COL_RUNQ_S:
 		put_num(f, row->mech.runq_s);
 		break;
@@ -292,6 +289,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 		break;
 	case CSV_COL_KIND:
 		put_str(f, w->kind == KIND_BENCH ? CSV_KIND_BENCH : CSV_KIND_WORKLOAD);
+		break;
+	case CSV_COL_COLD_S:
+		put_num(f, row->cold_s);
 		break;
 	case CSV_NCOLS:
 		break;

@@ -7,7 +7,7 @@
 #ifndef CONCBENCH_SCHEMA_H
 #define CONCBENCH_SCHEMA_H
 
-#define CSV_SCHEMA_VERSION 3
+#define CSV_SCHEMA_VERSION 4
 
 enum col_type {
 	COL_STR,
@@ -61,7 +61,6 @@ enum col_type {
 	X(PIN, "pin", COL_INT, 1)                                                                  \
 	X(SWITCH_INTERVAL_S, "switch_interval_s", COL_NUM_OPT, 1)                                  \
 	X(TRANSPORT, "transport", COL_STR, 1)                                                      \
-	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                        \
 	X(CPU_MODEL, "cpu_model", COL_STR, 1)                                                      \
 	X(CPUS_ONLINE, "cpus_online", COL_INT, 1)                                                  \
 	X(CGROUP_CPUS, "cgroup_cpus", COL_STR, 1)                                                  \
@@ -72,28 +71,29 @@ enum col_type {
 	X(LOADAVG_START, "loadavg_start", COL_NUM_OPT, 1)                                          \
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
 	X(KIND, "kind", COL_STR, 2)                                                                \
-	X(RUNQ_S, "runq_s", COL_NUM_OPT, 3)                                                        \
-	X(RUNQ_SHARE, "runq_share", COL_NUM_OPT, 3)                                                \
-	X(STEAL_S, "steal_s", COL_NUM_OPT, 3)                                                      \
-	X(STEAL_SHARE, "steal_share", COL_NUM_OPT, 3)                                              \
-	X(NOISY, "noisy", COL_STR, 3)                                                              \
-	X(DISCARDED, "discarded", COL_BOOL, 3)                                                     \
-	X(BUSY_S, "busy_s", COL_NUM_OPT, 3)                                                        \
-	X(IMBALANCE_S, "imbalance_s", COL_NUM_OPT, 3)                                              \
-	X(TAIL_SPAN_S, "tail_span_s", COL_NUM_OPT, 3)                                              \
-	X(DISPATCH_S, "dispatch_s", COL_NUM_OPT, 3)                                                \
-	X(WORKER_RUN_S, "worker_run_s", COL_NUM_OPT, 3)                                            \
-	X(WORKER_USER_S, "worker_user_s", COL_NUM_OPT, 3)                                          \
-	X(WORKER_SYS_S, "worker_sys_s", COL_NUM_OPT, 3)                                            \
-	X(WORKER_NVCSW, "worker_nvcsw", COL_NUM_OPT, 3)                                            \
-	X(WORKER_NIVCSW, "worker_nivcsw", COL_NUM_OPT, 3)                                          \
-	X(MINFLT, "minflt", COL_NUM_OPT, 3)                                                        \
-	X(MAJFLT, "majflt", COL_NUM_OPT, 3)                                                        \
-	X(MIGRATIONS, "migrations", COL_NUM_OPT, 3)                                                \
-	X(INSTRUCTIONS, "instructions", COL_NUM_OPT, 3)                                            \
-	X(CYCLES, "cycles", COL_NUM_OPT, 3)                                                        \
-	X(CACHE_MISSES, "cache_misses", COL_NUM_OPT, 3)                                            \
-	X(MECH_SRC, "mech_src", COL_STR, 3)
+	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                                \
+	X(RUNQ_S, "runq_s", COL_NUM_OPT, 4)                                                        \
+	X(RUNQ_SHARE, "runq_share", COL_NUM_OPT, 4)                                                \
+	X(STEAL_S, "steal_s", COL_NUM_OPT, 4)                                                      \
+	X(STEAL_SHARE, "steal_share", COL_NUM_OPT, 4)                                              \
+	X(NOISY, "noisy", COL_STR, 4)                                                              \
+	X(DISCARDED, "discarded", COL_BOOL, 4)                                                     \
+	X(BUSY_S, "busy_s", COL_NUM_OPT, 4)                                                        \
+	X(IMBALANCE_S, "imbalance_s", COL_NUM_OPT, 4)                                              \
+	X(TAIL_SPAN_S, "tail_span_s", COL_NUM_OPT, 4)                                              \
+	X(DISPATCH_S, "dispatch_s", COL_NUM_OPT, 4)                                                \
+	X(WORKER_RUN_S, "worker_run_s", COL_NUM_OPT, 4)                                            \
+	X(WORKER_USER_S, "worker_user_s", COL_NUM_OPT, 4)                                          \
+	X(WORKER_SYS_S, "worker_sys_s", COL_NUM_OPT, 4)                                            \
+	X(WORKER_NVCSW, "worker_nvcsw", COL_NUM_OPT, 4)                                            \
+	X(WORKER_NIVCSW, "worker_nivcsw", COL_NUM_OPT, 4)                                          \
+	X(MINFLT, "minflt", COL_NUM_OPT, 4)                                                        \
+	X(MAJFLT, "majflt", COL_NUM_OPT, 4)                                                        \
+	X(MIGRATIONS, "migrations", COL_NUM_OPT, 4)                                                \
+	X(INSTRUCTIONS, "instructions", COL_NUM_OPT, 4)                                            \
+	X(CYCLES, "cycles", COL_NUM_OPT, 4)                                                        \
+	X(CACHE_MISSES, "cache_misses", COL_NUM_OPT, 4)                                            \
+	X(MECH_SRC, "mech_src", COL_STR, 4)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

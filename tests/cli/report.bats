@@ -127,7 +127,7 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	sed '4s/,[^,]*$//' good.csv >ragged.csv
 	bad_report ragged.csv "concbench: report: ragged.csv:4: 15 fields, but the header has 16"
 	sed '2s/^[0-9]*,/9,/' good.csv >v9.csv
-	bad_report v9.csv "concbench: report: v9.csv:2: schema_version 9; this concbench reads schema_version 1 to 3"
+	bad_report v9.csv "concbench: report: v9.csv:2: schema_version 9; this concbench reads schema_version 1 to 4"
 	printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR' >img.csv
 	bad_report img.csv "concbench: report: img.csv:"
 	[[ "$output" == *"not CSV"* ]]

@@ -212,7 +212,7 @@ Test(csvread, bad_input_names_file_and_line)
 	    {"1,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,7,\"\"\n",
 	     "t.csv:3: column verified: '7' is not 0 or 1"},
 	    {"9,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
-	     "t.csv:3: schema_version 9; this concbench reads schema_version 1 to 3"},
+	     "t.csv:3: schema_version 9; this concbench reads schema_version 1 to 4"},
 	    {"0,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
 	     "t.csv:3: schema_version 0"},
 	    {"1,\"r\",\"h\",2,\"w.x\",\"seq\",1,4\n", "t.csv:3: 8 fields, but the header has 16"},

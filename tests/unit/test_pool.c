@@ -137,7 +137,7 @@ Test(pool, dead_worker_process_is_reported_with_its_task)
 	}
 }
 
-/* --- a pool lives across reps (DESIGN.md seam 3) --- */
+/* --- a pool lives across the reps of its cell --- */
 
 #define REPS 4
 

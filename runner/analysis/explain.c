@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,13 +48,6 @@ static bool same_group(const struct cb_rec *a, const struct cb_rec *b)
 static bool same_cell(const struct cb_rec *a, const struct cb_rec *b)
 {
 	return same_group(a, b) && strcmp(a->mode, b->mode) == 0 && a->workers == b->workers;
-}
-
-static double value(const struct cb_results *res, const struct cb_rec *r, const char *col)
-{
-	double v;
-
-	return results_value(res, r, col, &v) == 0 ? v : NAN;
 }
 
 static double thr_of(const struct cb_rec *r)
@@ -99,23 +93,17 @@ static void summarize(const struct xplan *p, struct xcell *c, double *tmp)
 	for (size_t k = 0; k < c->n; k++)
 		tmp[k] = thr_of(&p->res->rec[c->rec[k]]);
 	stats_summarize(tmp, c->n, &c->thr);
-	for (size_t k = 0; k < c->n; k++) {
-		const char *noisy = "";
-		const struct cb_rec *r = &p->res->rec[c->rec[k]];
-		int col = csv_table_col(&p->res->tables[r->table], "noisy");
-
-		if (col >= 0)
-			noisy = p->res->tables[r->table].rows[r->row][col];
-		c->disturbed += noisy[0] != '\0';
-	}
+	for (size_t k = 0; k < c->n; k++)
+		c->disturbed += p->res->rec[c->rec[k]].mech.noisy;
 }
 
-static double median_col(const struct xplan *p, const struct xcell *c, const char *col, double *tmp)
+/* Median of a rec's double at byte offset `off` over c's reps (NaNs left out). */
+static double median_col(const struct xplan *p, const struct xcell *c, size_t off, double *tmp)
 {
 	size_t n = 0;
 
 	for (size_t k = 0; k < c->n; k++) {
-		double v = value(p->res, &p->res->rec[c->rec[k]], col);
+		double v = *(const double *)((const char *)&p->res->rec[c->rec[k]] + off);
 
 		if (!isnan(v))
 			tmp[n++] = v;
@@ -129,8 +117,8 @@ static void cell_budget(const struct xplan *p, struct xcell *c, const struct xce
 {
 	struct budget_ref ref = {
 	    .wall_s = seq->wall.median,
-	    .user_s = median_col(p, seq, "worker_user_s", tmp),
-	    .sys_s = median_col(p, seq, "worker_sys_s", tmp),
+	    .user_s = median_col(p, seq, offsetof(struct cb_rec, mech.worker_user_s), tmp),
+	    .sys_s = median_col(p, seq, offsetof(struct cb_rec, mech.worker_sys_s), tmp),
 	};
 	struct budget_rep *br = calloc(c->n + 1, sizeof(*br));
 
@@ -143,14 +131,14 @@ static void cell_budget(const struct xplan *p, struct xcell *c, const struct xce
 		    .workers = (double)r->workers,
 		    .cpus = (double)r->cpus,
 		    .wall_s = r->wall_s,
-		    .busy_s = value(p->res, r, "busy_s"),
-		    .imbalance_s = value(p->res, r, "imbalance_s"),
-		    .dispatch_s = value(p->res, r, "dispatch_s"),
-		    .worker_user_s = value(p->res, r, "worker_user_s"),
-		    .worker_sys_s = value(p->res, r, "worker_sys_s"),
-		    .runq_s = value(p->res, r, "runq_s"),
+		    .busy_s = r->mech.busy_s,
+		    .imbalance_s = r->mech.imbalance_s,
+		    .dispatch_s = r->mech.dispatch_s,
+		    .worker_user_s = r->mech.worker_user_s,
+		    .worker_sys_s = r->mech.worker_sys_s,
+		    .runq_s = r->mech.runq_s,
 		    .gil_wait_s = r->gil_wait_s,
-		    .steal_s = value(p->res, r, "steal_s"),
+		    .steal_s = r->mech.steal_s,
 		};
 	}
 	c->has_budget = budget_of_cell(br, c->n, &ref, &c->budget) == 0;

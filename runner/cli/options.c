@@ -99,8 +99,9 @@ static const struct core_opt core_opts[] = {
      "re-run (up to 3 times) a rep that lost more than PCT% of the CPUs to steal; "
      "the CSV keeps it, marked discarded"},
     {{"inject", required_argument, NULL, OPT_INJECT},
-     "KIND@TASK",
-     "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3"},
+     "KIND@TASK|slow=PCT",
+     "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "
+     "every task 25% slower"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
     {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
@@ -429,7 +430,8 @@ void options_usage(void)
 	}
 	printf("\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
 	       "Exit status: 0 success; 1 a check failed (verification, a task or worker failed,\n"
-	       "a cell timed out); 2 usage or input error; 130 / 143 after SIGINT / SIGTERM.\n");
+	       "a cell timed out); 2 usage or input error; 3 (compare) a cell is inconclusive;\n"
+	       "130 / 143 after SIGINT / SIGTERM.\n");
 }
 
 /* Apply one core option. Returns 0 or EXIT_USAGE (message printed). */
@@ -559,7 +561,7 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		if (inject_parse(arg))
 			return usage_error("--inject",
 			                   "'%s': want KIND@TASK[,…] with KIND kill, segv, hang "
-			                   "or fail",
+			                   "or fail, or slow=PCT%%",
 			                   arg);
 		return 0;
 	case 'q':

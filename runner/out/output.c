@@ -57,6 +57,42 @@ static void put_metrics(FILE *f, const struct cb_metrics *m)
 	put_str(f, buf);
 }
 
+/* The workload options given on the command line for w, `name=value;…` in
+ * its declaration order (a flag: its name; a repeated option: each value).
+ * Part of the cell identity (runner/analysis/cell.h); defaults are left out,
+ * so a new option or default does not unmatch the cells of older runs. */
+static void put_params(FILE *f, const struct workload *w)
+{
+	char buf[4096];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (const struct wl_option *opt = w->options; opt && opt->name; opt++) {
+		const char *v;
+
+		if (!cb_opt_flag(opt->name))
+			continue;
+		if (!opt->arg) {
+			o += (size_t)snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0,
+			                      "%s%s", o ? ";" : "", opt->name);
+			continue;
+		}
+		for (unsigned k = 0; (v = cb_opt_nth(opt->name, k)) || k == 0; k++) {
+			if (!v)
+				v = cb_opt_str(opt->name);
+			if (!v)
+				break;
+			o += (size_t)snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0,
+			                      "%s%s=%s", o ? ";" : "", opt->name, v);
+			if (!cb_opt_nth(opt->name, 0))
+				break;
+		}
+		if (o >= sizeof(buf))
+			break;
+	}
+	put_str(f, buf);
+}
+
 /* The value of column `col` for one rep (no separator). */
 static void put_column(FILE *f, enum csv_col col, const struct run *r, const struct cell *c,
                        const struct rep_row *row)
@@ -292,6 +328,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 		break;
 	case CSV_COL_COLD_S:
 		put_num(f, row->cold_s);
+		break;
+	case CSV_COL_PARAMS:
+		put_params(f, w);
 		break;
 	case CSV_NCOLS:
 		break;

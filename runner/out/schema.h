@@ -71,7 +71,8 @@ enum col_type {
 	X(LOADAVG_START, "loadavg_start", COL_NUM_OPT, 1)                                          \
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
 	X(KIND, "kind", COL_STR, 2)                                                                \
-	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                                \
+	X(PARAMS, "params", COL_STR, 2)                                                            \
+	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                        \
 	X(RUNQ_S, "runq_s", COL_NUM_OPT, 4)                                                        \
 	X(RUNQ_SHARE, "runq_share", COL_NUM_OPT, 4)                                                \
 	X(STEAL_S, "steal_s", COL_NUM_OPT, 4)                                                      \

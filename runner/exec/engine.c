@@ -414,8 +414,8 @@ failed:
 /* run_rep into c->rows[c->nrows]; a measured rep that lost more than
  * --max-steal of the CPUs to steal is kept as a discarded row and run
  * again, at most MAX_STEAL_RERUNS times (then it stays, flagged noisy). */
-static int run_rep_steal(struct run *r, struct cell *c, struct cell_pool *cp,
-                         struct rep_row *row, bool measured)
+static int run_rep_steal(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row,
+                         bool measured)
 {
 	for (unsigned tries = 0;; tries++) {
 		int rc = run_rep(r, c, cp, row);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #define CSVREAD_MAX_COLS 1024
+/* The largest CSV read (1 GiB, documented in results/README.md); checked
+ * while reading, a regular file by its size before reading. */
 #define CSVREAD_MAX_BYTES (1L << 30)
 
 /* A parsed CSV file: the header and every row, each field NUL-terminated. */

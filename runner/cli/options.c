@@ -219,12 +219,21 @@ static int cmp_unsigned(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int parse_list_check(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
+		return -EINVAL;
+	return 0;
+}
+
 int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n)
 {
 	char buf[512], *tok, *save = NULL;
 	unsigned k = 0;
 
-	if (!s || !*s || strlen(s) >= sizeof(buf))
+	if (parse_list_check(s) || strlen(s) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -270,7 +279,7 @@ int parse_modes(const char *s, unsigned *mask)
 	char buf[256], *tok, *save = NULL;
 	unsigned m = 0;
 
-	if (!s || !*s || strlen(s) >= sizeof(buf))
+	if (parse_list_check(s) || strlen(s) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -310,7 +319,7 @@ int parse_workloads(const char *s, const struct workload **out, unsigned cap, un
 
 	while (registry[nreg])
 		nreg++;
-	if (!s || !*s || strlen(s) >= sizeof(buf) || nreg > ARRAY_SIZE(want)) {
+	if (parse_list_check(s) || strlen(s) >= sizeof(buf) || nreg > ARRAY_SIZE(want)) {
 		snprintf(bad, badlen, "%s", s ? s : "");
 		return -EINVAL;
 	}
@@ -429,6 +438,9 @@ void options_usage(void)
 		       o->def ? o->def : "", o->def ? ")" : "");
 	}
 	printf("\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
+	       "Output FILEs (--csv, --json, --trace): a regular file is replaced atomically,\n"
+	       "a symlink written through, a FIFO, device or - (stdout) written into;\n"
+	       "a directory is refused. Lists (1,2,4) have no empty items.\n"
 	       "Exit status: 0 success; 1 a check failed (verification, a task or worker failed,\n"
 	       "a cell timed out); 2 usage or input error; 3 (compare) a cell is inconclusive;\n"
 	       "130 / 143 after SIGINT / SIGTERM.\n");
@@ -441,6 +453,14 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 	long v;
 	int rc;
 
+	if ((c == 'm' || c == 'w' || c == 'j' || c == OPT_INJECT) && parse_list_check(arg))
+		return usage_error(c == 'm'   ? "--mode"
+		                   : c == 'w' ? "--workload"
+		                   : c == 'j' ? "--workers"
+		                              : "--inject",
+		                   "'%s': %san empty item in the list (a leading, trailing or "
+		                   "doubled comma)",
+		                   arg, c == 'w' ? "unknown workload: " : "");
 	switch (c) {
 	case 'm':
 		if (parse_modes(arg, &cfg->modes))

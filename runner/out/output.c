@@ -372,16 +372,6 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 {
 	const struct summary *s = &c->wall;
 	size_t o = 0;
-	unsigned disturbed = 0;
-	const char *why = "";
-
-	for (unsigned k = 0; k < c->nrows; k++)
-		if (c->rows[k].mech.noisy && c->rows[k].mech.noisy[0]) {
-			why = disturbed && strcmp(why, c->rows[k].mech.noisy)
-			          ? "steal/run-queue"
-			          : c->rows[k].mech.noisy;
-			disturbed++;
-		}
 
 	memset(t, 0, sizeof(*t));
 	fmt_seconds(t->median, sizeof(t->median), s->median);
@@ -409,15 +399,29 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	if (is_noisy(s))
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "noisy(cv=%.0f%%) ",
 		                      100 * s->cv);
-	if (disturbed && o < sizeof(t->notes))
-		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "disturbed(%u/%u %s) ",
-		                      disturbed, c->nrows, why);
 	if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(t->notes)) {
 		const struct cb_metrics *m = &c->rows[c->nrows - 1].metrics;
 
 		snprintf(t->notes + o, sizeof(t->notes) - o, "%s=%.6g", m->name[0], m->value[0]);
 	}
 	t->verdict = output_verdict(c);
+}
+
+/* "; disturbed 3/5 reps (run-queue)": reps whose run-queue or steal share
+ * shows someone else's load (base/noise.h); nothing when none was. */
+static void print_disturbed(FILE *f, const struct cell *c)
+{
+	unsigned n = 0;
+	const char *why = "";
+
+	for (unsigned k = 0; k < c->nrows; k++)
+		if (c->rows[k].mech.noisy && c->rows[k].mech.noisy[0]) {
+			why = n && strcmp(why, c->rows[k].mech.noisy) ? "steal, run-queue"
+			                                              : c->rows[k].mech.noisy;
+			n++;
+		}
+	if (n)
+		fprintf(f, "; disturbed %u/%u reps (%s)", n, c->nrows, why);
 }
 
 static double median_of(double *v, size_t n)
@@ -562,6 +566,7 @@ void output_table(FILE *f, const struct run *r)
 				fprintf(f, "%34s %s", "", buf);
 				if (!isnan(ex) && 1 - b.eff >= 0.10)
 					fprintf(f, "; explained %.0f%% of the loss", 100 * ex);
+				print_disturbed(f, c);
 				fputc('\n', f);
 			}
 		}

@@ -58,6 +58,11 @@ struct cb_rec {
 	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
 	double loadavg; /* 1-minute load average when the rep started, or NaN */
 	double want; /* the value of cb_results.want in this rep, NaN when empty */
+	struct { /* the mechanism columns, NaN where absent (older files) */
+		double runq_s, steal_s, busy_s, imbalance_s, dispatch_s;
+		double worker_user_s, worker_sys_s;
+		bool noisy; /* the rep was flagged disturbed */
+	} mech;
 	unsigned table; /* index into cb_results.tables */
 };
 
@@ -85,8 +90,9 @@ struct cb_results {
 
 /* Validate t as a concbench CSV of schema_version 1 (required columns
  * present, integers and numbers well-formed, verified 0/1) and append its
- * rows to res, taking ownership of t (zeroed on return, also on error).
- * Returns 0, or -EINVAL with `FILE:LINE: why` in err, or -ENOMEM. */
+ * rows to res (but those discarded by --max-steal), taking ownership of t
+ * (zeroed on return, also on error). Returns 0, or -EINVAL with `FILE:LINE: why` in err, or
+ * -ENOMEM. */
 int results_add_table(struct cb_results *res, struct csv_table *t, char *err, size_t errlen);
 
 /* Stream a file ("-" is stdin) straight into res, with the checks and

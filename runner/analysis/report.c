@@ -59,6 +59,8 @@ static void report_usage(void)
 	       "1 GiB; a larger one, a device or a directory is refused (exit 2).\n\n"
 	       "  -o, --output=DIR  where to write (created when missing)\n"
 	       "      --no-plots    skip gnuplot\n"
+	       "      --fit-beyond-cpus  fit the scaling models to every worker count, not\n"
+	       "                    only those up to the CPUs available\n"
 	       "  -h, --help        this help\n");
 }
 
@@ -128,6 +130,7 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
 	    {"no-plots", no_argument, NULL, 'P'},
+	    {"fit-beyond-cpus", no_argument, NULL, 'F'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -145,6 +148,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'P':
 			plots = false;
+			break;
+		case 'F':
+			rp.explain.beyond_cpus = true;
 			break;
 		case 'q':
 			cb_verbosity = -1;

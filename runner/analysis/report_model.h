@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "csvread.h"
+#include "explain.h"
 #include "../base/stats.h"
 
 #define GNUPLOT_TIMEOUT_S 120
@@ -53,6 +54,7 @@ struct report {
 	int nfiles;
 	bool plots_ok;
 	char plot_note[4400];
+	struct explain_opts explain; /* the answer, budgets and fits (explain.h) */
 };
 
 /* report_group.c */

@@ -283,6 +283,11 @@ int rp_write_outputs(struct report *rp)
 	if (rc)
 		goto fail;
 	write_header(md.f, html.f, rp);
+	rc = explain_write(md.f, html.f, &rp->res, &rp->explain);
+	if (rc) {
+		failed = pmd;
+		goto fail;
+	}
 	for (size_t i = 0; i < rp->ng; i++) {
 		if (i == 0 || strcmp(rp->g[i].host, rp->g[i - 1].host) != 0)
 			write_host(md.f, html.f, &rp->g[i]);

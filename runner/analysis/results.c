@@ -55,6 +55,15 @@ enum {
 	C_SWITCH,
 	C_TRANSPORT,
 	C_PARAMS,
+	C_DISCARDED,
+	C_RUNQ,
+	C_STEAL,
+	C_NOISY,
+	C_BUSY,
+	C_IMBALANCE,
+	C_DISPATCH,
+	C_WUSER,
+	C_WSYS,
 	C__COUNT
 };
 
@@ -88,6 +97,15 @@ static const struct col_spec specs[C__COUNT] = {
     [C_SWITCH] = {CSV_COL_SWITCH_INTERVAL_S, false},
     [C_TRANSPORT] = {CSV_COL_TRANSPORT, false},
     [C_PARAMS] = {CSV_COL_PARAMS, false},
+    [C_DISCARDED] = {CSV_COL_DISCARDED, false},
+    [C_RUNQ] = {CSV_COL_RUNQ_S, false},
+    [C_STEAL] = {CSV_COL_STEAL_S, false},
+    [C_NOISY] = {CSV_COL_NOISY, false},
+    [C_BUSY] = {CSV_COL_BUSY_S, false},
+    [C_IMBALANCE] = {CSV_COL_IMBALANCE_S, false},
+    [C_DISPATCH] = {CSV_COL_DISPATCH_S, false},
+    [C_WUSER] = {CSV_COL_WORKER_USER_S, false},
+    [C_WSYS] = {CSV_COL_WORKER_SYS_S, false},
 };
 
 #define SPEC_NAME(c) (csv_schema[specs[c].col].name)
@@ -379,7 +397,18 @@ static int add_row(void *ctx, char **f, unsigned n, unsigned line, char *err, si
 	    .loadavg = d[C_LOADAVG],
 	    .want = want,
 	    .table = res->ntables - 1,
+	    .mech = {.runq_s = d[C_RUNQ],
+	             .steal_s = d[C_STEAL],
+	             .busy_s = d[C_BUSY],
+	             .imbalance_s = d[C_IMBALANCE],
+	             .dispatch_s = d[C_DISPATCH],
+	             .worker_user_s = d[C_WUSER],
+	             .worker_sys_s = d[C_WSYS],
+	             .noisy = *s[C_NOISY] != '\0'},
 	};
+	/* a rep --max-steal discarded is in the file, not in any figure */
+	if (b->idx[C_DISCARDED] >= 0 && l[C_DISCARDED] == 1)
+		return 0;
 	const char **str[] = {&r->host,    &r->run_id,    &r->workload, &r->mode,
 	                      &r->status,  &r->metrics,   &r->ops_unit, &r->cpu_model,
 	                      &r->git_rev, &r->transport, &r->params};

@@ -36,6 +36,7 @@ struct cb_config {
 	bool no_csv;
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	bool fail_fast; /* stop at the first failed rep */
+	double max_steal; /* --max-steal as a fraction; 0: keep every rep */
 
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */

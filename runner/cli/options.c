@@ -39,6 +39,7 @@ enum {
 	OPT_FAIL_FAST,
 	OPT_INJECT,
 	OPT_DB,
+	OPT_MAX_STEAL,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -98,6 +99,10 @@ static const struct core_opt core_opts[] = {
     {{"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
      NULL,
      "stop the run at the first failed or timed-out rep"},
+    {{"max-steal", required_argument, NULL, OPT_MAX_STEAL},
+     "PCT",
+     "re-run (up to 3 times) a rep that lost more than PCT% of the CPUs to steal; "
+     "the CSV keeps it, marked discarded"},
     {{"inject", required_argument, NULL, OPT_INJECT},
      "KIND@TASK|slow=PCT",
      "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "
@@ -573,6 +578,16 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		cfg->db = true;
 		cfg->db_url = arg;
 		return 0;
+	case OPT_MAX_STEAL: {
+		char *end;
+		double v = strtod(arg, &end);
+
+		if (end == arg || (*end && strcmp(end, "%")) || !(v > 0 && v <= 100))
+			return usage_error("--max-steal",
+			                   "'%s': want a percentage in (0, 100], e.g. 5%%", arg);
+		cfg->max_steal = v / 100;
+		return 0;
+	}
 	case OPT_INJECT:
 		if (inject_parse(arg))
 			return usage_error("--inject",

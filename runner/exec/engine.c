@@ -18,10 +18,12 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "mech.h"
 #include "pool.h"
 #include "progress.h"
 #include "../out/trace.h"
 #include "signals.h"
+#include "../base/noise.h"
 #include "../base/util.h"
 #include "../mix.h"
 
@@ -70,7 +72,7 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->workers = workers;
 	c->ntasks = ntasks;
 	c->implicit = implicit;
-	c->rows = calloc((size_t)r->cfg.runs, sizeof(*c->rows));
+	c->rows = calloc((size_t)r->cfg.runs * (1 + MAX_STEAL_RERUNS), sizeof(*c->rows));
 }
 
 int engine_plan(struct run *r)
@@ -241,6 +243,41 @@ static void stop_all_pools(struct run *r, struct cell_pool *cps)
 		stop_pool(&r->cells[i], &cps[i]);
 }
 
+/* The row's mechanism figures: the workers' sums (pool), the task clock,
+ * steal of the mask's CPUs, and whether the rep was disturbed. */
+static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
+                      const struct task_result *res, const struct cell *c, double wall_s, long cpus,
+                      double steal_s)
+{
+	struct mech_tasks t;
+	double w = c->workers * wall_s;
+
+	memset(m, 0, sizeof(*m));
+	m->workers = mc->workers;
+	m->run_s = mc->workers ? mc->run_s : NAN;
+	m->runq_s = mc->workers ? mc->runq_s : NAN;
+	m->user_s = mc->workers ? mc->user_s : NAN;
+	m->sys_s = mc->workers ? mc->sys_s : NAN;
+	m->nvcsw = mc->workers ? mc->nvcsw : -1;
+	m->nivcsw = mc->workers ? mc->nivcsw : -1;
+	m->minflt = mc->workers ? mc->minflt : -1;
+	m->majflt = mc->workers ? mc->majflt : -1;
+	m->migrations = mc->workers ? mc->migrations : -1;
+	m->instructions = mc->workers ? mc->instructions : -1;
+	m->cycles = mc->workers ? mc->cycles : -1;
+	m->cache_misses = mc->workers ? mc->cache_misses : -1;
+	m->src = mc->workers ? mech_src_names[mc->src] : "";
+	mech_tasks(res, c->ntasks, c->mode == MODE_SEQ ? 1 : c->workers, wall_s, &t);
+	m->busy_s = t.busy_s;
+	m->imbalance_s = t.imbalance_s;
+	m->dispatch_s = t.dispatch_s;
+	m->tail_span_s = t.tail_span_s;
+	m->steal_s = steal_s;
+	m->runq_share = w > 0 ? m->runq_s / w : NAN;
+	m->steal_share = cpus > 0 && wall_s > 0 ? steal_s / ((double)cpus * wall_s) : NAN;
+	m->noisy = noise_of_rep(m->runq_share, m->steal_share, c->workers, (double)cpus);
+}
+
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
  * warmup). The cell's pool is started at its first rep and kept. A failure
  * is recorded in the row, stops the pool and marks the cell failed.
@@ -263,7 +300,7 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	struct rusage s0, s1, c0, c1;
 	struct pool_usage pu;
 	struct rep_row tmp;
-	double t0, t1;
+	double t0, t1, steal0 = NAN, steal1 = NAN;
 	long parent_peak;
 	bool cold;
 	int rc;
@@ -302,6 +339,7 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	row->startup_s = cp->startup_s;
 
 	rss_peak_reset();
+	mech_steal_read(&steal0);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
@@ -309,6 +347,7 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
+	mech_steal_read(&steal1);
 	parent_peak = rss_peak_kb();
 	if (!rc)
 		rc = pool_usage_get(cp->pool, &pu);
@@ -334,6 +373,8 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 		row->nivcsw += c1.ru_nivcsw - c0.ru_nivcsw;
 	}
 	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
+	fill_mech(&row->mech, &pu.mech, in->res, c, row->wall_s, r->machine.cpus_affinity,
+	          steal1 - steal0);
 	for (unsigned i = 0; i < c->ntasks; i++)
 		row->ops += in->res[i].ops;
 	row->ops_per_s = row->wall_s > 0 ? row->ops / row->wall_s : NAN;
@@ -368,6 +409,30 @@ failed:
 	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
 	c->failed = true;
 	return 0;
+}
+
+/* run_rep into c->rows[c->nrows]; a measured rep that lost more than
+ * --max-steal of the CPUs to steal is kept as a discarded row and run
+ * again, at most MAX_STEAL_RERUNS times (then it stays, flagged noisy). */
+static int run_rep_steal(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row,
+                         bool measured)
+{
+	for (unsigned tries = 0;; tries++) {
+		int rc = run_rep(r, c, cp, row);
+
+		if (rc || !measured || c->failed || !(r->cfg.max_steal > 0) ||
+		    row->status != REP_OK || !(row->mech.steal_share > r->cfg.max_steal) ||
+		    tries == MAX_STEAL_RERUNS)
+			return rc;
+		row->mech.discarded = true;
+		row->rep = c->nrows++;
+		c->ndiscarded++;
+		cb_note("%s %s w=%u: a rep lost %.0f%% of the CPUs to steal (--max-steal); "
+		        "discarded, run again",
+		        c->inst->wl->name, mode_names[c->mode], c->workers,
+		        100 * row->mech.steal_share);
+		row = &c->rows[c->nrows];
+	}
 }
 
 /* splitmix64: the seeded shuffle of the rep order. */
@@ -448,7 +513,8 @@ int engine_run(struct run *r)
 					continue;
 				}
 
-				rc = run_rep(r, c, cp, row);
+				rc = run_rep_steal(r, c, cp, row, measured);
+				row = NULL; /* run_rep_steal may have moved on */
 				if (rc == 0 && cb_interrupted)
 					rc = ENGINE_INTERRUPTED;
 				if (rc < 0)
@@ -456,7 +522,7 @@ int engine_run(struct run *r)
 				if (measured || c->failed) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
-					if (c->nrows == (unsigned)r->cfg.runs)
+					if (c->nrows - c->ndiscarded == (unsigned)r->cfg.runs)
 						stop_pool(c, cp); /* its last rep */
 
 					if (measured && trace_rep(r, c, c->inst->res)) {
@@ -563,6 +629,8 @@ void engine_summarize(struct run *r)
 				r->failures++;
 				continue;
 			}
+			if (row->mech.discarded)
+				continue; /* --max-steal: verified, but not in the statistics */
 			if (w)
 				w[n++] = row->wall_s;
 			cpu += row->cpu_util;

@@ -29,6 +29,9 @@ int engine_plan(struct run *r);
 
 #define ENGINE_INTERRUPTED (-2)
 
+/* --max-steal: re-runs of one rep at most. */
+#define MAX_STEAL_RERUNS 3
+
 /* Prepare, warm up and measure every cell, interleaved rep by rep in a
  * seeded shuffled order; verify and summarise. Each cell's pool is started
  * at its first (warmup) rep and stopped after its last measured rep or its

@@ -49,6 +49,7 @@ struct slot {
 	_Atomic int task; /* task being run, -1 between tasks */
 	double user_s, sys_s; /* procs: the worker's own rusage during the rep */
 	long nvcsw, nivcsw, maxrss_kb; /* maxrss_kb: the rep's own peak (-1: unknown) */
+	struct mech_counts mech; /* the worker's mechanisms in the rep (per-task: its tasks') */
 } __attribute__((aligned(CB_CACHELINE)));
 
 struct pool_shm {
@@ -80,6 +81,7 @@ struct pool {
 	double deadline;
 	long child_maxrss_kb; /* fork-per-task: peak of the children reaped in the rep */
 	struct wl_ctx seq_ctx; /* seq: the one worker's context, kept across reps */
+	struct mech_worker seq_mech; /* seq: the parent thread's counters */
 	size_t test_alloc; /* CONCBENCH_TEST_ALLOC: bytes each task touches and frees */
 	struct transport *tp; /* procs, --transport=pipe: task outputs come by pipe */
 };
@@ -256,6 +258,7 @@ static void worker_loop(struct pool *p, unsigned id)
 	struct wl_ctx ctx = *p->pp.ctx;
 	struct rusage r0, r1;
 	struct slot *s = &p->sh->slots[id];
+	struct mech_worker mw = {.open = false};
 	int rc;
 
 	if (p->procs && !p->pp.bench)
@@ -273,11 +276,13 @@ static void worker_loop(struct pool *p, unsigned id)
 			break;
 		if (p->procs)
 			usage_now(&r0);
+		mech_begin(&mw);
 		if (p->pp.mode == MODE_GIL)
 			gil_thread_enter();
 		worker_rep(p, &ctx, id);
 		if (p->pp.mode == MODE_GIL)
 			gil_thread_exit();
+		mech_end(&mw, &s->mech);
 		if (p->procs) {
 			usage_now(&r1);
 			s->user_s = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
@@ -298,6 +303,7 @@ static void worker_loop(struct pool *p, unsigned id)
 		}
 		sem_post(&p->sh->ready);
 	}
+	mech_close(&mw);
 	fini_worker(&ctx);
 }
 
@@ -306,10 +312,17 @@ static void worker_loop(struct pool *p, unsigned id)
 static void task_once(struct pool *p, unsigned slot, unsigned task)
 {
 	struct wl_ctx ctx = *p->pp.ctx;
+	struct mech_worker mw = {.open = false};
+	struct mech_counts d;
 
 	if (!atomic_load_explicit(&p->sh->stop, memory_order_relaxed) &&
 	    init_worker(p, &ctx, slot) == 0) {
+		mech_begin_fresh(&mw);
 		run_one(p, &ctx, slot, task);
+		mech_end(&mw, &d);
+		mech_close(&mw);
+		/* the slot's earlier workers were joined before this one started */
+		mech_add(&p->sh->slots[slot].mech, &d);
 		fini_worker(&ctx);
 	}
 	atomic_store_explicit(&p->sh->slots[slot].finished, 1, memory_order_release);
@@ -611,15 +624,18 @@ err_free:
 static int run_seq(struct pool *p)
 {
 	struct wl_ctx *ctx = &p->seq_ctx;
+	int rc = 0;
 
 	ctx->err[0] = '\0';
-	for (unsigned i = 0; i < p->pp.ntasks; i++) {
+	mech_begin(&p->seq_mech);
+	for (unsigned i = 0; i < p->pp.ntasks && !rc; i++) {
 		if (cb_interrupted)
-			return -EINTR;
-		if (run_one(p, ctx, 0, i))
-			return atomic_load(&p->sh->error);
+			rc = -EINTR;
+		else if (run_one(p, ctx, 0, i))
+			rc = atomic_load(&p->sh->error);
 	}
-	return 0;
+	mech_end(&p->seq_mech, &p->sh->slots[0].mech);
+	return rc;
 }
 
 /* Join the worker of slot `id` after it raised its finished flag. */
@@ -731,6 +747,7 @@ int pool_run(struct pool *p)
 		s->user_s = s->sys_s = 0;
 		s->nvcsw = s->nivcsw = 0;
 		s->maxrss_kb = -1;
+		mech_zero(&s->mech);
 	}
 	p->pp.ctx->stop = &p->sh->stop;
 	if (p->tp)
@@ -759,17 +776,21 @@ int pool_usage_get(struct pool *p, struct pool_usage *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->maxrss_kb = -1;
+	mech_zero(&u->mech);
 	if (p->pp.mode == MODE_FORK_PER_TASK && p->child_maxrss_kb > 0)
 		u->maxrss_kb = p->child_maxrss_kb;
-	if (p->pp.mode == MODE_SEQ || p->per_task)
-		return 0;
 	/* pooled workers post ready once they recorded the rep */
-	for (unsigned i = 0; i < p->pp.nworkers; i++) {
+	for (unsigned i = 0; !(p->pp.mode == MODE_SEQ || p->per_task) && i < p->pp.nworkers; i++) {
 		int rc = wait_sem(p, &p->sh->ready);
 
 		if (rc)
 			return rep_failed(p, rc);
 	}
+	for (unsigned i = 0; i < (p->pp.mode == MODE_SEQ ? 1 : p->pp.nworkers); i++)
+		if (p->sh->slots[i].mech.workers)
+			mech_add(&u->mech, &p->sh->slots[i].mech);
+	if (p->pp.mode == MODE_SEQ || p->per_task)
+		return 0;
 	if (p->pp.mode != MODE_PROCS)
 		return 0;
 	for (unsigned i = 0; i < p->pp.nworkers; i++) {
@@ -846,6 +867,7 @@ int pool_stop(struct pool *p)
 		return rc; /* a running thread still uses the pool: leak it */
 	if (p->seq_init)
 		fini_worker(&p->seq_ctx);
+	mech_close(&p->seq_mech);
 	free_pool(p);
 	return 0;
 }

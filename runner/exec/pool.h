@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #include "../concbench.h"
+#include "mech.h"
 
 struct pool;
 
@@ -38,12 +39,15 @@ struct pool_params {
 	struct task_result *res; /* ntasks entries in cb_shm_alloc() memory */
 };
 
-/* Resource use of the workers during one rep, for the modes where they are
- * other processes (procs: each worker's own deltas; fork-per-task: the
- * reaped children's peak). Zero for thread modes. */
+/* Resource use of the workers during one rep: user/sys/switches/peak for
+ * the modes where they are other processes (procs: each worker's own
+ * deltas; fork-per-task: the reaped children's peak; zero for thread
+ * modes), and in every mode the mechanism counters each worker read at the
+ * edges of its work (seq: the parent thread's). */
 struct pool_usage {
 	double user_s, sys_s;
 	long nvcsw, nivcsw, maxrss_kb; /* maxrss_kb: the largest process's peak in the rep */
+	struct mech_counts mech; /* every mode: the workers' mechanisms, summed (mech.h) */
 };
 
 /* Start the workers of a cell (pooled modes) and wait until all are ready

@@ -73,6 +73,23 @@ static void stat4(const double *x, size_t n, double out[4])
 	free(s);
 }
 
+/* The cell's efficiency budget (base/budget.h) as counters of its median
+ * aggregate: budget_eff and budget_<part> shares; nothing when the rows
+ * have no mechanism figures. */
+static void write_budget(FILE *f, const struct cell *c, long cpus)
+{
+	struct budget b;
+
+	if (output_cell_budget(c, cpus, &b))
+		return;
+	fprintf(f, ",\n      \"budget_eff\": ");
+	json_num(f, b.eff);
+	for (int i = 0; i < BUDGET_NPARTS; i++) {
+		fprintf(f, ",\n      \"budget_%s\": ", budget_part_keys[i]);
+		json_num(f, b.part[i]);
+	}
+}
+
 /* Beside the median aggregate: the median's interval and the speedup with
  * its interval, each with its achieved confidence (stats.h). */
 static void median_extras(FILE *f, const struct cell *c)
@@ -91,8 +108,8 @@ static void median_extras(FILE *f, const struct cell *c)
 	        c->wl->kind == KIND_BENCH ? "items_per_second" : "real_time");
 }
 
-static void write_aggregates(FILE *f, const struct cell *c, const char *name, unsigned family,
-                             unsigned instance, bool *first)
+static void write_aggregates(FILE *f, const struct cell *c, long cpus, const char *name,
+                             unsigned family, unsigned instance, bool *first)
 {
 	static const char *const agg[4] = {"mean", "median", "stddev", "cv"};
 	double *w = calloc(c->nrows + 1, sizeof(*w)), *cpu = calloc(c->nrows + 1, sizeof(*cpu));
@@ -126,8 +143,10 @@ static void write_aggregates(FILE *f, const struct cell *c, const char *name, un
 		fprintf(f, ",\n      \"cpu_time\": ");
 		json_num(f, sc[a]);
 		fprintf(f, ",\n      \"time_unit\": \"us\"");
-		if (a == 1)
+		if (a == 1) {
 			median_extras(f, c);
+			write_budget(f, c, cpus);
+		}
 		fprintf(f, "\n    }");
 	}
 out:
@@ -208,7 +227,7 @@ int export_json(FILE *f, const struct run *r)
 			}
 			fprintf(f, "\n    }");
 		}
-		write_aggregates(f, c, name, family, instance, &first);
+		write_aggregates(f, c, r->machine.cpus_affinity, name, family, instance, &first);
 	}
 	fprintf(f, "\n  ]\n}\n");
 	return ferror(f) ? -EIO : 0;

@@ -20,6 +20,13 @@ static void put_str(FILE *f, const char *s)
 	csv_fwrite(f, s, strlen(s));
 }
 
+/* A count that may be absent (-1): empty, never a made-up 0. */
+static void put_count(FILE *f, int64_t v)
+{
+	if (v >= 0)
+		fprintf(f, "%lld", (long long)v);
+}
+
 static void put_num(FILE *f, double v)
 {
 	if (!isnan(v))
@@ -223,6 +230,72 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_TRANSPORT:
 		put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "");
 		break;
+	case CSV_COL_RUNQ_S:
+		put_num(f, row->mech.runq_s);
+		break;
+	case CSV_COL_RUNQ_SHARE:
+		put_num(f, row->mech.runq_share);
+		break;
+	case CSV_COL_STEAL_S:
+		put_num(f, row->mech.steal_s);
+		break;
+	case CSV_COL_STEAL_SHARE:
+		put_num(f, row->mech.steal_share);
+		break;
+	case CSV_COL_NOISY:
+		put_str(f, row->mech.noisy ? row->mech.noisy : "");
+		break;
+	case CSV_COL_DISCARDED:
+		put_long(f, row->mech.discarded);
+		break;
+	case CSV_COL_BUSY_S:
+		put_num(f, row->mech.busy_s);
+		break;
+	case CSV_COL_IMBALANCE_S:
+		put_num(f, row->mech.imbalance_s);
+		break;
+	case CSV_COL_TAIL_SPAN_S:
+		put_num(f, row->mech.tail_span_s);
+		break;
+	case CSV_COL_DISPATCH_S:
+		put_num(f, row->mech.dispatch_s);
+		break;
+	case CSV_COL_WORKER_RUN_S:
+		put_num(f, row->mech.run_s);
+		break;
+	case CSV_COL_WORKER_USER_S:
+		put_num(f, row->mech.user_s);
+		break;
+	case CSV_COL_WORKER_SYS_S:
+		put_num(f, row->mech.sys_s);
+		break;
+	case CSV_COL_WORKER_NVCSW:
+		put_count(f, row->mech.nvcsw);
+		break;
+	case CSV_COL_WORKER_NIVCSW:
+		put_count(f, row->mech.nivcsw);
+		break;
+	case CSV_COL_MINFLT:
+		put_count(f, row->mech.minflt);
+		break;
+	case CSV_COL_MAJFLT:
+		put_count(f, row->mech.majflt);
+		break;
+	case CSV_COL_MIGRATIONS:
+		put_count(f, row->mech.migrations);
+		break;
+	case CSV_COL_INSTRUCTIONS:
+		put_count(f, row->mech.instructions);
+		break;
+	case CSV_COL_CYCLES:
+		put_count(f, row->mech.cycles);
+		break;
+	case CSV_COL_CACHE_MISSES:
+		put_count(f, row->mech.cache_misses);
+		break;
+	case CSV_COL_MECH_SRC:
+		put_str(f, row->mech.src ? row->mech.src : "");
+		break;
 	case CSV_COL_CPU_MODEL:
 		put_str(f, m->cpu_model);
 		break;
@@ -253,11 +326,11 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_KIND:
 		put_str(f, w->kind == KIND_BENCH ? CSV_KIND_BENCH : CSV_KIND_WORKLOAD);
 		break;
-	case CSV_COL_PARAMS:
-		put_params(f, w);
-		break;
 	case CSV_COL_COLD_S:
 		put_num(f, row->cold_s);
+		break;
+	case CSV_COL_PARAMS:
+		put_params(f, w);
 		break;
 	case CSV_NCOLS:
 		break;
@@ -334,6 +407,84 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	t->verdict = output_verdict(c);
 }
 
+/* "; disturbed 3/5 reps (run-queue)": reps whose run-queue or steal share
+ * shows someone else's load (base/noise.h); nothing when none was. */
+static void print_disturbed(FILE *f, const struct cell *c)
+{
+	unsigned n = 0;
+	const char *why = "";
+
+	for (unsigned k = 0; k < c->nrows; k++)
+		if (c->rows[k].mech.noisy && c->rows[k].mech.noisy[0]) {
+			why = n && strcmp(why, c->rows[k].mech.noisy) ? "steal, run-queue"
+			                                              : c->rows[k].mech.noisy;
+			n++;
+		}
+	if (n)
+		fprintf(f, "; disturbed %u/%u reps (%s)", n, c->nrows, why);
+}
+
+static double median_of(double *v, size_t n)
+{
+	stats_sort(v, n);
+	return stats_quantile(v, n, 0.5);
+}
+
+int output_cell_budget(const struct cell *c, long cpus, struct budget *b)
+{
+	const struct cell *base = c->baseline;
+	struct budget_rep *reps = calloc(c->nrows + 1, sizeof(*reps));
+	double *w = calloc(3 * ((base ? base->nrows : 0) + 1), sizeof(double));
+	struct budget_ref ref;
+	size_t n = 0, nb = 0;
+	int rc = -EINVAL;
+
+	if (!reps || !w || !base)
+		goto out;
+	for (unsigned k = 0; k < base->nrows; k++) {
+		const struct rep_row *row = &base->rows[k];
+
+		if (row->status != REP_OK || !row->mech.workers || row->mech.discarded)
+			continue;
+		w[nb] = row->wall_s;
+		w[base->nrows + 1 + nb] = row->mech.user_s;
+		w[2 * (base->nrows + 1) + nb] = row->mech.sys_s;
+		nb++;
+	}
+	if (!nb)
+		goto out;
+	ref.wall_s = median_of(w, nb);
+	ref.user_s = median_of(w + base->nrows + 1, nb);
+	ref.sys_s = median_of(w + 2 * (base->nrows + 1), nb);
+	for (unsigned k = 0; k < c->nrows; k++) {
+		const struct rep_row *row = &c->rows[k];
+		const struct rep_mech *m = &row->mech;
+
+		if (row->status != REP_OK || !m->workers || m->discarded)
+			continue;
+		reps[n++] = (struct budget_rep){
+		    .workers = c->workers,
+		    .cpus = (double)cpus,
+		    .wall_s = row->wall_s,
+		    .busy_s = m->busy_s,
+		    .imbalance_s = m->imbalance_s,
+		    .dispatch_s = m->dispatch_s,
+		    .worker_user_s = m->user_s,
+		    .worker_sys_s = m->sys_s,
+		    .runq_s = m->runq_s,
+		    .gil_wait_s = c->mode == MODE_GIL ? row->gil.wait_s : NAN,
+		    .steal_s = m->steal_s,
+		};
+	}
+	rc = budget_of_cell(reps, n, &ref, b);
+out:
+	if (rc)
+		budget_of_cell(NULL, 0, &(struct budget_ref){0}, b);
+	free(reps);
+	free(w);
+	return rc;
+}
+
 /* "93.8%" or, when cells differ, "75.0–93.8%" of the confidences in v[0..n);
  * "" when none is known. */
 static void conf_range(char *buf, size_t len, const double *v, size_t n, bool unicode)
@@ -404,6 +555,21 @@ void output_table(FILE *f, const struct run *r)
 		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->wl->name,
 		        mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread, t.speedup,
 		        t.eff, t.cpu, t.verdict, t.notes);
+		if (cb_verbosity > 0) {
+			struct budget b;
+			char buf[256];
+
+			if (output_cell_budget(c, r->machine.cpus_affinity, &b) == 0) {
+				double ex = budget_explained(&b);
+
+				budget_format(&b, buf, sizeof(buf));
+				fprintf(f, "%34s %s", "", buf);
+				if (!isnan(ex) && 1 - b.eff >= 0.10)
+					fprintf(f, "; explained %.0f%% of the loss", 100 * ex);
+				print_disturbed(f, c);
+				fputc('\n', f);
+			}
+		}
 	}
 	output_interval_note(r, false, note, sizeof(note));
 	if (*note)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "results.h"
+#include "../base/budget.h"
 #include "schema.h"
 
 /* One cell of the results table as text, shared by the table on stdout
@@ -20,12 +21,18 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t);
 /* "yes" when every rep verified, else NO / FAILED / TIMEOUT; "-" without reps. */
 const char *output_verdict(const struct cell *c);
 
+/* The efficiency budget of cell c on `cpus` CPUs (base/budget.h) from its
+ * rows and its seq baseline's. 0, or -EINVAL (b NaN) when a figure is
+ * missing. */
+int output_cell_budget(const struct cell *c, long cpus, struct budget *b);
+
 /* The line under the table: what ±spread and the speedup interval are and
  * the confidence they achieve over r's cells (one figure, or a range when
  * the cells' rep counts differ); "" when r has no interval. Can't fail. */
 void output_interval_note(const struct run *r, bool unicode, char *buf, size_t len);
 
-/* Print the aligned per-cell table and the interval note. Can't fail. */
+/* Print the aligned per-cell table (with -v, each cell's efficiency budget
+ * under it) and the interval note. Can't fail. */
 void output_table(FILE *f, const struct run *r);
 
 /* Write the header and every measured rep of r to f with libcsv quoting.

@@ -17,6 +17,22 @@ struct instance; /* exec/engine.h: a workload's prepared state */
 
 enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
 
+/* The mechanisms of a rep, summed over its workers (exec/mech.h). Times
+ * NaN and counts -1 where not measured. */
+struct rep_mech {
+	unsigned workers; /* workers that reported (0: no figures) */
+	double run_s, runq_s; /* on a CPU; runnable, waiting for one (schedstat) */
+	double user_s, sys_s; /* the workers' own CPU time */
+	long nvcsw, nivcsw, minflt, majflt, migrations;
+	int64_t instructions, cycles, cache_misses;
+	const char *src; /* faults and migrations from "perf" or "rusage" */
+	double busy_s, imbalance_s, dispatch_s, tail_span_s; /* the task clock */
+	double steal_s; /* stolen from the CPUs of the affinity mask during the rep */
+	double runq_share, steal_share; /* runq_s / (workers × wall); steal_s / (cpus × wall) */
+	const char *noisy; /* "", "steal" or "run-queue": over the noise threshold */
+	bool discarded; /* --max-steal: left out of the statistics and re-run */
+};
+
 /* One measured rep: one CSV row. */
 struct rep_row {
 	unsigned rep;
@@ -33,6 +49,7 @@ struct rep_row {
 	struct cb_metrics metrics;
 	char error[256];
 	double loadavg;
+	struct rep_mech mech;
 };
 
 struct cell {
@@ -47,6 +64,7 @@ struct cell {
 	bool failed; /* a rep failed: no further reps */
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
+	unsigned ndiscarded; /* rows discarded by --max-steal (among nrows) */
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
 	/* filled by engine_summarize() */
 	struct summary wall;

@@ -72,7 +72,29 @@ enum col_type {
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
 	X(KIND, "kind", COL_STR, 2)                                                                \
 	X(PARAMS, "params", COL_STR, 2)                                                            \
-	X(COLD_S, "cold_s", COL_NUM_OPT, 2)
+	X(COLD_S, "cold_s", COL_NUM_OPT, 2)                                                        \
+	X(RUNQ_S, "runq_s", COL_NUM_OPT, 2)                                                        \
+	X(RUNQ_SHARE, "runq_share", COL_NUM_OPT, 2)                                                \
+	X(STEAL_S, "steal_s", COL_NUM_OPT, 2)                                                      \
+	X(STEAL_SHARE, "steal_share", COL_NUM_OPT, 2)                                              \
+	X(NOISY, "noisy", COL_STR, 2)                                                              \
+	X(DISCARDED, "discarded", COL_BOOL, 2)                                                     \
+	X(BUSY_S, "busy_s", COL_NUM_OPT, 2)                                                        \
+	X(IMBALANCE_S, "imbalance_s", COL_NUM_OPT, 2)                                              \
+	X(TAIL_SPAN_S, "tail_span_s", COL_NUM_OPT, 2)                                              \
+	X(DISPATCH_S, "dispatch_s", COL_NUM_OPT, 2)                                                \
+	X(WORKER_RUN_S, "worker_run_s", COL_NUM_OPT, 2)                                            \
+	X(WORKER_USER_S, "worker_user_s", COL_NUM_OPT, 2)                                          \
+	X(WORKER_SYS_S, "worker_sys_s", COL_NUM_OPT, 2)                                            \
+	X(WORKER_NVCSW, "worker_nvcsw", COL_NUM_OPT, 2)                                            \
+	X(WORKER_NIVCSW, "worker_nivcsw", COL_NUM_OPT, 2)                                          \
+	X(MINFLT, "minflt", COL_NUM_OPT, 2)                                                        \
+	X(MAJFLT, "majflt", COL_NUM_OPT, 2)                                                        \
+	X(MIGRATIONS, "migrations", COL_NUM_OPT, 2)                                                \
+	X(INSTRUCTIONS, "instructions", COL_NUM_OPT, 2)                                            \
+	X(CYCLES, "cycles", COL_NUM_OPT, 2)                                                        \
+	X(CACHE_MISSES, "cache_misses", COL_NUM_OPT, 2)                                            \
+	X(MECH_SRC, "mech_src", COL_STR, 2)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

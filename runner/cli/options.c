@@ -84,7 +84,11 @@ static const struct core_opt core_opts[] = {
     {{"seed", required_argument, NULL, OPT_SEED},
      "N",
      "seed of the rep order and of random inputs (default 1)"},
-    {{"pin", no_argument, NULL, OPT_PIN}, NULL, "pin worker i to CPU i mod n"},
+    {{"pin", optional_argument, NULL, OPT_PIN},
+     "[none|mask|compact|spread]",
+     "--pin alone = mask: worker i on CPU i mod n of the affinity mask; compact fills SMT "
+     "siblings first, spread one CPU per core first; seq runs where worker 0 does "
+     "(default none)"},
     {{"timeout", required_argument, NULL, OPT_TIMEOUT},
      "DURATION",
      "per-rep watchdog, e.g. 30s (default none)"},
@@ -593,8 +597,17 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 			return usage_error("--seed", "'%s': not an unsigned 64-bit number", arg);
 		return 0;
 	case OPT_PIN:
-		cfg->pin = true;
-		return 0;
+		if (!arg) {
+			cfg->pin = PIN_MASK;
+			return 0;
+		}
+		for (int p = PIN_NONE; p <= PIN_SPREAD; p++) {
+			if (strcmp(arg, pin_names[p]) == 0) {
+				cfg->pin = (enum cb_pin)p;
+				return 0;
+			}
+		}
+		return usage_error("--pin", "'%s': want none, mask, compact or spread", arg);
 	case OPT_TIMEOUT:
 		if (parse_duration(arg, &cfg->timeout_s) || cfg->timeout_s > 86400)
 			return usage_error("--timeout", "'%s': want a duration up to 24h, e.g. 30s",

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "../concbench.h"
+#include "../exec/placement.h"
 
 #define CB_MAX_WORKERS 4096L
 #define CB_MAX_TASKS 10000000L
@@ -27,7 +28,7 @@ struct cb_config {
 	long runs;
 	long warmup;
 	uint64_t seed;
-	bool pin;
+	enum cb_pin pin; /* --pin[=none|mask|compact|spread]; plain --pin is mask */
 	double timeout_s; /* 0: none */
 	double switch_interval_s;
 	bool switch_interval_given;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "placement.h"
 #include "pool.h"
 #include "progress.h"
 #include "trace.h"
@@ -290,6 +291,8 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 		row->ops += in->res[i].ops;
 	row->ops_per_s = row->wall_s > 0 ? row->ops / row->wall_s : NAN;
 	task_percentiles(in->res, c->ntasks, &row->task_p50_s, &row->task_p99_s);
+	placement_describe(in->res, c->ntasks, c->workers, row->worker_cpus,
+	                   sizeof(row->worker_cpus), &row->migrations);
 	if (c->mode == MODE_GIL)
 		gil_stats_get(&row->gil);
 	row->checksum = combine_checksums(in->res, c->ntasks);

@@ -38,6 +38,8 @@ struct rep_row {
 	struct cb_metrics metrics;
 	char error[256];
 	double loadavg;
+	char worker_cpus[128]; /* placement_describe(): "0:0;1:1" */
+	unsigned migrations; /* CPU changes seen at task starts and ends */
 };
 
 struct cell {

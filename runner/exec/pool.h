@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "../concbench.h"
+#include "placement.h"
 
 struct pool;
 
@@ -24,7 +25,7 @@ struct pool_params {
 	unsigned nworkers; /* 1 in seq */
 	unsigned ntasks; /* benches: == nworkers */
 	bool bench; /* worker i runs body i once, all at the same time */
-	bool pin; /* worker i on CPU i mod n of the affinity mask */
+	enum cb_pin pin; /* worker i on CPU i mod n of placement_cpus(pin); seq like worker 0 */
 	double timeout_s; /* 0: none; pool_run gives up after it */
 	struct wl_ctx *ctx; /* shared by all workers; each gets its own copy */
 	struct task_result *res; /* ntasks entries in cb_shm_alloc() memory */

@@ -24,7 +24,8 @@ const char *const csv_columns[] = {
     "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
     "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
     "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
-    "loadavg_start", "loadavg_end", NULL};
+    "loadavg_start", "loadavg_end", "worker_cpus", "migrations", "cpu_speed_start", "cpu_speed_end",
+    "sys_checks", NULL};
 
 static void put_str(FILE *f, const char *s, bool last)
 {
@@ -69,7 +70,11 @@ static void put_metrics(FILE *f, const struct cb_metrics *m)
 int output_csv(FILE *f, const struct run *r)
 {
 	const struct machine *m = &r->machine;
+	char cal0[512], cal1[512], checks[512];
 
+	cpucal_format(&m->cal_start, cal0, sizeof(cal0));
+	cpucal_format(&m->cal_end, cal1, sizeof(cal1));
+	machine_checks_summary(m, checks, sizeof(checks));
 	for (const char *const *c = csv_columns; *c; c++)
 		fprintf(f, "%s%c", *c, c[1] ? ',' : '\n');
 	for (unsigned i = 0; i < r->ncells; i++) {
@@ -120,7 +125,7 @@ int output_csv(FILE *f, const struct run *r)
 			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p99_s : NAN);
 			put_long(f, c->implicit);
 			fprintf(f, "%llu,", (unsigned long long)r->cfg.seed);
-			put_long(f, r->cfg.pin);
+			put_str(f, pin_names[r->cfg.pin], false);
 			put_num(f, c->mode == MODE_GIL ? r->cfg.switch_interval_s : NAN);
 			put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "", false);
 			put_str(f, m->cpu_model, false);
@@ -131,7 +136,12 @@ int output_csv(FILE *f, const struct run *r)
 			put_str(f, m->cflags, false);
 			put_num(f, row->loadavg);
 			put_num(f, m->load_start);
-			fprintf(f, "%.2f\n", r->load_end);
+			fprintf(f, "%.2f,", r->load_end);
+			put_str(f, row->worker_cpus, false);
+			put_long(f, row->migrations);
+			put_str(f, cal0, false);
+			put_str(f, cal1, false);
+			put_str(f, checks, true);
 		}
 	}
 	return ferror(f) ? -EIO : 0;
@@ -200,6 +210,24 @@ void output_table(FILE *f, const struct run *r)
 		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->inst->wl->name,
 		        mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread, t.speedup,
 		        t.eff, t.cpu, t.verdict, t.notes);
+	}
+	output_machine_notes(f, r);
+}
+
+void output_machine_notes(FILE *f, const struct run *r)
+{
+	char msg[1024];
+	unsigned warn = machine_warnings(&r->machine);
+
+	if (machine_cpu_warning(&r->machine, msg, sizeof(msg)))
+		fprintf(f, "warning: %s\n", msg);
+	if (r->cfg.pin == PIN_NONE && placement_has_smt())
+		fprintf(f, "note: unpinned on a machine with SMT: two workers may share a core "
+		           "(--pin=spread or --pin=compact decides)\n");
+	if (warn) {
+		machine_checks_summary(&r->machine, msg, sizeof(msg));
+		fprintf(f, "note: %u system check(s) WARN (%s): see concbench sysinfo --check\n",
+		        warn, msg);
 	}
 }
 

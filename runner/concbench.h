@@ -9,7 +9,9 @@
  * Memory rule: anything run() writes that the parent must see after the rep
  * (outputs, counters, locks) lives in cb_shm_alloc() memory, so the same code
  * serves a thread and a forked process. Inputs built in prepare() are plain
- * memory: workers are forked after prepare() and inherit them.
+ * memory: workers are forked after prepare() and inherit them. A pool
+ * lives for all the reps of its cell, so plain memory that reset() changes
+ * in the parent after a worker process was forked is not seen by it.
  */
 #ifndef CONCBENCH_H
 #define CONCBENCH_H
@@ -70,7 +72,8 @@ struct wl_ctx {
 	const struct workload *wl;
 	enum cb_mode mode; /* set before each rep; prepare() must not depend on it */
 	bool pshared; /* workers are processes: primitives need PTHREAD_PROCESS_SHARED */
-	unsigned nworkers; /* workers in this rep (1 in seq) */
+	unsigned nworkers; /* workers in this rep (1 in seq); in prepare(): the most
+	                    * workers any cell of this instance will run */
 	unsigned ntasks; /* tasks per rep (benches: == nworkers) */
 	unsigned worker; /* in run(): index of the worker calling it, 0..nworkers-1 */
 	bool transport_pipe; /* --transport=pipe: procs return task output through a pipe */
@@ -78,6 +81,7 @@ struct wl_ctx {
 	uint64_t seed; /* --seed */
 	_Atomic int *stop; /* set by the runner when the cell times out */
 	void *state; /* the workload's own, set by prepare() */
+	void *wstate; /* the worker's own, set by worker_init() in that worker */
 	char err[256]; /* why prepare/run/verify failed; see cb_error() */
 };
 
@@ -107,6 +111,18 @@ struct workload {
 	 * worker exists and outside every clock. 0, or -EINVAL for bad input
 	 * (exit 2) / another negative errno (exit 1), with ctx->err set. */
 	int (*prepare)(struct wl_ctx *ctx);
+	/* Optional, Python's pool `initializer=`: build what one worker keeps
+	 * for its life (a connection, scratch memory) in ctx->wstate. Called in
+	 * the worker (its own thread or process, its own copy of ctx with
+	 * ctx->worker set, without the GIL) before it reports ready: outside
+	 * the clock for seq, threads, procs and gil, whose workers live for all
+	 * the reps of a cell; inside it, once per task, for thread-per-task and
+	 * fork-per-task, whose workers live for one task. 0 or a negative errno
+	 * with ctx->err set (the cell fails). */
+	int (*worker_init)(struct wl_ctx *ctx);
+	/* Optional: free what worker_init() built, in the same worker, after
+	 * its last task. Not called in a worker process that is killed. */
+	void (*worker_fini)(struct wl_ctx *ctx);
 	/* Optional: reset shared state before each rep, outside the clock. */
 	int (*reset)(struct wl_ctx *ctx);
 	/* Run task `i` (workload) or the body of worker `i` (bench). May run on

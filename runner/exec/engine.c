@@ -1,8 +1,10 @@
 /* engine.c - plan the cells, measure the reps, verify, summarise.
  *
- * Timed region of a rep: pool_run() only. Pool start-up (threads created,
- * processes forked and ready) is timed on its own (startup_s); per-task
- * modes create their workers inside pool_run(), which is their point.
+ * Timed region of a rep: pool_run() only. A cell's pool is started at its
+ * first rep (timed on its own: startup_s) and kept for all its reps, so the
+ * first rep (cold_s, normally the warmup) pays the first touches and every
+ * later rep runs on warm workers; per-task modes create their workers
+ * inside pool_run(), which is their point.
  */
 #include "engine.h"
 
@@ -66,6 +68,7 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->workers = workers;
 	c->ntasks = ntasks;
 	c->implicit = implicit;
+	c->startup_s = c->cold_s = NAN;
 	c->rows = calloc((size_t)r->cfg.runs, sizeof(*c->rows));
 }
 
@@ -73,7 +76,7 @@ int engine_plan(struct run *r)
 {
 	struct cb_config *cfg = &r->cfg;
 	size_t maxcells = (size_t)cfg->nwl * (MODE__COUNT * cfg->nworkers + 1);
-	unsigned asked = 0;
+	unsigned asked = 0, maxw = 1;
 
 	r->inst = calloc(maxcells, sizeof(*r->inst));
 	r->cells = calloc(maxcells, sizeof(*r->cells));
@@ -81,6 +84,9 @@ int engine_plan(struct run *r)
 		cb_errorf("run", "out of memory");
 		return EXIT_USAGE;
 	}
+	for (unsigned j = 0; j < cfg->nworkers; j++)
+		if (cfg->workers[j] > maxw)
+			maxw = cfg->workers[j];
 	for (unsigned i = 0; i < cfg->nwl; i++) {
 		const struct workload *w = cfg->wl[i];
 		bool bench = w->kind == KIND_BENCH;
@@ -93,8 +99,11 @@ int engine_plan(struct run *r)
 			          cfg->size, w->sizes[2] * 64, w->name);
 			return EXIT_USAGE;
 		}
-		if (!bench)
+		if (!bench) {
 			shared = add_instance(r, w, size, ntasks, ntasks);
+			/* what prepare() sees: the most workers of any cell */
+			shared->ctx.nworkers = cfg->modes & ~MODE_BIT(MODE_SEQ) ? maxw : 1;
+		}
 		/* The seq baseline of every workload, asked for or not. */
 		if ((cfg->modes & MODE_BIT(MODE_SEQ)) || !bench) {
 			seq_in = bench ? add_instance(r, w, size, 1, 1) : shared;
@@ -199,8 +208,34 @@ static void utc_stamp(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Stop cell c's pool, if it has one. A thread that can't be stopped still
+ * uses the instance: its memory is left alone and nothing more of it runs. */
+static void stop_pool(struct cell *c)
+{
+	struct instance *in = c->inst;
+
+	if (!c->pool)
+		return;
+	if (pool_stop(c->pool)) {
+		in->poisoned = true;
+		cb_errorf(in->wl->name,
+		          "%s: a worker thread could not be stopped; its state is abandoned "
+		          "until exit",
+		          mode_names[c->mode]);
+	}
+	c->pool = NULL;
+	in->ctx.stop = &no_stop;
+}
+
+static void stop_all_pools(struct run *r)
+{
+	for (unsigned i = 0; i < r->ncells; i++)
+		stop_pool(&r->cells[i]);
+}
+
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
- * warmup). A failure is recorded in the row and marks the cell failed.
+ * warmup). The cell's pool is started at its first rep and kept. A failure
+ * is recorded in the row, stops the pool and marks the cell failed.
  * Returns 0, or ENGINE_INTERRUPTED after SIGINT/SIGTERM. */
 
 static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
@@ -220,8 +255,9 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	struct rusage s0, s1, c0, c1;
 	struct pool_usage pu;
 	struct rep_row tmp;
-	struct pool *p;
-	double t0, t1, ts;
+	double t0, t1;
+	long parent_peak;
+	bool cold;
 	int rc;
 
 	if (!row)
@@ -246,45 +282,48 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 		gil_set_interval(r->cfg.switch_interval_s);
 		gil_reset();
 	}
-	ts = cb_now();
-	rc = pool_start(&p, &pp);
-	row->startup_s = cb_now() - ts;
-	if (rc)
-		goto failed;
+	cold = !c->pool;
+	if (cold) {
+		double ts = cb_now();
 
+		rc = pool_start(&c->pool, &pp);
+		c->startup_s = cb_now() - ts;
+		if (rc)
+			goto failed;
+	}
+	row->startup_s = c->startup_s;
+
+	rss_peak_reset();
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
-	rc = pool_run(p);
+	rc = pool_run(c->pool);
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
-	pool_usage_get(p, &pu);
-	if (pool_stop(p)) {
-		/* A thread that can't be stopped still uses the instance: leave
-		 * its memory alone and run nothing more of it. */
-		in->poisoned = true;
-		cb_errorf(in->wl->name,
-		          "%s: a worker thread could not be stopped; its state is abandoned "
-		          "until exit",
-		          mode_names[c->mode]);
-	}
+	parent_peak = rss_peak_kb();
+	if (!rc)
+		rc = pool_usage_get(c->pool, &pu);
 	if (rc)
 		goto failed;
 
 	row->wall_s = t1 - t0;
+	if (cold)
+		c->cold_s = row->wall_s;
+	row->cold_s = c->cold_s;
 	row->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + pu.user_s;
 	row->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + pu.sys_s;
 	row->nvcsw = s1.ru_nvcsw - s0.ru_nvcsw + pu.nvcsw;
 	row->nivcsw = s1.ru_nivcsw - s0.ru_nivcsw + pu.nivcsw;
-	row->max_rss_kb = s1.ru_maxrss > pu.maxrss_kb ? s1.ru_maxrss : pu.maxrss_kb;
+	/* the rep's own peak; the lifetime peak where /proc can't say */
+	row->max_rss_kb = parent_peak >= 0 ? parent_peak : s1.ru_maxrss;
+	if (pu.maxrss_kb > row->max_rss_kb)
+		row->max_rss_kb = pu.maxrss_kb;
 	if (c->mode == MODE_FORK_PER_TASK) {
 		row->user_s += tv_s(c1.ru_utime) - tv_s(c0.ru_utime);
 		row->sys_s += tv_s(c1.ru_stime) - tv_s(c0.ru_stime);
 		row->nvcsw += c1.ru_nvcsw - c0.ru_nvcsw;
 		row->nivcsw += c1.ru_nivcsw - c0.ru_nivcsw;
-		if (c1.ru_maxrss > row->max_rss_kb)
-			row->max_rss_kb = c1.ru_maxrss;
 	}
 	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
 	for (unsigned i = 0; i < c->ntasks; i++)
@@ -305,6 +344,7 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 			         ctx->err[0] ? ctx->err : "check failed");
 		}
 	}
+	ctx->stop = &no_stop;
 	if (c->mode == MODE_SEQ && !in->have_ref && row->status == REP_OK) {
 		in->ref_checksum = row->checksum;
 		in->have_ref = true;
@@ -312,9 +352,12 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	return 0;
 
 failed:
+	stop_pool(c);
 	if (rc == -EINTR && cb_interrupted)
 		return ENGINE_INTERRUPTED;
 	row->status = rc == -ETIMEDOUT ? REP_TIMEOUT : REP_FAILED;
+	row->startup_s = c->startup_s;
+	row->cold_s = c->cold_s;
 	snprintf(row->error, sizeof(row->error), "%s", ctx->err[0] ? ctx->err : strerror(-rc));
 	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
 	c->failed = true;
@@ -386,6 +429,7 @@ int engine_run(struct run *r)
 				progress_tick(round, rounds);
 				if (c->inst->poisoned) {
 					c->failed = true;
+					stop_pool(c);
 					cb_errorf(
 					    c->inst->wl->name,
 					    "%s, %u workers: skipped: a timed-out thread of this "
@@ -402,6 +446,8 @@ int engine_run(struct run *r)
 				if (measured || c->failed) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
+					if (c->nrows == (unsigned)r->cfg.runs)
+						stop_pool(c); /* its last rep */
 
 					if (measured && trace_rep(r, c)) {
 
@@ -422,10 +468,12 @@ int engine_run(struct run *r)
 		}
 	}
 done:
+	stop_all_pools(r);
 	r->load_end = machine_loadavg();
 	engine_summarize(r);
 	rc = r->failures ? EXIT_CHECK : 0;
 out:
+	stop_all_pools(r);
 	progress_end();
 	free(order);
 	free(early);

@@ -10,6 +10,8 @@
 #include "../base/stats.h"
 #include "sysinfo.h"
 
+struct pool;
+
 /* Prepared state of a workload, shared by the cells that can share it:
  * workloads by (workload, size, tasks), benches one per cell. */
 struct instance {
@@ -29,8 +31,11 @@ enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOU
 struct rep_row {
 	unsigned rep;
 	char timestamp[32];
-	double wall_s, user_s, sys_s, cpu_util, startup_s;
-	long nvcsw, nivcsw, max_rss_kb;
+	double wall_s, user_s, sys_s, cpu_util;
+	double startup_s; /* the cell's pool start-up (the same in every row) */
+	double cold_s; /* makespan of the pool's first rep (the same in every row) */
+	long nvcsw, nivcsw;
+	long max_rss_kb; /* peak RSS of this rep alone: parent or largest worker */
 	double ops, ops_per_s, task_p50_s, task_p99_s;
 	struct gil_stats gil;
 	uint64_t checksum;
@@ -52,6 +57,9 @@ struct cell {
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
+	struct pool *pool; /* alive from the cell's first rep to its last */
+	double startup_s; /* pool_start() of the cell's pool; NAN before */
+	double cold_s; /* makespan of the pool's first rep; NAN before */
 	/* filled by engine_summarize() */
 	struct summary wall;
 	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
@@ -76,7 +84,9 @@ int engine_plan(struct run *r);
 #define ENGINE_INTERRUPTED (-2)
 
 /* Prepare, warm up and measure every cell, interleaved rep by rep in a
- * seeded shuffled order; verify and summarise. 0, EXIT_USAGE when a
+ * seeded shuffled order; verify and summarise. Each cell's pool is started
+ * at its first (warmup) rep and stopped after its last measured rep or its
+ * failure, so several idle pools may be alive at once. 0, EXIT_USAGE when a
  * workload rejected its input, EXIT_CHECK when a rep failed or did not
  * verify (results are still complete; a failed or timed-out cell runs no
  * more reps, and with --fail-fast the run stops there), -1 when the run

@@ -1,8 +1,16 @@
 /* pool.c - thread and process pools, thread- and fork-per-task.
  *
- * Control flow of a pooled rep (threads, procs, gil):
- *   parent: create N workers ─ wait `ready` ×N ─ t0 ─ post `go` ×N ─ wait `done` ×N ─ t1
- *   worker: post `ready` ─ wait `go` ─ take tasks from `next` until none ─ post `done`
+ * Control flow of a pooled cell (threads, procs, gil); the pool lives for
+ * every rep of the cell:
+ *   parent: create N workers ─ wait `ready` ×N
+ *           per rep: t0 ─ post each slot's `go` ─ wait `done` ×N ─ t1 ─ wait `ready` ×N
+ *           finally: set `quit`, post each slot's `go`, join / reap
+ *   worker: worker_init ─ post `ready`
+ *           per rep: wait own `go` ─ take tasks from `next` until none ─ post `done` ─
+ *                    record use (procs) ─ post `ready`
+ *           on `quit`: worker_fini, exit
+ * Each worker has its own `go`, so a fast worker can never take a slower
+ * one's release (a bench runs body i on worker i exactly once per rep).
  * Per-task modes keep at most N workers alive: each runs one task, raises
  * its slot's `finished` flag and posts `done`; the parent joins that slot
  * and starts the next task in it.
@@ -19,6 +27,7 @@
 #include "signals.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -35,18 +44,20 @@
 #define STOP_GRACE_S 1.0
 
 struct slot {
+	sem_t go; /* pooled modes: release this worker for one rep (or quit) */
 	_Atomic int finished; /* per-task modes: the task in this slot is done */
 	_Atomic int task; /* task being run, -1 between tasks */
 	double user_s, sys_s; /* procs: the worker's own rusage during the rep */
-	long nvcsw, nivcsw, maxrss_kb;
+	long nvcsw, nivcsw, maxrss_kb; /* maxrss_kb: the rep's own peak (-1: unknown) */
 } __attribute__((aligned(CB_CACHELINE)));
 
 struct pool_shm {
-	sem_t ready, go, done;
+	sem_t ready, done;
 	double t0; /* rep clock origin */
 	_Atomic unsigned next __attribute__((aligned(CB_CACHELINE)));
 	_Atomic int error __attribute__((aligned(CB_CACHELINE))); /* first task error */
 	_Atomic int stop; /* workers take no more tasks; ctx->stop points here */
+	_Atomic int quit; /* pooled workers: leave instead of running a rep */
 	char errmsg[256];
 	struct slot slots[];
 };
@@ -62,8 +73,13 @@ struct pool {
 	bool procs; /* workers are processes */
 	bool per_task;
 	bool stuck; /* a thread could not be stopped */
-	unsigned ready; /* workers that posted ready */
+	bool have_sems;
+	bool have_go; /* slots' go semaphores initialised */
+	bool failed; /* a rep or the start failed: only pool_stop is left */
+	bool seq_init; /* seq: worker_init ran on seq_ctx */
 	double deadline;
+	long child_maxrss_kb; /* fork-per-task: peak of the children reaped in the rep */
+	struct wl_ctx seq_ctx; /* seq: the one worker's context, kept across reps */
 	struct transport *tp; /* procs, --transport=pipe: task outputs come by pipe */
 };
 
@@ -162,63 +178,116 @@ static int send_output(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned
 	return rc;
 }
 
-/* The pooled worker loop, identical for threads and processes. */
+/* The workload's per-worker initialiser on this worker's ctx; a failure
+ * is recorded like a task error. */
+static int init_worker(struct pool *p, struct wl_ctx *ctx, unsigned id)
+{
+	int rc;
+
+	ctx->err[0] = '\0';
+	ctx->worker = id;
+	ctx->wstate = NULL;
+	rc = ctx->wl->worker_init ? ctx->wl->worker_init(ctx) : 0;
+	if (rc) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "worker %u: initialiser: %.200s", id,
+		         ctx->err[0] ? ctx->err : strerror(-rc));
+		record_error(p, rc, msg);
+		atomic_store(&p->sh->stop, 1);
+	}
+	return rc;
+}
+
+static void fini_worker(struct wl_ctx *ctx)
+{
+	if (ctx->wl->worker_fini)
+		ctx->wl->worker_fini(ctx);
+	ctx->wstate = NULL;
+}
+
+/* One rep of a pooled worker: take tasks until none are left. */
+static void worker_rep(struct pool *p, struct wl_ctx *ctx, unsigned id)
+{
+	ctx->err[0] = '\0';
+	if (p->pp.bench) {
+		if (!atomic_load(&p->sh->stop))
+			run_one(p, ctx, id, id);
+		return;
+	}
+	for (;;) {
+		unsigned i = atomic_fetch_add_explicit(&p->sh->next, 1, memory_order_relaxed);
+
+		if (i >= p->pp.ntasks || atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
+			break;
+		if (run_one(p, ctx, id, i) || (p->tp && send_output(p, ctx, id, i)))
+			break;
+	}
+}
+
+/* The pooled worker loop, identical for threads and processes: one rep per
+ * release of its own `go`, until `quit`. */
 static void worker_loop(struct pool *p, unsigned id)
 {
 	struct wl_ctx ctx = *p->pp.ctx;
 	struct rusage r0, r1;
 	struct slot *s = &p->sh->slots[id];
+	int rc;
 
-	ctx.err[0] = '\0';
-	ctx.worker = id;
 	if (p->procs && !p->pp.bench)
 		transport_prefault(&ctx);
-	sem_post(&p->sh->ready);
-	while (sem_wait(&p->sh->go) && errno == EINTR)
-		;
+	rc = init_worker(p, &ctx, id);
 	if (p->procs)
-		usage_now(&r0);
-	if (p->pp.mode == MODE_GIL)
-		gil_thread_enter();
-	if (p->pp.bench) {
-		if (!atomic_load(&p->sh->stop))
-			run_one(p, &ctx, id, id);
-	} else {
-		for (;;) {
-			unsigned i =
-			    atomic_fetch_add_explicit(&p->sh->next, 1, memory_order_relaxed);
-
-			if (i >= p->pp.ntasks ||
-			    atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
-				break;
-			if (run_one(p, &ctx, id, i) || (p->tp && send_output(p, &ctx, id, i)))
-				break;
+		rss_peak_reset();
+	sem_post(&p->sh->ready);
+	if (rc)
+		return;
+	for (;;) {
+		while (sem_wait(&s->go) && errno == EINTR)
+			;
+		if (atomic_load(&p->sh->quit))
+			break;
+		if (p->procs)
+			usage_now(&r0);
+		if (p->pp.mode == MODE_GIL)
+			gil_thread_enter();
+		worker_rep(p, &ctx, id);
+		if (p->pp.mode == MODE_GIL)
+			gil_thread_exit();
+		if (p->procs) {
+			usage_now(&r1);
+			s->user_s = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
+			s->sys_s = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+			s->nvcsw = r1.ru_nvcsw - r0.ru_nvcsw;
+			s->nivcsw = r1.ru_nivcsw - r0.ru_nivcsw;
 		}
+		if (p->tp && transport_rep_end(p->tp, &ctx, id)) {
+			record_error(p, -EIO, ctx.err);
+			atomic_store(&p->sh->stop, 1);
+		}
+		sem_post(&p->sh->done);
+		/* After the clock: this process's own peak of the rep, then a
+		 * fresh peak for the next one. */
+		if (p->procs) {
+			s->maxrss_kb = rss_peak_kb();
+			rss_peak_reset();
+		}
+		sem_post(&p->sh->ready);
 	}
-	if (p->pp.mode == MODE_GIL)
-		gil_thread_exit();
-	if (p->procs) {
-		usage_now(&r1);
-		s->user_s = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
-		s->sys_s = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
-		s->nvcsw = r1.ru_nvcsw - r0.ru_nvcsw;
-		s->nivcsw = r1.ru_nivcsw - r0.ru_nivcsw;
-		s->maxrss_kb = r1.ru_maxrss;
-	}
-	if (p->tp)
-		transport_child_done(p->tp, id);
-	sem_post(&p->sh->done);
+	fini_worker(&ctx);
 }
 
-/* Per-task worker: one task, then raise the slot's flag. */
+/* Per-task worker: one task (its worker_init and worker_fini included),
+ * then raise the slot's flag. */
 static void task_once(struct pool *p, unsigned slot, unsigned task)
 {
 	struct wl_ctx ctx = *p->pp.ctx;
 
-	ctx.err[0] = '\0';
-	ctx.worker = slot;
-	if (!atomic_load_explicit(&p->sh->stop, memory_order_relaxed))
+	if (!atomic_load_explicit(&p->sh->stop, memory_order_relaxed) &&
+	    init_worker(p, &ctx, slot) == 0) {
 		run_one(p, &ctx, slot, task);
+		fini_worker(&ctx);
+	}
 	atomic_store_explicit(&p->sh->slots[slot].finished, 1, memory_order_release);
 	sem_post(&p->sh->done);
 }
@@ -371,12 +440,15 @@ static void kill_children(struct pool *p)
 
 static void free_pool(struct pool *p)
 {
-	if (p->sh) {
+	if (p->sh && p->have_sems) {
 		sem_destroy(&p->sh->ready);
-		sem_destroy(&p->sh->go);
 		sem_destroy(&p->sh->done);
-		cb_shm_free(p->sh, p->sh_size);
 	}
+	if (p->sh && p->have_go)
+		for (unsigned i = 0; i < p->pp.nworkers; i++)
+			sem_destroy(&p->sh->slots[i].go);
+	if (p->sh)
+		cb_shm_free(p->sh, p->sh_size);
 	free(p->tids);
 	free(p->pids);
 	free(p->started);
@@ -394,6 +466,28 @@ static int affinity_cpus(struct pool *p)
 		return -ENOMEM;
 	p->ncpu = placement_cpus(p->pp.pin, p->cpus, CPU_SETSIZE);
 	return p->ncpu ? 0 : -errno;
+}
+
+static int init_sems(struct pool *p)
+{
+	if (sem_init(&p->sh->ready, 1, 0))
+		return -errno;
+	if (sem_init(&p->sh->done, 1, 0)) {
+		sem_destroy(&p->sh->ready);
+		return -errno;
+	}
+	p->have_sems = true;
+	for (unsigned i = 0; i < p->pp.nworkers; i++) {
+		if (sem_init(&p->sh->slots[i].go, 1, 0)) {
+			int rc = -errno;
+
+			while (i--)
+				sem_destroy(&p->sh->slots[i].go);
+			return rc;
+		}
+	}
+	p->have_go = true;
+	return 0;
 }
 
 int pool_start(struct pool **out, const struct pool_params *pp)
@@ -415,11 +509,9 @@ int pool_start(struct pool **out, const struct pool_params *pp)
 	p->started = calloc(n, sizeof(*p->started));
 	if (!p->sh || !p->tids || !p->pids || !p->started)
 		goto err_free;
-	if (sem_init(&p->sh->ready, 1, 0) || sem_init(&p->sh->go, 1, 0) ||
-	    sem_init(&p->sh->done, 1, 0)) {
-		rc = -errno;
+	rc = init_sems(p);
+	if (rc)
 		goto err_free;
-	}
 	for (unsigned i = 0; i < n; i++)
 		atomic_init(&p->sh->slots[i].task, -1);
 	p->pp.ctx->stop = &p->sh->stop;
@@ -432,7 +524,20 @@ int pool_start(struct pool **out, const struct pool_params *pp)
 		if (rc)
 			goto err_free;
 	}
-	if (pp->mode == MODE_SEQ || p->per_task) {
+	if (p->per_task) {
+		*out = p;
+		return 0;
+	}
+	if (pp->mode == MODE_SEQ) {
+		/* seq's one worker is the calling thread: its context lives here */
+		p->seq_ctx = *pp->ctx;
+		rc = init_worker(p, &p->seq_ctx, 0);
+		if (rc) {
+			cb_error(pp->ctx, rc, "%s", p->sh->errmsg);
+			free_pool(p);
+			return rc;
+		}
+		p->seq_init = true;
 		*out = p;
 		return 0;
 	}
@@ -452,13 +557,19 @@ int pool_start(struct pool **out, const struct pool_params *pp)
 			         rc == -ECHILD ? p->sh->errmsg : strerror(-rc));
 			goto err_stop;
 		}
-		p->ready++;
+	}
+	rc = atomic_load(&p->sh->error);
+	if (rc) {
+		/* a worker's initialiser failed */
+		cb_error(pp->ctx, rc, "%s", p->sh->errmsg);
+		goto err_stop;
 	}
 	*out = p;
 	return 0;
 
 err_stop:
 	atomic_store(&p->sh->stop, 1);
+	p->failed = true;
 	pool_stop(p);
 	return rc;
 err_free:
@@ -470,12 +581,12 @@ err_free:
  * own mask is restored after), so the baseline shares worker 0's CPU. */
 static int run_seq(struct pool *p)
 {
-	struct wl_ctx ctx = *p->pp.ctx;
+	struct wl_ctx *ctx = &p->seq_ctx;
 	bool pinned = false;
 	cpu_set_t saved;
 	int rc = 0;
 
-	ctx.err[0] = '\0';
+	ctx->err[0] = '\0';
 	if (p->pp.pin != PIN_NONE && p->ncpu &&
 	    !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
 		pin_self(p, 0, true);
@@ -484,7 +595,7 @@ static int run_seq(struct pool *p)
 	for (unsigned i = 0; i < p->pp.ntasks && !rc; i++) {
 		if (cb_interrupted)
 			rc = -EINTR;
-		else if (run_one(p, &ctx, 0, i))
+		else if (run_one(p, ctx, 0, i))
 			rc = atomic_load(&p->sh->error);
 	}
 	if (pinned)
@@ -495,6 +606,7 @@ static int run_seq(struct pool *p)
 /* Join the worker of slot `id` after it raised its finished flag. */
 static int join_slot(struct pool *p, unsigned id)
 {
+	struct rusage ru;
 	int status;
 
 	if (!p->procs) {
@@ -504,8 +616,11 @@ static int join_slot(struct pool *p, unsigned id)
 	}
 	if (!p->pids[id])
 		return 0;
-	if (waitpid(p->pids[id], &status, 0) == p->pids[id]) {
+	if (wait4(p->pids[id], &status, 0, &ru) == p->pids[id]) {
 		p->pids[id] = 0;
+		/* a fresh child's peak is its own (the kernel starts it at fork) */
+		if (ru.ru_maxrss > p->child_maxrss_kb)
+			p->child_maxrss_kb = ru.ru_maxrss;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			char msg[160];
 
@@ -563,12 +678,45 @@ static int run_per_task(struct pool *p)
 	return atomic_load(&p->sh->error);
 }
 
+/* A rep ended in error: say why in ctx->err; the pool is done. */
+static int rep_failed(struct pool *p, int rc)
+{
+	p->failed = true;
+	atomic_store(&p->sh->stop, 1);
+	if (rc == -ETIMEDOUT)
+		cb_error(p->pp.ctx, rc, "timed out after %g s", p->pp.timeout_s);
+	else if (rc == -EINTR)
+		cb_error(p->pp.ctx, rc, "interrupted by signal %d", (int)cb_interrupted);
+	else if (atomic_load(&p->sh->error))
+		cb_error(p->pp.ctx, rc, "%s", p->sh->errmsg);
+	else if (rc == -ECHILD)
+		cb_error(p->pp.ctx, rc, "%s", p->sh->errmsg);
+	return rc;
+}
+
 int pool_run(struct pool *p)
 {
 	int rc;
 
-	if (p->pp.timeout_s > 0)
-		p->deadline = cb_now() + p->pp.timeout_s;
+	if (p->failed)
+		return cb_error(p->pp.ctx, -EPIPE, "pool: used after a failure");
+	/* Every worker is idle: nothing reads these until the release. */
+	atomic_store(&p->sh->next, 0);
+	atomic_store(&p->sh->error, 0);
+	atomic_store(&p->sh->stop, 0);
+	p->sh->errmsg[0] = '\0';
+	p->child_maxrss_kb = 0;
+	for (unsigned i = 0; i < p->pp.nworkers; i++) {
+		struct slot *s = &p->sh->slots[i];
+
+		s->user_s = s->sys_s = 0;
+		s->nvcsw = s->nivcsw = 0;
+		s->maxrss_kb = -1;
+	}
+	p->pp.ctx->stop = &p->sh->stop;
+	if (p->tp)
+		transport_rep_begin(p->tp);
+	p->deadline = p->pp.timeout_s > 0 ? cb_now() + p->pp.timeout_s : 0;
 	p->sh->t0 = cb_now();
 	if (p->pp.mode == MODE_SEQ) {
 		rc = run_seq(p);
@@ -576,7 +724,7 @@ int pool_run(struct pool *p)
 		rc = run_per_task(p);
 	} else {
 		for (unsigned i = 0; i < p->pp.nworkers; i++)
-			sem_post(&p->sh->go);
+			sem_post(&p->sh->slots[i].go);
 		rc = 0;
 		for (unsigned i = 0; i < p->pp.nworkers && !rc; i++)
 			rc = wait_sem(p, &p->sh->done);
@@ -585,23 +733,26 @@ int pool_run(struct pool *p)
 		if (!rc && p->tp)
 			rc = transport_finish(p->tp, p->deadline);
 	}
-	if (rc) {
-		atomic_store(&p->sh->stop, 1);
-		if (rc == -ETIMEDOUT)
-			cb_error(p->pp.ctx, rc, "timed out after %g s", p->pp.timeout_s);
-		else if (rc == -EINTR)
-			cb_error(p->pp.ctx, rc, "interrupted by signal %d", (int)cb_interrupted);
-		else if (atomic_load(&p->sh->error))
-			cb_error(p->pp.ctx, rc, "%s", p->sh->errmsg);
-	}
-	return rc;
+	return rc ? rep_failed(p, rc) : 0;
 }
 
-void pool_usage_get(const struct pool *p, struct pool_usage *u)
+int pool_usage_get(struct pool *p, struct pool_usage *u)
 {
 	memset(u, 0, sizeof(*u));
+	u->maxrss_kb = -1;
+	if (p->pp.mode == MODE_FORK_PER_TASK && p->child_maxrss_kb > 0)
+		u->maxrss_kb = p->child_maxrss_kb;
+	if (p->pp.mode == MODE_SEQ || p->per_task)
+		return 0;
+	/* pooled workers post ready once they recorded the rep */
+	for (unsigned i = 0; i < p->pp.nworkers; i++) {
+		int rc = wait_sem(p, &p->sh->ready);
+
+		if (rc)
+			return rep_failed(p, rc);
+	}
 	if (p->pp.mode != MODE_PROCS)
-		return;
+		return 0;
 	for (unsigned i = 0; i < p->pp.nworkers; i++) {
 		const struct slot *s = &p->sh->slots[i];
 
@@ -612,6 +763,36 @@ void pool_usage_get(const struct pool *p, struct pool_usage *u)
 		if (s->maxrss_kb > u->maxrss_kb)
 			u->maxrss_kb = s->maxrss_kb;
 	}
+	return 0;
+}
+
+/* Healthy pooled workers: ask them to leave (worker_fini runs) and give
+ * processes STOP_GRACE_S to do it before they are killed. */
+static void release_workers(struct pool *p)
+{
+	atomic_store(&p->sh->quit, 1);
+	atomic_store(&p->sh->stop, 1);
+	if (!p->have_go)
+		return;
+	for (unsigned i = 0; i < p->pp.nworkers; i++)
+		sem_post(&p->sh->slots[i].go);
+	if (!p->procs)
+		return;
+	for (double end = cb_now() + STOP_GRACE_S;;) {
+		bool left = false;
+
+		for (unsigned id = 0; id < p->pp.nworkers; id++) {
+			if (!p->pids[id])
+				continue;
+			if (waitpid(p->pids[id], NULL, WNOHANG) == p->pids[id])
+				p->pids[id] = 0;
+			else
+				left = true;
+		}
+		if (!left || cb_now() >= end)
+			break;
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	}
 }
 
 int pool_stop(struct pool *p)
@@ -620,13 +801,11 @@ int pool_stop(struct pool *p)
 
 	if (!p)
 		return 0;
-	if (atomic_load(&p->sh->stop) || atomic_load(&p->sh->error)) {
+	if (p->failed || atomic_load(&p->sh->error) || cb_interrupted)
 		kill_children(p);
-		/* Release pooled workers still waiting for `go`: they see the
-		 * stop flag (no tasks taken) and finish at once. */
-		for (unsigned i = 0; i < p->pp.nworkers; i++)
-			sem_post(&p->sh->go);
-	}
+	if (!p->per_task)
+		release_workers(p);
+	kill_children(p); /* those that did not leave in time */
 	for (unsigned id = 0; id < p->pp.nworkers; id++) {
 		if (p->procs && p->pids[id]) {
 			while (waitpid(p->pids[id], NULL, 0) < 0 && errno == EINTR)
@@ -646,6 +825,35 @@ int pool_stop(struct pool *p)
 	}
 	if (p->stuck)
 		return rc; /* a running thread still uses the pool: leak it */
+	if (p->seq_init)
+		fini_worker(&p->seq_ctx);
 	free_pool(p);
 	return 0;
+}
+
+long rss_peak_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+int rss_peak_reset(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, "5", 1);
+	close(fd);
+	return n == 1 ? 0 : -1;
 }

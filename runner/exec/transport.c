@@ -22,9 +22,12 @@ struct wire_hdr {
 	uint64_t len;
 };
 
+#define REP_END UINT32_MAX /* task of the header that ends a worker's rep */
+
 /* The parent's view of one worker's pipe. */
 struct stream {
 	int rfd, wfd; /* -1 once closed */
+	bool rep_done; /* the worker's end-of-rep header arrived */
 	struct wire_hdr hdr;
 	size_t hdr_got; /* bytes of hdr read; sizeof(hdr) while reading a body */
 	uint8_t *dst; /* where the rest of the body goes */
@@ -146,9 +149,24 @@ int transport_send(struct transport *t, struct wl_ctx *wctx, unsigned id, unsign
 	return 0;
 }
 
-void transport_child_done(struct transport *t, unsigned id)
+int transport_rep_end(struct transport *t, struct wl_ctx *wctx, unsigned id)
 {
-	close_fd(&t->s[id].wfd);
+	struct wire_hdr h = {REP_END, 0, 0};
+	int rc = write_all(t->s[id].wfd, &h, sizeof(h));
+
+	if (rc)
+		return cb_error(wctx, rc, "pipe transport: worker %u: write: %s", id,
+		                strerror(-rc));
+	return 0;
+}
+
+void transport_rep_begin(struct transport *t)
+{
+	t->parts_got = 0;
+	for (unsigned i = 0; i < t->nworkers; i++) {
+		t->s[i].rep_done = false;
+		t->s[i].hdr_got = 0;
+	}
 }
 
 /* A complete header arrived on stream `id`: find where its body goes. */
@@ -169,7 +187,8 @@ static int start_body(struct transport *t, unsigned id, struct stream *s)
 	return 0;
 }
 
-/* Read what stream `id` has now (until EAGAIN or EOF). 0 or -EPROTO/-EIO. */
+/* Read what stream `id` has now (until EAGAIN, EOF or the end of the
+ * worker's rep). 0 or -EPROTO/-EIO. */
 static int pump(struct transport *t, unsigned id)
 {
 	struct stream *s = &t->s[id];
@@ -196,6 +215,12 @@ static int pump(struct transport *t, unsigned id)
 		}
 		if (in_hdr) {
 			s->hdr_got += (size_t)n;
+			if (s->hdr_got == sizeof(s->hdr) && s->hdr.task == REP_END) {
+				/* nothing more comes before the next rep's release */
+				s->rep_done = true;
+				s->hdr_got = 0;
+				return 0;
+			}
 			if (s->hdr_got == sizeof(s->hdr) && start_body(t, id, s))
 				return -EPROTO;
 			continue;
@@ -209,16 +234,16 @@ static int pump(struct transport *t, unsigned id)
 	}
 }
 
-/* Poll the open pipes for up to timeout_s and read what came. Returns the
- * number of open pipes before the poll (0: nothing left to read), or a
- * negative errno. */
+/* Poll the open pipes whose rep is not over for up to timeout_s and read
+ * what came. Returns the number of such pipes before the poll (0: nothing
+ * left to read in this rep), or a negative errno. */
 static int poll_pipes(struct transport *t, double timeout_s)
 {
 	unsigned n = 0;
 	int r;
 
 	for (unsigned i = 0; i < t->nworkers; i++) {
-		if (t->s[i].rfd < 0)
+		if (t->s[i].rfd < 0 || t->s[i].rep_done)
 			continue;
 		t->pfd[n] = (struct pollfd){.fd = t->s[i].rfd, .events = POLLIN};
 		t->pidx[n++] = i;
@@ -256,7 +281,7 @@ int transport_wait(struct transport *t, sem_t *s, double until)
 		}
 		rc = poll_pipes(t, left);
 		if (rc == 0) {
-			/* Every pipe closed: only the post is left to wait for. */
+			/* Every worker ended its rep: only the post is left to wait for. */
 			struct timespec ts = {(time_t)until,
 			                      (long)((until - (double)(time_t)until) * 1e9)};
 

@@ -9,11 +9,14 @@
  * price of moving the data between processes: copy in, copy out, the page
  * faults of private memory and the wake-ups.
  *
- * Wire format per part: struct { u32 task, part; u64 len; } then len bytes.
+ * Wire format per part: struct { u32 task, part; u64 len; } then len bytes;
+ * a header with task UINT32_MAX ends the worker's rep. The pipes live as
+ * long as the pool, across the reps of its cell:
  *
- *   parent: transport_open ─ fork ─ transport_forked ─ transport_wait … ─
- *           transport_finish ─ transport_close
- *   worker: transport_child ─ (run task, transport_send)… ─ transport_child_done
+ *   parent: transport_open ─ fork ─ transport_forked ─
+ *           (transport_rep_begin ─ transport_wait … ─ transport_finish)… ─
+ *           transport_close
+ *   worker: transport_child ─ ((run task, transport_send)… ─ transport_rep_end)…
  */
 #ifndef CONCBENCH_TRANSPORT_H
 #define CONCBENCH_TRANSPORT_H
@@ -41,8 +44,12 @@ void transport_forked(struct transport *t, unsigned id);
  * errno with wctx->err set. */
 int transport_send(struct transport *t, struct wl_ctx *wctx, unsigned id, unsigned task);
 
-/* Worker: no more parts; close the write end so the parent sees EOF at once. */
-void transport_child_done(struct transport *t, unsigned id);
+/* Worker: no more parts in this rep (sends the end-of-rep header). 0, or a
+ * negative errno with wctx->err set. */
+int transport_rep_end(struct transport *t, struct wl_ctx *wctx, unsigned id);
+
+/* Parent, before releasing the workers for a rep: nothing received yet. */
+void transport_rep_begin(struct transport *t);
 
 /* Parent: like sem_clockwait(s, CLOCK_MONOTONIC, until) but reading what
  * the workers send meanwhile (so a worker never blocks on a full pipe).
@@ -50,18 +57,18 @@ void transport_child_done(struct transport *t, unsigned id);
  * or EPROTO / EIO (ctx->err set) on a broken stream. */
 int transport_wait(struct transport *t, sem_t *s, double until);
 
-/* Parent, after every worker posted done: read the rest until every pipe
- * is closed, then check that every part of every task arrived. `deadline`
+/* Parent, after every worker posted done: read the rest until every worker
+ * ended its rep (or closed its pipe), then check that every part of every task arrived. `deadline`
  * in cb_now() seconds, 0 for none. 0, -ETIMEDOUT, or -EPROTO / -EIO with
  * ctx->err set. */
 int transport_finish(struct transport *t, double deadline);
 
 /* Worker process, before it reports ready (outside the clock): read one
  * byte per page of the workload's input() regions and map its output()
- * regions into this process's page tables (MADV_POPULATE_WRITE). A pool
- * re-forked for each rep would otherwise pay, inside the makespan, the
- * first-touch costs that a long-lived process pool pays once. Best effort,
- * for both transports; nothing without the hooks. Can't fail. */
+ * regions into this process's page tables (MADV_POPULATE_WRITE), so the
+ * first-touch costs are paid at start-up rather than in the pool's first
+ * rep. Best effort, for both transports; nothing without the hooks. Can't
+ * fail. */
 void transport_prefault(struct wl_ctx *wctx);
 
 /* Close what is left open and free. Safe on NULL. */

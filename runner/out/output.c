@@ -23,6 +23,7 @@ const char *const csv_columns[] = {
     /* added columns (results/README.md) */
     "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
     "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
+    "cold_s",
     "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
     "loadavg_start", "loadavg_end", "worker_cpus", "migrations", "cpu_speed_start", "cpu_speed_end",
     "sys_checks", NULL};
@@ -128,6 +129,7 @@ int output_csv(FILE *f, const struct run *r)
 			put_str(f, pin_names[r->cfg.pin], false);
 			put_num(f, c->mode == MODE_GIL ? r->cfg.switch_interval_s : NAN);
 			put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "", false);
+			put_num(f, row->cold_s);
 			put_str(f, m->cpu_model, false);
 			put_long(f, m->cpus_online);
 			put_str(f, m->cgroup_cpus, false);

@@ -95,6 +95,13 @@ void stats_summarize(double *x, size_t n, struct summary *s)
 	}
 }
 
+double stats_rel_halfwidth(const struct summary *s)
+{
+	if (s->n < 2 || !(s->median > 0))
+		return NAN;
+	return (s->ci_hi - s->ci_lo) / 2 / s->median;
+}
+
 bool is_noisy(const struct summary *s)
 {
 	return s->n > 1 && (s->cv > NOISY_CV || s->outliers > 0);

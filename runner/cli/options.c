@@ -56,6 +56,9 @@ enum {
 	OPT_JSON,
 	OPT_FAIL_FAST,
 	OPT_INJECT,
+	OPT_PRECISION,
+	OPT_MAX_TIME,
+	OPT_MIN_REP_TIME,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -114,6 +117,17 @@ static const struct core_opt core_opts[] = {
     {{"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
      NULL,
      "stop the run at the first failed or timed-out rep"},
+    {{"precision", required_argument, NULL, OPT_PRECISION},
+     "PCT",
+     "after --runs rounds, add interleaved rounds of the cells whose median interval "
+     "half-width is above PCT of the median (e.g. 3%), until --max-time"},
+    {{"max-time", required_argument, NULL, OPT_MAX_TIME},
+     "DURATION",
+     "time budget of a --precision run (default 10m); cells still imprecise are named"},
+    {{"min-rep-time", required_argument, NULL, OPT_MIN_REP_TIME},
+     "DURATION",
+     "scale each workload's size until its seq rep lasts this long (default 100ms "
+     "unless --size is given; 0: off)"},
     {{"inject", required_argument, NULL, OPT_INJECT},
      "KIND@TASK",
      "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3"},
@@ -348,6 +362,23 @@ int parse_duration(const char *s, double *out_s)
 		}
 	}
 	return -EINVAL;
+}
+
+int parse_percent(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v) || (*end && strcmp(end, "%") != 0))
+		return -EINVAL;
+	if (!(v > 0) || v >= 100)
+		return -ERANGE;
+	*out = v / 100;
+	return 0;
 }
 
 int parse_modes(const char *s, unsigned *mask)
@@ -657,6 +688,27 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 	case OPT_FAIL_FAST:
 		cfg->fail_fast = true;
 		return 0;
+	case OPT_PRECISION:
+		if (parse_percent(arg, &cfg->precision))
+			return usage_error("--precision", "'%s': want a percentage above 0 and below "
+			                                  "100, e.g. 3%%",
+			                   arg);
+		return 0;
+	case OPT_MAX_TIME:
+		if (parse_duration(arg, &cfg->max_time_s) || cfg->max_time_s > 7 * 86400)
+			return usage_error("--max-time", "'%s': want a duration up to 7 days, e.g. 120s",
+			                   arg);
+		cfg->max_time_given = true;
+		return 0;
+	case OPT_MIN_REP_TIME:
+		if (strcmp(arg, "0") == 0) {
+			cfg->min_rep_time_s = 0;
+		} else if (parse_duration(arg, &cfg->min_rep_time_s) || cfg->min_rep_time_s > 3600) {
+			return usage_error("--min-rep-time",
+			                   "'%s': want 0 (off) or a duration up to 1h, e.g. 100ms", arg);
+		}
+		cfg->min_rep_time_given = true;
+		return 0;
 	case OPT_INJECT:
 		if (inject_parse(arg))
 			return usage_error("--inject",
@@ -687,6 +739,8 @@ int options_parse(int argc, char **argv, struct cb_config *cfg)
 	cfg->seed = 1;
 	cfg->switch_interval_s = 5e-3;
 	cfg->transport = "shm";
+	cfg->max_time_s = 600;
+	cfg->min_rep_time_s = CB_MIN_REP_TIME_S;
 	cfg->modes = MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS) |
 	             (gil_available ? MODE_BIT(MODE_GIL) : 0);
 	cfg->workers[0] = cpus_available();

@@ -13,6 +13,9 @@
 #define CB_MAX_TASKS 10000000L
 #define CB_MAX_RUNS 100000L
 #define CB_MAX_SELECTED 64
+/* --min-rep-time default: below it, a rep on the shared 2-vCPU VM is mostly
+ * scheduler noise (docs/measurements/issue-16.md). */
+#define CB_MIN_REP_TIME_S 0.1
 
 enum cb_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_MARKDOWN, FORMAT_JSON };
 
@@ -37,6 +40,13 @@ struct cb_config {
 	bool no_csv;
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	bool fail_fast; /* stop at the first failed rep */
+
+	/* --precision, --max-time, --min-rep-time (issue 16) */
+	double precision; /* target median-interval half-width / median; 0: fixed --runs */
+	double max_time_s; /* time budget of the whole run with --precision */
+	bool max_time_given;
+	double min_rep_time_s; /* scale sizes until a seq rep lasts this long; 0: off */
+	bool min_rep_time_given;
 
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */
@@ -65,6 +75,8 @@ int parse_u64(const char *s, uint64_t *out);
 int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n);
 /* "5ms", "100us", "2s", "0.5" (seconds); > 0 and finite. */
 int parse_duration(const char *s, double *out_s);
+/* "3%", "0.5%" or "3" (percent) → fraction in (0, 1); -EINVAL / -ERANGE. */
+int parse_percent(const char *s, double *out);
 /* "seq,threads" | "all" → MODE_BIT mask; unknown name: -EINVAL. */
 int parse_modes(const char *s, unsigned *mask);
 /* "cpu" (family default), "cpu.*", "cpu.matmul", lists; -EINVAL with the

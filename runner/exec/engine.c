@@ -69,7 +69,9 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->ntasks = ntasks;
 	c->implicit = implicit;
 	c->startup_s = c->cold_s = NAN;
-	c->rows = calloc((size_t)r->cfg.runs, sizeof(*c->rows));
+	c->cap = (unsigned)r->cfg.runs;
+	c->rows = calloc(c->cap, sizeof(*c->rows));
+	c->prec = r->cfg.precision > 0 ? PREC_OPEN : PREC_OFF;
 }
 
 int engine_plan(struct run *r)
@@ -396,11 +398,94 @@ static int prepare_all(struct run *r)
 	return 0;
 }
 
+bool cell_is_precise(const struct summary *wall, double target)
+{
+	/* 6 reps: the fewest whose median interval covers >= 95% (stats.c) */
+	return wall->n >= 6 && stats_rel_halfwidth(wall) <= target;
+}
+
+/* The wall-time summary of cell c's verified-so-far reps. */
+static void cell_wall(const struct cell *c, struct summary *s)
+{
+	double *w = calloc(c->nrows + 1, sizeof(*w));
+	unsigned n = 0;
+
+	for (unsigned k = 0; w && k < c->nrows; k++)
+		if (c->rows[k].status == REP_OK)
+			w[n++] = c->rows[k].wall_s;
+	stats_summarize(w ? w : (double[1]){0}, w ? n : 0, s);
+	free(w);
+}
+
+/* After a round under --precision: close the cells that are precise (their
+ * pools stop), then decide whether one more round of the others fits in
+ * the budget; when it doesn't, they are left imprecise. Returns the number
+ * of cells for the next round (0: stop). Grows the rows of those cells. */
+static unsigned precision_next_round(struct run *r, double t_start)
+{
+	double next_s = 0, now = cb_now();
+	unsigned open = 0;
+
+	for (unsigned i = 0; i < r->ncells; i++) {
+		struct cell *c = &r->cells[i];
+		struct summary s;
+
+		if (c->prec != PREC_OPEN)
+			continue;
+		if (c->failed) {
+			c->prec = PREC_OFF;
+			continue;
+		}
+		cell_wall(c, &s);
+		if (cell_is_precise(&s, r->cfg.precision)) {
+			c->prec = PREC_MET;
+			stop_pool(c);
+			continue;
+		}
+		open++;
+		/* a rep costs about its median, plus the checks around it */
+		next_s += (s.n ? s.median : 0) + 1e-3;
+	}
+	for (unsigned i = 0; i < r->ncells && open; i++) {
+		struct cell *c = &r->cells[i];
+
+		if (c->prec != PREC_OPEN)
+			continue;
+		if (now + next_s > t_start + r->cfg.max_time_s || c->nrows >= CB_MAX_RUNS) {
+			open = 0;
+			break;
+		}
+		if (c->nrows + 1 >= c->cap) {
+			unsigned cap = c->cap * 2;
+			struct rep_row *rows = realloc(c->rows, cap * sizeof(*rows));
+
+			if (!rows) {
+				cb_errorf("--precision", "out of memory for more reps");
+				open = 0;
+				break;
+			}
+			memset(rows + c->cap, 0, (cap - c->cap) * sizeof(*rows));
+			c->rows = rows;
+			c->cap = cap;
+		}
+	}
+	if (!open)
+		for (unsigned i = 0; i < r->ncells; i++)
+			if (r->cells[i].prec == PREC_OPEN)
+				r->cells[i].prec = PREC_BUDGET;
+	if (open && cb_verbosity > 0)
+		cb_note("--precision: round %u: %u cell(s) not yet within %g%%", r->rounds + 1, open,
+		        100 * r->cfg.precision);
+	return open;
+}
+
 int engine_run(struct run *r)
 {
-	unsigned rounds = (unsigned)(r->cfg.warmup + r->cfg.runs);
+	unsigned fixed = (unsigned)(r->cfg.warmup + r->cfg.runs);
 	unsigned *order = calloc(r->ncells, sizeof(*order));
 	bool *early = calloc(r->ncells, sizeof(*early));
+	bool precision = r->cfg.precision > 0;
+	double t_start = cb_now();
 	int rc = -1;
 
 	if (!order || !early)
@@ -408,10 +493,18 @@ int engine_run(struct run *r)
 	rc = prepare_all(r);
 	if (rc)
 		goto out;
-	progress_begin(rounds * r->ncells);
-	for (unsigned round = 0; round < rounds; round++) {
+	/* progress counts the fixed rounds; extra rounds extend it */
+	progress_begin(fixed * r->ncells);
+	for (unsigned round = 0;; round++) {
 		bool measured = round >= r->cfg.warmup;
+		unsigned rounds = fixed;
 
+		if (round >= fixed) {
+			if (!precision || !precision_next_round(r, t_start))
+				break;
+			rounds = round + 1;
+		}
+		r->rounds = round + 1;
 		shuffle(order, r->ncells, r->cfg.seed * 0x100000001b3ULL + round);
 		/* seq cells of a round run first while no reference exists yet,
 		 * so the first warmup already yields the reference checksum. */
@@ -426,6 +519,8 @@ int engine_run(struct run *r)
 
 				if ((pass == 0) != early[order[k]] || c->failed)
 					continue;
+				if (round >= fixed && c->prec != PREC_OPEN)
+					continue; /* precise already: no more reps */
 				progress_tick(round, rounds);
 				if (c->inst->poisoned) {
 					c->failed = true;
@@ -446,7 +541,7 @@ int engine_run(struct run *r)
 				if (measured || c->failed) {
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
-					if (c->nrows == (unsigned)r->cfg.runs)
+					if (!precision && c->nrows == (unsigned)r->cfg.runs)
 						stop_pool(c); /* its last rep */
 
 					if (measured && trace_rep(r, c)) {
@@ -468,6 +563,7 @@ int engine_run(struct run *r)
 		}
 	}
 done:
+	r->elapsed_s = cb_now() - t_start;
 	stop_all_pools(r);
 	r->load_end = machine_loadavg();
 	engine_summarize(r);
@@ -490,6 +586,8 @@ void engine_summarize(struct run *r)
 		unsigned n = 0;
 
 		c->all_verified = c->nrows > 0 && !c->failed;
+		if (c->prec == PREC_OPEN)
+			c->prec = c->failed ? PREC_OFF : PREC_BUDGET; /* stopped by --fail-fast */
 		if (c->failed)
 			r->failures++; /* even when it failed before a measured rep */
 		for (unsigned k = 0; k < c->nrows; k++) {
@@ -516,6 +614,10 @@ void engine_summarize(struct run *r)
 			cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode],
 			          c->workers, c->rows[0].error);
 		stats_summarize(w ? w : (double[1]){0}, w ? n : 0, &c->wall);
+		c->halfwidth = stats_rel_halfwidth(&c->wall);
+		/* precise by the reps that also verified */
+		if (c->prec == PREC_MET && !cell_is_precise(&c->wall, r->cfg.precision))
+			c->prec = PREC_BUDGET;
 		c->cpu_util = n ? cpu / n : NAN;
 		free(w);
 	}

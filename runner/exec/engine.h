@@ -47,6 +47,10 @@ struct rep_row {
 	unsigned migrations; /* CPU changes seen at task starts and ends */
 };
 
+/* A cell under --precision: still adding rounds, within the target, or left
+ * imprecise when the time budget (or the rep cap) ran out. */
+enum cell_prec { PREC_OFF, PREC_OPEN, PREC_MET, PREC_BUDGET };
+
 struct cell {
 	struct instance *inst;
 	enum cb_mode mode;
@@ -56,6 +60,8 @@ struct cell {
 	bool failed; /* a rep failed: no further reps */
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
+	unsigned cap; /* rows allocated; always > nrows while reps run */
+	enum cell_prec prec;
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
 	struct pool *pool; /* alive from the cell's first rep to its last */
 	double startup_s; /* pool_start() of the cell's pool; NAN before */
@@ -63,6 +69,7 @@ struct cell {
 	/* filled by engine_summarize() */
 	struct summary wall;
 	double speedup, speedup_lo, speedup_hi, efficiency, cpu_util;
+	double halfwidth; /* stats_rel_halfwidth(&wall) */
 	bool all_verified;
 };
 
@@ -76,7 +83,13 @@ struct run {
 	unsigned ncells;
 	double load_end;
 	unsigned failures; /* reps not verified or failed */
+	unsigned rounds; /* interleaved rounds run, warmups included */
+	double elapsed_s; /* engine_run from preparation to the last rep */
 };
+
+/* A cell is precise when its median interval reaches 95% coverage and its
+ * half-width is at most `target` of the median. */
+bool cell_is_precise(const struct summary *wall, double target);
 
 /* Build instances and cells from cfg. 0 or EXIT_USAGE (message printed). */
 int engine_plan(struct run *r);
@@ -84,7 +97,10 @@ int engine_plan(struct run *r);
 #define ENGINE_INTERRUPTED (-2)
 
 /* Prepare, warm up and measure every cell, interleaved rep by rep in a
- * seeded shuffled order; verify and summarise. Each cell's pool is started
+ * seeded shuffled order; verify and summarise. With cfg.precision, after
+ * the --runs rounds further rounds run only the cells not yet precise, in
+ * the same seeded order restricted to them, while the next round fits in
+ * cfg.max_time_s. Each cell's pool is started
  * at its first (warmup) rep and stopped after its last measured rep or its
  * failure, so several idle pools may be alive at once. 0, EXIT_USAGE when a
  * workload rejected its input, EXIT_CHECK when a rep failed or did not

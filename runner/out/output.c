@@ -26,7 +26,7 @@ const char *const csv_columns[] = {
     "cold_s",
     "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
     "loadavg_start", "loadavg_end", "worker_cpus", "migrations", "cpu_speed_start", "cpu_speed_end",
-    "sys_checks", NULL};
+    "sys_checks", "precision_target", "cell_reps", "precision_reached", "precision_met", NULL};
 
 static void put_str(FILE *f, const char *s, bool last)
 {
@@ -143,7 +143,14 @@ int output_csv(FILE *f, const struct run *r)
 			put_long(f, row->migrations);
 			put_str(f, cal0, false);
 			put_str(f, cal1, false);
-			put_str(f, checks, true);
+			put_str(f, checks, false);
+			put_num(f, r->cfg.precision > 0 ? r->cfg.precision : NAN);
+			put_long(f, c->nrows);
+			put_num(f, c->halfwidth);
+			if (c->prec == PREC_MET || c->prec == PREC_BUDGET)
+				fprintf(f, "%d\n", c->prec == PREC_MET);
+			else
+				fputs("\n", f);
 		}
 	}
 	return ferror(f) ? -EIO : 0;
@@ -175,9 +182,8 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	strcpy(t->speedup, "-");
 	strcpy(t->eff, "-");
 	strcpy(t->cpu, "-");
-	if (s->n > 1 && s->median > 0)
-		snprintf(t->spread, sizeof(t->spread), "%.1f%%",
-		         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
+	if (!isnan(stats_rel_halfwidth(s)))
+		snprintf(t->spread, sizeof(t->spread), "%.1f%%", 100 * stats_rel_halfwidth(s));
 	if (!isnan(c->speedup))
 		snprintf(t->speedup, sizeof(t->speedup),
 		         unicode ? "%.2f× [%.2f–%.2f]" : "%.2fx [%.2f-%.2f]", c->speedup,
@@ -188,6 +194,12 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 		snprintf(t->cpu, sizeof(t->cpu), "%.0f", 100 * c->cpu_util);
 	if (c->implicit)
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "baseline ");
+	if (c->prec == PREC_MET)
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "precise(%u reps) ",
+		                      c->nrows);
+	else if (c->prec == PREC_BUDGET)
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o,
+		                      "IMPRECISE(out of budget, %u reps) ", c->nrows);
 	if (is_noisy(s))
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "noisy(cv=%.0f%%) ",
 		                      100 * s->cv);
@@ -216,11 +228,39 @@ void output_table(FILE *f, const struct run *r)
 	output_machine_notes(f, r);
 }
 
+/* --precision: how many cells reached the target, and which did not. */
+static void precision_notes(FILE *f, const struct run *r)
+{
+	unsigned met = 0, missed = 0;
+
+	if (!(r->cfg.precision > 0))
+		return;
+	for (unsigned i = 0; i < r->ncells; i++) {
+		met += r->cells[i].prec == PREC_MET;
+		missed += r->cells[i].prec == PREC_BUDGET;
+	}
+	fprintf(f, "precision %g%%: %u of %u cells within it after %u rounds in %.1f s (budget %g s)",
+	        100 * r->cfg.precision, met, met + missed, r->rounds - (unsigned)r->cfg.warmup,
+	        r->elapsed_s, r->cfg.max_time_s);
+	fputs(missed ? "; not within it:" : "\n", f);
+	for (unsigned i = 0, k = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+
+		if (c->prec != PREC_BUDGET)
+			continue;
+		fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->inst->wl->name,
+		        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->nrows);
+	}
+	if (missed)
+		fputs("\n", f);
+}
+
 void output_machine_notes(FILE *f, const struct run *r)
 {
 	char msg[1024];
 	unsigned warn = machine_warnings(&r->machine);
 
+	precision_notes(f, r);
 	if (machine_cpu_warning(&r->machine, msg, sizeof(msg)))
 		fprintf(f, "warning: %s\n", msg);
 	if (r->cfg.pin == PIN_NONE && placement_has_smt())

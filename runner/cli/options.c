@@ -690,22 +690,25 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		return 0;
 	case OPT_PRECISION:
 		if (parse_percent(arg, &cfg->precision))
-			return usage_error("--precision", "'%s': want a percentage above 0 and below "
-			                                  "100, e.g. 3%%",
+			return usage_error("--precision",
+			                   "'%s': want a percentage above 0 and below "
+			                   "100, e.g. 3%%",
 			                   arg);
 		return 0;
 	case OPT_MAX_TIME:
 		if (parse_duration(arg, &cfg->max_time_s) || cfg->max_time_s > 7 * 86400)
-			return usage_error("--max-time", "'%s': want a duration up to 7 days, e.g. 120s",
-			                   arg);
+			return usage_error("--max-time",
+			                   "'%s': want a duration up to 7 days, e.g. 120s", arg);
 		cfg->max_time_given = true;
 		return 0;
 	case OPT_MIN_REP_TIME:
 		if (strcmp(arg, "0") == 0) {
 			cfg->min_rep_time_s = 0;
-		} else if (parse_duration(arg, &cfg->min_rep_time_s) || cfg->min_rep_time_s > 3600) {
+		} else if (parse_duration(arg, &cfg->min_rep_time_s) ||
+		           cfg->min_rep_time_s > 3600) {
 			return usage_error("--min-rep-time",
-			                   "'%s': want 0 (off) or a duration up to 1h, e.g. 100ms", arg);
+			                   "'%s': want 0 (off) or a duration up to 1h, e.g. 100ms",
+			                   arg);
 		}
 		cfg->min_rep_time_given = true;
 		return 0;

@@ -50,6 +50,7 @@ static struct instance *add_instance(struct run *r, const struct workload *w, lo
 	in->cap = cap;
 	in->ctx.wl = w;
 	in->ctx.size = size;
+	in->size_from = size;
 	in->ctx.ntasks = ntasks;
 	in->ctx.nworkers = cap;
 	in->ctx.seed = r->cfg.seed;
@@ -398,6 +399,109 @@ static int prepare_all(struct run *r)
 	return 0;
 }
 
+/* Undo prepare_instance(), so the instance can be prepared again. */
+static void unprepare_instance(struct instance *in)
+{
+	if (in->prepared && in->wl->cleanup)
+		in->wl->cleanup(&in->ctx);
+	if (in->res)
+		cb_shm_free(in->res, in->cap * sizeof(*in->res));
+	in->res = NULL;
+	in->prepared = false;
+	in->have_ref = false;
+}
+
+/* One unmeasured rep of c at size `size` on a freshly prepared instance:
+ * its wall time, or NaN when it failed (the real reps will say why). */
+static double trial_rep(struct run *r, struct cell *c, long size)
+{
+	struct instance *in = c->inst;
+	struct rep_row row;
+	double t = NAN;
+
+	in->ctx.size = size;
+	if (prepare_instance(in) == 0 && run_rep(r, c, &row) == 0 && !c->failed)
+		t = row.wall_s;
+	stop_pool(c);
+	unprepare_instance(in);
+	c->failed = false;
+	c->startup_s = c->cold_s = NAN;
+	return t;
+}
+
+/* The size at which cell c's rep lasts at least `min_s`: its size times the
+ * smallest power of two that gets there, so that the same command picks
+ * the same size run after run (only a rep near a boundary can tip it).
+ * Trial reps, each jumping as many doublings as the exponent of time in
+ * size, guessed from the last two trials (1 when unknown or muddled by
+ * noise), says; the first trial doubles once. Stops at the size cap or
+ * after 8 trials. */
+static long calibrated_size(struct run *r, struct cell *c, double min_s)
+{
+	const struct workload *w = c->inst->wl;
+	long cap = w->sizes[2] * 64 > 0 ? w->sizes[2] * 64 : 1, size = c->inst->ctx.size, s0 = 0;
+	double t0 = NAN;
+
+	for (int trial = 0; trial < 8 && !cb_interrupted; trial++) {
+		double t = trial_rep(r, c, size), expo = 1;
+		int k = 1;
+
+		if (cb_verbosity > 0)
+			cb_note("--min-rep-time: %s %s at size %ld: %.6f s", w->name,
+			        mode_names[c->mode], size, t);
+		if (!(t > 0) || t >= min_s || size >= cap)
+			break;
+		if (s0 > 0 && t0 > 0) {
+			expo = log(t / t0) / log((double)size / (double)s0);
+			if (!(expo > 0.2) || expo > 4)
+				expo = 1;
+			k = (int)ceil(log2(min_s / t) / expo);
+			k = k < 1 ? 1 : k > 20 ? 20 : k;
+		}
+		s0 = size;
+		t0 = t;
+		size = size > cap >> k ? cap : size << k;
+	}
+	return size;
+}
+
+bool engine_scales_sizes(const struct cb_config *cfg)
+{
+	return cfg->min_rep_time_s > 0 && (!cfg->size || cfg->min_rep_time_given);
+}
+
+/* --min-rep-time: scale the size of every workload whose seq rep (a bench:
+ * its first cell's rep) is shorter, on every instance of that workload, so
+ * its cells stay one workload at one size. */
+static void calibrate_sizes(struct run *r)
+{
+	double min_s = r->cfg.min_rep_time_s;
+
+	if (!engine_scales_sizes(&r->cfg))
+		return;
+	for (unsigned i = 0; i < r->ncells && !cb_interrupted; i++) {
+		struct cell *c = &r->cells[i], *probe = c;
+		long before = c->inst->ctx.size, size;
+		bool done = false;
+
+		for (unsigned j = 0; j < i; j++)
+			done |= r->cells[j].inst->wl == c->inst->wl;
+		if (done)
+			continue;
+		for (unsigned j = i; j < r->ncells; j++)
+			if (r->cells[j].inst->wl == c->inst->wl && r->cells[j].mode == MODE_SEQ) {
+				probe = &r->cells[j];
+				break;
+			}
+		size = calibrated_size(r, probe, min_s);
+		for (unsigned j = 0; j < r->ninst; j++)
+			if (r->inst[j].wl == c->inst->wl) {
+				r->inst[j].ctx.size = size;
+				r->inst[j].size_from = before;
+			}
+	}
+}
+
 bool cell_is_precise(const struct summary *wall, double target)
 {
 	/* 6 reps: the fewest whose median interval covers >= 95% (stats.c) */
@@ -474,8 +578,8 @@ static unsigned precision_next_round(struct run *r, double t_start)
 			if (r->cells[i].prec == PREC_OPEN)
 				r->cells[i].prec = PREC_BUDGET;
 	if (open && cb_verbosity > 0)
-		cb_note("--precision: round %u: %u cell(s) not yet within %g%%", r->rounds + 1, open,
-		        100 * r->cfg.precision);
+		cb_note("--precision: round %u: %u cell(s) not yet within %g%%", r->rounds + 1,
+		        open, 100 * r->cfg.precision);
 	return open;
 }
 
@@ -490,6 +594,11 @@ int engine_run(struct run *r)
 
 	if (!order || !early)
 		goto out;
+	calibrate_sizes(r);
+	if (cb_interrupted) {
+		rc = ENGINE_INTERRUPTED;
+		goto out;
+	}
 	rc = prepare_all(r);
 	if (rc)
 		goto out;

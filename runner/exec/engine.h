@@ -23,6 +23,7 @@ struct instance {
 	bool have_ref;
 	bool poisoned; /* a timed-out thread still runs on it */
 	uint64_t ref_checksum; /* the seq cell's first rep */
+	long size_from; /* the size before --min-rep-time scaled it (== ctx.size if not) */
 };
 
 enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
@@ -86,6 +87,10 @@ struct run {
 	unsigned rounds; /* interleaved rounds run, warmups included */
 	double elapsed_s; /* engine_run from preparation to the last rep */
 };
+
+/* Whether --min-rep-time scales sizes in this run: set, and not overridden
+ * by an explicit --size without an explicit --min-rep-time. */
+bool engine_scales_sizes(const struct cb_config *cfg);
 
 /* A cell is precise when its median interval reaches 95% coverage and its
  * half-width is at most `target` of the median. */

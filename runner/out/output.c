@@ -23,10 +23,10 @@ const char *const csv_columns[] = {
     /* added columns (results/README.md) */
     "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
     "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
-    "cold_s",
-    "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
+    "cold_s", "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
     "loadavg_start", "loadavg_end", "worker_cpus", "migrations", "cpu_speed_start", "cpu_speed_end",
-    "sys_checks", "precision_target", "cell_reps", "precision_reached", "precision_met", NULL};
+    "sys_checks", "precision_target", "cell_reps", "precision_reached", "precision_met",
+    "min_rep_time_s", NULL};
 
 static void put_str(FILE *f, const char *s, bool last)
 {
@@ -148,7 +148,11 @@ int output_csv(FILE *f, const struct run *r)
 			put_long(f, c->nrows);
 			put_num(f, c->halfwidth);
 			if (c->prec == PREC_MET || c->prec == PREC_BUDGET)
-				fprintf(f, "%d\n", c->prec == PREC_MET);
+				fprintf(f, "%d,", c->prec == PREC_MET);
+			else
+				fputs(",", f);
+			if (engine_scales_sizes(&r->cfg))
+				fprintf(f, "%.9g\n", r->cfg.min_rep_time_s);
 			else
 				fputs("\n", f);
 		}
@@ -228,6 +232,32 @@ void output_table(FILE *f, const struct run *r)
 	output_machine_notes(f, r);
 }
 
+/* --min-rep-time: the size each workload ran at, and what it was scaled from. */
+static void size_notes(FILE *f, const struct run *r)
+{
+	const char *sep = "";
+
+	if (!engine_scales_sizes(&r->cfg))
+		return;
+	fprintf(f, "sizes for --min-rep-time=%gms:", 1e3 * r->cfg.min_rep_time_s);
+	for (unsigned i = 0; i < r->ninst; i++) {
+		const struct instance *in = &r->inst[i];
+		bool seen = false;
+
+		for (unsigned j = 0; j < i; j++)
+			seen |= r->inst[j].wl == in->wl;
+		if (seen)
+			continue;
+		if (in->size_from != in->ctx.size)
+			fprintf(f, "%s %s %ld (from %ld)", sep, in->wl->name, in->ctx.size,
+			        in->size_from);
+		else
+			fprintf(f, "%s %s %ld", sep, in->wl->name, in->ctx.size);
+		sep = ",";
+	}
+	fputs("\n", f);
+}
+
 /* --precision: how many cells reached the target, and which did not. */
 static void precision_notes(FILE *f, const struct run *r)
 {
@@ -239,7 +269,8 @@ static void precision_notes(FILE *f, const struct run *r)
 		met += r->cells[i].prec == PREC_MET;
 		missed += r->cells[i].prec == PREC_BUDGET;
 	}
-	fprintf(f, "precision %g%%: %u of %u cells within it after %u rounds in %.1f s (budget %g s)",
+	fprintf(f,
+	        "precision %g%%: %u of %u cells within it after %u rounds in %.1f s (budget %g s)",
 	        100 * r->cfg.precision, met, met + missed, r->rounds - (unsigned)r->cfg.warmup,
 	        r->elapsed_s, r->cfg.max_time_s);
 	fputs(missed ? "; not within it:" : "\n", f);
@@ -261,6 +292,7 @@ void output_machine_notes(FILE *f, const struct run *r)
 	unsigned warn = machine_warnings(&r->machine);
 
 	precision_notes(f, r);
+	size_notes(f, r);
 	if (machine_cpu_warning(&r->machine, msg, sizeof(msg)))
 		fprintf(f, "warning: %s\n", msg);
 	if (r->cfg.pin == PIN_NONE && placement_has_smt())

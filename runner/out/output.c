@@ -236,10 +236,12 @@ void output_table(FILE *f, const struct run *r)
 static void size_notes(FILE *f, const struct run *r)
 {
 	const char *sep = "";
+	char t[24];
 
 	if (!engine_scales_sizes(&r->cfg))
 		return;
-	fprintf(f, "sizes for --min-rep-time=%gms:", 1e3 * r->cfg.min_rep_time_s);
+	fprintf(f, "sizes for a seq rep of at least %s (--min-rep-time):",
+	        fmt_seconds(t, sizeof(t), r->cfg.min_rep_time_s));
 	for (unsigned i = 0; i < r->ninst; i++) {
 		const struct instance *in = &r->inst[i];
 		bool seen = false;

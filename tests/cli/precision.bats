@@ -128,3 +128,92 @@ fake_root() { # fake_root THP-LINE ASLR
 	[ "$status" -eq 0 ]
 	[ -z "$(col out.csv worker_cpus | grep -Ev '^0:0(;1:1)?$|^1:1$')" ]
 }
+
+# A short, nearly deterministic cell: 4 tasks of one 2 ms sleep.
+SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
+
+@test "bad --precision, --max-time and --min-rep-time values are usage errors" {
+	for v in 0 0% 100% 150 -3% abc 3%% "" " 3%" inf nan; do
+		run "$CB" $SLEEPY --precision="$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "--precision='$v': status $status"; false; }
+		[[ "$output" == *"concbench: --precision: '$v': want a percentage"* ]]
+	done
+	for v in 0 -1s abc 8d 1y ""; do
+		run "$CB" $SLEEPY --precision=5% --max-time="$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "--max-time='$v': status $status"; false; }
+		[[ "$output" == *"concbench: --max-time: '$v': want a duration"* ]]
+	done
+	for v in -1ms abc 2h 0s ""; do
+		run "$CB" $SLEEPY --min-rep-time="$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "--min-rep-time='$v': status $status"; false; }
+		[[ "$output" == *"concbench: --min-rep-time: '$v': want 0 (off) or a duration"* ]]
+	done
+	[ ! -e out.csv ]
+}
+
+@test "--precision adds rounds only until the cell is precise, and says so per cell" {
+	# without --precision: exactly --runs reps
+	run "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.csv)" -eq 3 ]
+	[ "$(col out.csv precision_met | sort -u)" = "" ]
+	# 50% is always within reach of a 2 ms sleep; 6 reps are the fewest whose
+	# median interval covers 95%, so it stops at exactly 6
+	run "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --precision=50% --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.csv)" -eq 7 ]
+	[ "$(col out.csv cell_reps | sort -u)" = 6 ]
+	[ "$(col out.csv precision_met | sort -u)" = 1 ]
+	[ "$(col out.csv precision_target | sort -u)" = 0.5 ]
+	[ "$(col out.csv rep | tr '\n' ' ')" = "0 1 2 3 4 5 " ]
+	grep -Eq '^sleep +seq .*precise\(6 reps\)' <<<"$output"
+	grep -q '^precision 50%: 1 of 1 cells within it' <<<"$output"
+}
+
+@test "--max-time is honoured: an unreachable precision stops at the budget and is named" {
+	# 0.0001% is out of reach; without the budget this would run 100000 reps
+	run timeout 120 "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --precision=0.0001% \
+		--max-time=1s --csv=out.csv
+	[ "$status" -eq 0 ]
+	n=$(col out.csv cell_reps | sort -u)
+	[ "$n" -gt 2 ]
+	[ "$(wc -l <out.csv)" -eq $((n + 1)) ]
+	[ "$(col out.csv precision_met | sort -u)" = 0 ]
+	grep -Eq "^sleep +seq .*IMPRECISE\(out of budget, $n reps\)" <<<"$output"
+	grep -Eq "^precision 0.0001%: 0 of 1 cells within it.*not within it: sleep seq/1 ±[0-9.]+% \($n reps\)" \
+		<<<"$output"
+}
+
+@test "--precision keeps the seeded rep order: the same seed, the same order" {
+	for k in 1 2; do
+		# 99%: any 6 reps of a 20 ms sleep are within it, so each cell takes 6
+		run "$CB" -w sleep --sleep=20ms -t 2 -s 1 -m seq,threads,procs -j 1,2 --runs=2 \
+			--warmup=0 --min-rep-time=0 --precision=99% --seed=7 -v --no-csv
+		[ "$status" -eq 0 ]
+		grep -E '^concbench: sleep .* rep [0-9]+:' <<<"$output" | cut -d: -f2 >order$k
+	done
+	[ "$(wc -l <order1)" -eq 30 ]
+	cmp order1 order2
+}
+
+@test "--min-rep-time scales the size by powers of two, prints and records it" {
+	# a sleep can't last an hour: the size climbs from medium (2) to its cap, 8 x 64
+	run timeout 120 "$CB" -w sleep --sleep=1ms -t 4 -m seq --runs=1 --warmup=0 \
+		--min-rep-time=60m --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv size)" = 512 ]
+	[ "$(col out.csv min_rep_time_s)" = 3600 ]
+	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): sleep 512 (from 2)$' <<<"$output"
+}
+
+@test "--min-rep-time leaves a long enough rep and an explicit --size alone" {
+	run "$CB" $SLEEPY --runs=1 --warmup=0 --min-rep-time=1us --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv size)" = 1 ]
+	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): sleep 1$' <<<"$output"
+	# --size given, no --min-rep-time: the size asked for, nothing scaled
+	run "$CB" $SLEEPY --runs=1 --warmup=0 --csv=out.csv
+	[ "$(col out.csv size)" = 1 ]
+	[ "$(col out.csv min_rep_time_s)" = "" ]
+	[ -z "$(grep '^sizes for' <<<"$output")" ]
+}

@@ -37,6 +37,7 @@ struct rcell {
 	struct summary s;
 	double ops_med, gil_med, cpu_util;
 	double speedup, sp_lo, sp_hi, eff;
+	double prec_target; /* --precision of the run (precision_target), or NaN */
 	char metric[64];
 };
 
@@ -159,6 +160,7 @@ static struct rcell *find_cell(struct group *g, const struct cb_rec *r)
 	c->first = r;
 	c->mode = r->mode;
 	c->workers = r->workers;
+	c->prec_target = NAN;
 	return c;
 }
 
@@ -172,6 +174,8 @@ static int add_rec(struct report *rp, const struct cb_rec *r)
 	if (is_seq_mode(r->mode) && !isnan(r->loadavg) && r->loadavg > g->load_max)
 		g->load_max = r->loadavg;
 	c->nall++;
+	if (results_value(&rp->res, r, "precision_target", &c->prec_target))
+		c->prec_target = NAN;
 	if (!r->verified) {
 		c->unverified++;
 		return 0;
@@ -691,7 +695,12 @@ static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f
 	if (c->s.outliers && o < 64)
 		o += (size_t)snprintf(f[11] + o, 64 - o, "outliers=%zu ", c->s.outliers);
 	if (c->n && c->n < 3 && o < 64)
-		snprintf(f[11] + o, 64 - o, "few-reps");
+		o += (size_t)snprintf(f[11] + o, 64 - o, "few-reps ");
+	/* --precision: the half-width reached, by the table's definition */
+	if (!isnan(c->prec_target) && o < 64)
+		snprintf(f[11] + o, 64 - o, "%s±%.1f%% (target %g%%)",
+		         stats_is_precise(&c->s, c->prec_target) ? "precise " : "IMPRECISE ",
+		         100 * stats_rel_halfwidth(&c->s), 100 * c->prec_target);
 	snprintf(f[12], 64, "%s", c->metric[0] ? c->metric : "");
 }
 

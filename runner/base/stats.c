@@ -102,6 +102,12 @@ double stats_rel_halfwidth(const struct summary *s)
 	return (s->ci_hi - s->ci_lo) / 2 / s->median;
 }
 
+bool stats_is_precise(const struct summary *s, double target)
+{
+	/* 6: the fewest reps whose median interval covers >= 95% (median_ci_index) */
+	return s->n >= 6 && stats_rel_halfwidth(s) <= target;
+}
+
 bool is_noisy(const struct summary *s)
 {
 	return s->n > 1 && (s->cv > NOISY_CV || s->outliers > 0);

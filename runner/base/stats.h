@@ -31,6 +31,10 @@ void stats_sort(double *x, size_t n);
  * measure. NaN when n < 2 or the median is not positive. */
 double stats_rel_halfwidth(const struct summary *s);
 
+/* --precision's test: the median interval reaches 95% coverage (6 reps or
+ * more) and stats_rel_halfwidth(s) <= target. */
+bool stats_is_precise(const struct summary *s, double target);
+
 /* Noisy: CV above NOISY_CV or an outlier by hyperfine's MAD rule. */
 bool is_noisy(const struct summary *s);
 

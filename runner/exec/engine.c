@@ -502,12 +502,6 @@ static void calibrate_sizes(struct run *r)
 	}
 }
 
-bool cell_is_precise(const struct summary *wall, double target)
-{
-	/* 6 reps: the fewest whose median interval covers >= 95% (stats.c) */
-	return wall->n >= 6 && stats_rel_halfwidth(wall) <= target;
-}
-
 /* The wall-time summary of cell c's verified-so-far reps. */
 static void cell_wall(const struct cell *c, struct summary *s)
 {
@@ -541,7 +535,7 @@ static unsigned precision_next_round(struct run *r, double t_start)
 			continue;
 		}
 		cell_wall(c, &s);
-		if (cell_is_precise(&s, r->cfg.precision)) {
+		if (stats_is_precise(&s, r->cfg.precision)) {
 			c->prec = PREC_MET;
 			stop_pool(c);
 			continue;
@@ -725,7 +719,7 @@ void engine_summarize(struct run *r)
 		stats_summarize(w ? w : (double[1]){0}, w ? n : 0, &c->wall);
 		c->halfwidth = stats_rel_halfwidth(&c->wall);
 		/* precise by the reps that also verified */
-		if (c->prec == PREC_MET && !cell_is_precise(&c->wall, r->cfg.precision))
+		if (c->prec == PREC_MET && !stats_is_precise(&c->wall, r->cfg.precision))
 			c->prec = PREC_BUDGET;
 		c->cpu_util = n ? cpu / n : NAN;
 		free(w);

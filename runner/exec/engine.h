@@ -92,10 +92,6 @@ struct run {
  * by an explicit --size without an explicit --min-rep-time. */
 bool engine_scales_sizes(const struct cb_config *cfg);
 
-/* A cell is precise when its median interval reaches 95% coverage and its
- * half-width is at most `target` of the median. */
-bool cell_is_precise(const struct summary *wall, double target);
-
 /* Build instances and cells from cfg. 0 or EXIT_USAGE (message printed). */
 int engine_plan(struct run *r);
 

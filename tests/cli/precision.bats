@@ -217,3 +217,20 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 	[ "$(col out.csv min_rep_time_s)" = "" ]
 	[ -z "$(grep '^sizes for' <<<"$output")" ]
 }
+
+@test "make bench's script runs --precision within its budget and reports each cell's precision" {
+	bench=$BATS_TEST_DIRNAME/../../scripts/bench.sh
+	run timeout 300 env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=2 BENCH_WARMUP=0 BENCH_BUDGET=5 \
+		BENCH_PRECISION=50% BENCH_OUT=out "$bench" "$CB"
+	[ "$status" -eq 0 ]
+	csv=$(ls out/bench-*.csv)
+	[ "$(col "$csv" precision_target | sort -u)" = 0.5 ]
+	cells=$(python3 -c 'import csv,sys
+print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}))' "$csv")
+	p=out/report-latest/precision.txt
+	[ "$(grep -c '^cpu.primes ' $p)" -eq "$cells" ]
+	[ -z "$(grep '^cpu.primes ' $p | grep -Ev ' reps  \+- *[0-9.]+%  (precise|IMPRECISE \(out of budget\))$')" ]
+	grep -Eq "^[0-9]+ of $cells cells within 50%$" $p
+	# the report's flags say the same per cell
+	[ "$(grep -c '(target 50%)' out/report-latest/report.md)" -eq "$cells" ]
+}

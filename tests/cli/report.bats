@@ -249,7 +249,8 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	"$CB" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' >listed
 	[ "$(wc -l <listed)" -ge 4 ]
 	[ "$(printf '%s\n' "${lines[@]:1}" | sort)" = "$(sort listed)" ]
-	run env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=1 BENCH_WARMUP=0 BENCH_OUT=out "$bench" "$CB"
+	run env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=1 BENCH_WARMUP=0 BENCH_BUDGET=5 BENCH_OUT=out \
+		"$bench" "$CB"
 	[ "$status" -eq 0 ]
 	ls out/bench-*.csv
 	[ -f out/report-latest/report.md ]

@@ -88,10 +88,10 @@ static const struct core_opt core_opts[] = {
      "N",
      "seed of the rep order and of random inputs (default 1)"},
     {{"pin", optional_argument, NULL, OPT_PIN},
-     "[none|mask|compact|spread]",
-     "--pin alone = mask: worker i on CPU i mod n of the affinity mask; compact fills SMT "
-     "siblings first, spread one CPU per core first; seq runs where worker 0 does "
-     "(default none)"},
+     "none|mask|compact|spread",
+     "worker placement (default none); --pin alone is mask: worker i on CPU i mod n of the "
+     "affinity mask; compact: SMT siblings first; spread: one CPU per core first; seq runs "
+     "where worker 0 does"},
     {{"timeout", required_argument, NULL, OPT_TIMEOUT},
      "DURATION",
      "per-rep watchdog, e.g. 30s (default none)"},

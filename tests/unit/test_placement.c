@@ -4,8 +4,12 @@
 #include <math.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "../../runner/exec/cpucal.h"
 #include "../../runner/exec/placement.h"
+#include "../../runner/exec/pool.h"
 
 /* 4 cores x 2 threads numbered like Intel's Linux enumeration: cpu i and
  * i + 4 are siblings (core id = lowest sibling). */
@@ -108,4 +112,58 @@ Test(cpucal, measure_times_every_cpu_of_the_mask)
 	cr_assert_gt(c.n, 0);
 	for (unsigned i = 0; i < c.n; i++)
 		cr_assert(c.kernel_s[i] > 0, "cpu %u: %g", c.cpu[i], c.kernel_s[i]);
+}
+
+static int spin_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
+{
+	(void)ctx;
+	res->checksum = i;
+	return 0;
+}
+
+static const struct workload spinning = {
+    .name = "test.spin", .kind = KIND_WORKLOAD, .run = spin_run};
+
+static void pin_to(unsigned cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(pthread_setaffinity_np(pthread_self(), sizeof(set), &set), 0);
+}
+
+Test(placement, pinned_seq_runs_on_worker_0s_cpu_and_restores_the_mask)
+{
+	_Atomic int no_stop = 0;
+	struct wl_ctx ctx = {.wl = &spinning, .ntasks = 8, .nworkers = 1, .stop = &no_stop};
+	struct task_result *res = cb_shm_alloc(8 * sizeof(*res));
+	struct pool_params pp = {.mode = MODE_SEQ,
+	                         .nworkers = 1,
+	                         .ntasks = 8,
+	                         .pin = PIN_MASK,
+	                         .ctx = &ctx,
+	                         .res = res,
+	                         .timeout_s = 10};
+	cpu_set_t all, now;
+	struct pool *p;
+
+	cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof(all), &all), 0);
+	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all))
+		cr_skip_test("needs CPUs 0 and 1");
+	CPU_ZERO(&now);
+	CPU_SET(0, &now);
+	CPU_SET(1, &now);
+	cr_assert_eq(pthread_setaffinity_np(pthread_self(), sizeof(now), &now), 0);
+	/* the pool takes its CPU order (0, 1) at start; worker 0 is on CPU 0 */
+	cr_assert_eq(pool_start(&p, &pp), 0);
+	pin_to(1); /* the calling thread now sits on CPU 1 */
+	cr_assert_eq(pool_run(p), 0);
+	for (unsigned i = 0; i < 8; i++)
+		cr_assert_eq(res[i].cpu_start, 0, "task %u ran on CPU %u", i, res[i].cpu_start);
+	cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof(now), &now), 0);
+	cr_assert(CPU_ISSET(1, &now) && CPU_COUNT(&now) == 1, "mask not restored");
+	cr_assert_eq(pool_stop(p), 0);
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
+	cb_shm_free(res, 8 * sizeof(*res));
 }

@@ -8,7 +8,7 @@
 # per cell the precision reached, and which cells ran out of budget.
 #   usage: scripts/bench.sh [CONCBENCH]     (default bin/concbench)
 #   env:   BENCH_PRECISION (3%), BENCH_BUDGET (seconds of measuring in all: 480),
-#          BENCH_RUNS (first rounds before --precision adds more: 3), BENCH_WARMUP (1), BENCH_OUT (results),
+#          BENCH_RUNS (first rounds before --precision adds more: 2), BENCH_WARMUP (1), BENCH_OUT (results),
 #          BENCH_WORKLOADS (comma list; default: all), BENCH_TIMEOUT (60s per rep),
 #          BENCH_LIST_ONLY=1 (print the workers and workloads it would run, and stop)
 set -eu
@@ -54,14 +54,14 @@ for w in $(echo "$names" | tr ',' ' '); do
 	[ "$share" -ge 5 ] || share=5
 	echo "bench: [$n] $w ($(($(date +%s) - start)) s, --max-time=${share}s)" >&2
 	r=0
-	"$cb" --mode=all --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-3}" \
+	"$cb" --mode=all --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-2}" \
 		--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
 		--precision="$precision" --max-time="${share}s" \
 		--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?
 	if [ "$r" -eq 2 ]; then
 		echo "bench: $w: $(head -1 "$tmp/err"); retrying with --workers=2" >&2
 		r=0
-		"$cb" --mode=all --workload="$w" --workers=2 --runs="${BENCH_RUNS:-3}" \
+		"$cb" --mode=all --workload="$w" --workers=2 --runs="${BENCH_RUNS:-2}" \
 			--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
 			--precision="$precision" --max-time="${share}s" \
 			--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?

@@ -433,9 +433,10 @@ static double trial_rep(struct run *r, struct cell *c, long size)
  * smallest power of two that gets there, so that the same command picks
  * the same size run after run (only a rep near a boundary can tip it).
  * Trial reps, each jumping as many doublings as the exponent of time in
- * size, guessed from the last two trials (1 when unknown or muddled by
- * noise), says; the first trial doubles once. Stops at the size cap or
- * after 8 trials. */
+ * size, guessed from the last two trials, says; the first trial doubles
+ * once. Stops at the size cap or after 8 trials; when a step's exponent is
+ * below 0.3 the size does not drive the rep's time, and the size asked for
+ * is kept. */
 static long calibrated_size(struct run *r, struct cell *c, double min_s)
 {
 	const struct workload *w = c->inst->wl;
@@ -453,8 +454,13 @@ static long calibrated_size(struct run *r, struct cell *c, double min_s)
 			break;
 		if (s0 > 0 && t0 > 0) {
 			expo = log(t / t0) / log((double)size / (double)s0);
-			if (!(expo > 0.2) || expo > 4)
-				expo = 1;
+			if (!(expo > 0.3)) {
+				/* the size does not drive the time (a bench whose
+				 * rep is dominated by something else): keep it */
+				size = c->inst->size_from;
+				break;
+			}
+			expo = expo > 4 ? 4 : expo;
 			k = (int)ceil(log2(min_s / t) / expo);
 			k = k < 1 ? 1 : k > 20 ? 20 : k;
 		}

@@ -34,6 +34,10 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 MAIN_OBJ := $(B)/runner/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/unit-tests
+# runner/base/stats.c on vectors from stdin, cross-checked against scipy
+STATS_CHECK := $(B)/stats-check
+# scipy comes from Debian's python3-scipy: prefer the system interpreter
+PYTHON3  ?= $(firstword $(wildcard /usr/bin/python3) python3)
 
 .PHONY: all deps run test unit cli memcheck bench-core bench-gil install uninstall clean format lint fuzz fuzz-run
 
@@ -53,6 +57,10 @@ $(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/%.o) $(LIB_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
+$(STATS_CHECK): $(B)/tests/stats/stats_check.o $(B)/runner/base/stats.o
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ -lm
+
 deps:
 	@scripts/deps.sh
 
@@ -63,17 +71,32 @@ run: deps
 # Criterion can't start under ThreadSanitizer (Snaipe/Criterion#274: "Could
 # not initialize inheritable arena"), so SAN=thread runs the CLI tests, which
 # drive the pools, gil mode and every bench through the TSan-built binary.
-test: deps
+test: deps check-includes
 ifeq ($(filter thread,$(subst $(comma), ,$(SAN))),)
-	@$(MAKE) --no-print-directory unit cli
+	@$(MAKE) --no-print-directory lint-tests unit cli
 else
 	@echo "  NOTE    unit tests skipped under TSan (Criterion#274); CLI tests cover pools, gil, benches"
-	@$(MAKE) --no-print-directory cli
+	@$(MAKE) --no-print-directory lint-tests cli
 endif
 
+# Tests that cannot fail (`! cmd` mid-test in bats, ShellCheck warnings) and
+# comments or docs that cite a file the project lacks (scripts/lint-tests,
+# scripts/lint-paths; about a second).
+.PHONY: lint-tests
+lint-tests:
+	@echo "  LINT    tests/cli, cited paths"
+	@scripts/lint-tests
+	@scripts/lint-paths
 
-unit: $(UNIT_BIN)
+
+# The include rules of runner/README.md (who may include whom).
+.PHONY: check-includes
+check-includes:
+	scripts/check-includes
+
+unit: $(UNIT_BIN) $(STATS_CHECK)
 	$(UNIT_BIN) --jobs=1
+	$(PYTHON3) tests/stats/crosscheck.py $(STATS_CHECK)
 
 cli: $(BIN)
 	CONCBENCH=$(abspath $(BIN)) CONCBENCH_SAN=$(SAN) bats tests/cli
@@ -147,10 +170,10 @@ $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 	  -o $@ $^ $(LDLIBS)
 
 format:
-	clang-format -i runner/*.[ch] runner/*/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
+	clang-format -i runner/*.[ch] runner/*/*.[ch] workloads/*.c bench/*.c tests/unit/*.c tests/stats/*.c
 
 lint:
-	clang-format --dry-run --Werror runner/*.[ch] runner/*/*.[ch] workloads/*.c bench/*.c tests/unit/*.c
+	clang-format --dry-run --Werror runner/*.[ch] runner/*/*.[ch] workloads/*.c bench/*.c tests/unit/*.c tests/stats/*.c
 
 clean:
 	rm -rf build bin concbench.1

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../runner/base/util.h"
 #include "sync.h"
 
 #define DL_MAX_PHIL 64

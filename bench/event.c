@@ -324,11 +324,11 @@ static int ev_verify(struct wl_ctx *ctx, const struct task_result *res, struct c
 	if (!tmp)
 		return cb_error(ctx, -ENOMEM, "out of memory");
 	k = keep_measured(sh->lat, nl, tmp);
-	p50 = sync_quantile(tmp, k, 0.50);
-	p99 = sync_quantile(tmp, k, 0.99);
+	p50 = cb_quantile(tmp, k, 0.50);
+	p99 = cb_quantile(tmp, k, 0.99);
 	k = keep_measured(sh->over, no, tmp);
-	o50 = sync_quantile(tmp, k, 0.50);
-	o99 = sync_quantile(tmp, k, 0.99);
+	o50 = cb_quantile(tmp, k, 0.50);
+	o99 = cb_quantile(tmp, k, 0.99);
 	free(tmp);
 	cb_metric(m, "missed_wakeups", missed);
 	cb_metric(m, "wake_p50_us", p50 * 1e6);

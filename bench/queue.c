@@ -413,13 +413,6 @@ static unsigned replay_order(const struct q_state *st, const uint32_t *prio_of)
 	return errors;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int queue_verify(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m)
 {
 	struct q_state *st = ctx->state;
@@ -458,13 +451,12 @@ static int queue_verify(struct wl_ctx *ctx, const struct task_result *res, struc
 	for (uint32_t id = 0; id < total; id++)
 		lost += seen[id] == 0;
 	order_errors = lost || dup ? 0 : replay_order(st, prio_of);
-	qsort(lat, gets < total ? gets : total, sizeof(*lat), cmp_double);
 	cb_metric(m, "items_per_s", (double)gets / (t1 - t0));
 	if (gets) {
 		uint32_t n = gets < total ? gets : total;
 
-		cb_metric(m, "lat_p50_us", lat[(n - 1) / 2] * 1e6);
-		cb_metric(m, "lat_p99_us", lat[(uint32_t)((n - 1) * 0.99)] * 1e6);
+		cb_metric(m, "lat_p50_us", cb_quantile(lat, n, 0.50) * 1e6);
+		cb_metric(m, "lat_p99_us", cb_quantile(lat, n, 0.99) * 1e6);
 	}
 	cb_metric(m, "lost", (double)lost);
 	cb_metric(m, "duplicated", (double)dup);

@@ -92,25 +92,6 @@ static inline int sync_wait_at_least(struct wl_ctx *ctx, _Atomic unsigned *v, un
 	return 0;
 }
 
-static inline int sync_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Quantile q (0..1) of v[0..n) by nearest rank; sorts v. NAN when n == 0. */
-static inline double sync_quantile(double *v, size_t n, double q)
-{
-	size_t k;
-
-	if (!n)
-		return NAN;
-	qsort(v, n, sizeof(*v), sync_cmp_double);
-	k = (size_t)ceil(q * (double)n);
-	return v[k ? k - 1 : 0];
-}
-
 /* Coefficient of variation (stddev / mean) of v[0..n); 0 for n < 2. */
 static inline double sync_cv(const double *v, size_t n)
 {

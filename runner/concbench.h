@@ -60,6 +60,9 @@ struct task_result {
 
 #define CB_MAX_METRICS 16
 
+/* The most workers (--workers) one invocation may ask for. */
+#define CB_MAX_WORKERS 4096L
+
 /* Per-rep figures a bench or workload adds to its CSV row (`metrics`
  * column, `name=value;…`). The first one is shown in the table. */
 struct cb_metrics {
@@ -179,11 +182,22 @@ int cb_opt_long(struct wl_ctx *ctx, const char *name, long min, long max, long *
 int cb_opt_duration(struct wl_ctx *ctx, const char *name, double min_s, double max_s,
                     double *out_s);
 
+/* Print `concbench: note: …` on stderr unless quiet (verbosity < 0). */
+void cb_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* -1 quiet, 0 normal, 1 verbose; set once by the command line. */
+extern int cb_verbosity;
+
 /* Add a per-rep metric; silently ignores more than CB_MAX_METRICS. */
 void cb_metric(struct cb_metrics *m, const char *name, double value);
 
 /* Monotonic seconds. Can't fail. */
 double cb_now(void);
+
+/* The p-quantile (0..1) of v[0..n) by the one definition every percentile
+ * of concbench uses (runner/base/stats.c: linear between order statistics,
+ * numpy's default); sorts v in place. NaN when n == 0. Can't fail. */
+double cb_quantile(double *v, size_t n, double p);
 
 /* Nonzero once SIGINT or SIGTERM arrived (runner/exec/signals.c). */
 extern volatile sig_atomic_t cb_interrupted;

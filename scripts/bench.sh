@@ -1,19 +1,23 @@
 #!/bin/sh
 # make bench: the standard suite - every workload and bench that
-# `concbench list` shows, at its default size, all modes, workers 1..2xCPUs -
-# then `concbench report`. The list comes from the binary, so new workloads
+# `concbench list` shows, at its default size, in the pool modes and gil
+# (--mode=all: seq, threads, procs, gil; not the per-task modes, which pay a
+# thread or fork per task in the clock), workers 1..2xCPUs - then
+# `concbench report`. The list comes from the binary, so new workloads
 # and benches join without editing this file. Each invocation runs
 # --precision=BENCH_PRECISION with an equal share of what is left of the
 # BENCH_BUDGET as its --max-time; the report and the end of this script say
 # per cell the precision reached, and which cells ran out of budget.
 #   usage: scripts/bench.sh [CONCBENCH]     (default bin/concbench)
 #   env:   BENCH_PRECISION (3%), BENCH_BUDGET (seconds of measuring in all: 480),
-#          BENCH_RUNS (first rounds before --precision adds more: 2), BENCH_WARMUP (1), BENCH_OUT (results),
+#          BENCH_RUNS (first rounds before --precision adds more: 2), BENCH_WARMUP (1),
+#          BENCH_OUT (results), BENCH_MODES (all; e.g. all,thread-per-task,fork-per-task),
 #          BENCH_WORKLOADS (comma list; default: all), BENCH_TIMEOUT (60s per rep),
 #          BENCH_LIST_ONLY=1 (print the workers and workloads it would run, and stop)
 set -eu
 cb=${1:-bin/concbench}
 out=${BENCH_OUT:-results}
+modes=${BENCH_MODES:-all}
 cpus=$(nproc)
 max=$((2 * cpus))
 
@@ -25,6 +29,7 @@ workers="$workers,$cpus,$max"
 names=${BENCH_WORKLOADS:-$("$cb" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' | paste -sd, -)}
 if [ -n "${BENCH_LIST_ONLY:-}" ]; then # the plan, for tests
 	echo "workers=$workers"
+	echo "modes=$modes"
 	echo "$names" | tr ',' '\n'
 	exit 0
 fi
@@ -38,7 +43,7 @@ csv="$out/bench-$stamp.csv"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-echo "bench: $(echo "$names" | tr ',' ' ' | wc -w) workloads/benches, workers $workers, all modes -> $csv" >&2
+echo "bench: $(echo "$names" | tr ',' ' ' | wc -w) workloads/benches, workers $workers, modes $modes -> $csv" >&2
 start=$(date +%s)
 rc=0
 n=0
@@ -54,14 +59,14 @@ for w in $(echo "$names" | tr ',' ' '); do
 	[ "$share" -ge 5 ] || share=5
 	echo "bench: [$n] $w ($(($(date +%s) - start)) s, --max-time=${share}s)" >&2
 	r=0
-	"$cb" --mode=all --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-2}" \
+	"$cb" --mode="$modes" --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-2}" \
 		--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
 		--precision="$precision" --max-time="${share}s" \
 		--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?
 	if [ "$r" -eq 2 ]; then
 		echo "bench: $w: $(head -1 "$tmp/err"); retrying with --workers=2" >&2
 		r=0
-		"$cb" --mode=all --workload="$w" --workers=2 --runs="${BENCH_RUNS:-2}" \
+		"$cb" --mode="$modes" --workload="$w" --workers=2 --runs="${BENCH_RUNS:-2}" \
 			--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
 			--precision="$precision" --max-time="${share}s" \
 			--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?

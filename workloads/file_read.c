@@ -28,8 +28,6 @@
 #include <xxhash.h>
 
 #include "../runner/concbench.h"
-#include "../runner/exec/signals.h"
-#include "../runner/base/util.h"
 #include "io.h"
 #include "../runner/mix.h"
 

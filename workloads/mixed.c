@@ -218,20 +218,6 @@ static int recv_msg(int fd, char *buf)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double quantile(const double *v, size_t n, double q)
-{
-	size_t k = (size_t)(q * (double)n + 0.999999);
-
-	return n ? v[k ? k - 1 : 0] : 0;
-}
-
 static int io_side(struct wl_ctx *ctx, struct mixed_state *st, struct task_result *res)
 {
 	struct mixed_shm *sh = st->sh;
@@ -275,10 +261,8 @@ static int io_side(struct wl_ctx *ctx, struct mixed_state *st, struct task_resul
 	atomic_store(&sh->io_done, 1);
 	sh->io_s = cb_now() - t0;
 	sh->requests = n;
-	if (n)
-		qsort(lat, n, sizeof(*lat), cmp_double);
-	sh->lat_p50_s = quantile(lat, n, 0.50);
-	sh->lat_p99_s = quantile(lat, n, 0.99);
+	sh->lat_p50_s = cb_quantile(lat, n, 0.50);
+	sh->lat_p99_s = cb_quantile(lat, n, 0.99);
 	free(lat);
 	res->checksum = n;
 	res->ops = (double)n;

@@ -25,8 +25,6 @@
 
 #include "../runner/concbench.h"
 #include "../runner/httpd/httpd.h"
-#include "../runner/cli/options.h"
-#include "../runner/exec/signals.h"
 #include "io.h"
 
 #define NET_MAX_URLS 4096
@@ -450,13 +448,6 @@ static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int net_verify(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m)
 {
 	struct net_state *st = ctx->state;
@@ -468,11 +459,10 @@ static int net_verify(struct wl_ctx *ctx, const struct task_result *res, struct 
 	if (!d)
 		return cb_error(ctx, -ENOMEM, "out of memory");
 	memcpy(d, st->lat, n * sizeof(*d));
-	qsort(d, n, sizeof(*d), cmp_double);
 	for (unsigned i = 0; i < ctx->ntasks; i++)
 		conns += st->connects[i];
-	cb_metric(m, "lat_p50_ms", d[(n - 1) / 2] * 1e3);
-	cb_metric(m, "lat_p99_ms", d[(size_t)((double)(n - 1) * 0.99)] * 1e3);
+	cb_metric(m, "lat_p50_ms", cb_quantile(d, n, 0.50) * 1e3);
+	cb_metric(m, "lat_p99_ms", cb_quantile(d, n, 0.99) * 1e3);
 	cb_metric(m, "connects", (double)conns);
 	if (st->embedded)
 		cb_metric(m, "server_max_inflight", atomic_load(&st->stats->max_inflight));

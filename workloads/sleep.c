@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "../runner/concbench.h"
-#include "../runner/exec/signals.h"
 
 #define SLICE_S 0.1 /* longest uninterruptible piece of a sleep */
 

@@ -1,5 +1,6 @@
 /* compare.c - `concbench compare BASE.csv HEAD.csv`: per cell a
- * Mann-Whitney U test, a Hodges-Lehmann interval of the ratio of medians,
+ * Mann-Whitney U test, a Hodges-Lehmann interval of the ratio of medians
+ * (both in runner/base/stats.c),
  * and a verdict; exit 0 pass, 1 regression, 2 error. */
 #include "compare.h"
 
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cli/commands.h"
 #include "csvread.h"
 #include "../base/stats.h"
 #include "../base/util.h"
@@ -22,190 +22,6 @@ const char *const cmp_verdict_names[] = {
     [CMP_INCONCLUSIVE] = "inconclusive",
     [CMP_UNVERIFIED] = "unverified",
 };
-
-#define EXACT_MAX_PAIRS 2500
-
-/* P(U = u) for u = 0..m*n, U = #{(x, y): x > y}, x of size m, y of size n,
- * no ties, by the recurrence on the largest value: it is an x with
- * probability m/(m+n) (then it beats all n y's) or a y. NULL on ENOMEM. */
-static double *mwu_pmf(size_t m, size_t n)
-{
-	size_t w = m * n + 1;
-	double *prev = calloc((n + 1) * w, sizeof(double));
-	double *cur = calloc((n + 1) * w, sizeof(double));
-	double *out = NULL;
-
-	if (!prev || !cur)
-		goto out;
-	/* i = 0 x's: U = 0 whatever j. */
-	for (size_t j = 0; j <= n; j++)
-		prev[j * w] = 1;
-	for (size_t i = 1; i <= m; i++) {
-		memset(cur, 0, (n + 1) * w * sizeof(double));
-		cur[0] = 1; /* j = 0: U = 0 */
-		for (size_t j = 1; j <= n; j++) {
-			double px = (double)i / (double)(i + j), py = 1 - px;
-			double *c = cur + j * w, *a = prev + j * w, *b = cur + (j - 1) * w;
-
-			for (size_t u = 0; u <= i * j; u++)
-				c[u] = py * b[u] + (u >= j ? px * a[u - j] : 0);
-		}
-		double *t = prev;
-		prev = cur;
-		cur = t;
-	}
-	out = malloc(w * sizeof(double));
-	if (out)
-		memcpy(out, prev + n * w, w * sizeof(double));
-out:
-	free(prev);
-	free(cur);
-	return out;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_min)
-{
-	size_t n = na + nb;
-	double u = 0, mu, var, tie = 0, z, p;
-	bool ties = false;
-	double *all;
-
-	if (p_min)
-		*p_min = NAN;
-	if (!na || !nb)
-		return NAN;
-	for (size_t i = 0; i < na; i++)
-		for (size_t j = 0; j < nb; j++)
-			u += a[i] > b[j] ? 1 : a[i] == b[j] ? 0.5 : 0;
-	all = malloc(n * sizeof(*all));
-	if (!all)
-		return NAN;
-	memcpy(all, a, na * sizeof(*a));
-	memcpy(all + na, b, nb * sizeof(*b));
-	qsort(all, n, sizeof(*all), cmp_dbl);
-	for (size_t i = 0; i < n;) {
-		size_t k = i;
-
-		while (k < n && all[k] == all[i])
-			k++;
-		if (k - i > 1) {
-			double t = (double)(k - i);
-
-			ties = true;
-			tie += t * t * t - t;
-		}
-		i = k;
-	}
-	free(all);
-	if (!ties && na * nb <= EXACT_MAX_PAIRS) {
-		double *pmf = mwu_pmf(na, nb), lo = 0, hi = 0;
-		size_t uu = (size_t)u;
-
-		if (pmf) {
-			for (size_t k = 0; k <= na * nb; k++) {
-				if (k <= uu)
-					lo += pmf[k];
-				if (k >= uu)
-					hi += pmf[k];
-			}
-			if (p_min)
-				*p_min = fmin(1, 2 * pmf[0]);
-			free(pmf);
-			return fmin(1, 2 * fmin(lo, hi));
-		}
-	}
-	mu = (double)na * (double)nb / 2;
-	var =
-	    (double)na * (double)nb / 12 * ((double)(n + 1) - tie / ((double)n * (double)(n - 1)));
-	if (var <= 0)
-		return 1;
-	z = (fabs(u - mu) - 0.5) / sqrt(var);
-	p = z <= 0 ? 1 : erfc(z / M_SQRT2);
-	if (p_min)
-		*p_min = erfc((mu - 0.5) / sqrt(var) / M_SQRT2);
-	return fmin(1, p);
-}
-
-/* Rank k (1-based) of the lower end of the 95% interval over the sorted
- * m*n pairwise differences: the largest k with P(U <= k-1) <= 0.025. */
-static size_t hl_rank(size_t m, size_t n)
-{
-	size_t k = 0;
-
-	if (m * n <= EXACT_MAX_PAIRS) {
-		double *pmf = mwu_pmf(m, n), cdf = 0;
-
-		if (pmf) {
-			for (size_t u = 0; u <= m * n; u++) {
-				cdf += pmf[u];
-				if (cdf > 0.025 + 1e-12)
-					break;
-				k = u + 1;
-			}
-			free(pmf);
-			return k ? k : 1;
-		}
-	}
-	double mu = (double)m * (double)n / 2;
-	double sd = sqrt((double)m * (double)n * (double)(m + n + 1) / 12);
-	double kk = floor(mu - 1.959964 * sd + 0.5);
-
-	return kk >= 1 ? (size_t)kk : 1;
-}
-
-int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
-             double *hi)
-{
-	size_t np = nb * nh, k;
-	bool logs = true;
-	double *d, mb, *sb;
-
-	if (!nb || !nh)
-		return -EINVAL;
-	for (size_t i = 0; i < nb; i++)
-		logs = logs && b[i] > 0;
-	for (size_t j = 0; j < nh; j++)
-		logs = logs && h[j] > 0;
-	d = malloc(np * sizeof(*d));
-	sb = malloc(nb * sizeof(*sb));
-	if (!d || !sb) {
-		free(d);
-		free(sb);
-		return -ENOMEM;
-	}
-	memcpy(sb, b, nb * sizeof(*b));
-	stats_sort(sb, nb);
-	mb = stats_quantile(sb, nb, 0.5);
-	free(sb);
-	for (size_t i = 0; i < nb; i++)
-		for (size_t j = 0; j < nh; j++)
-			d[i * nh + j] = logs ? log(h[j]) - log(b[i]) : h[j] - b[i];
-	stats_sort(d, np);
-	k = hl_rank(nb, nh);
-	if (k > (np + 1) / 2)
-		k = (np + 1) / 2;
-	*est = stats_quantile(d, np, 0.5);
-	*lo = d[k - 1];
-	*hi = d[np - k];
-	free(d);
-	if (logs) {
-		*est = exp(*est);
-		*lo = exp(*lo);
-		*hi = exp(*hi);
-	} else {
-		*est = 1 + *est / mb;
-		*lo = 1 + *lo / mb;
-		*hi = 1 + *hi / mb;
-	}
-	return 0;
-}
 
 int cmp_compute(const double *b, size_t nb, const double *h, size_t nh, struct cmp_stats *s)
 {

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../base/stats.h"
+
 enum cmp_verdict { CMP_PASS, CMP_REGRESSION, CMP_IMPROVEMENT, CMP_INCONCLUSIVE, CMP_UNVERIFIED };
 
 extern const char *const cmp_verdict_names[];
@@ -22,17 +24,8 @@ struct cmp_stats {
 	double p_min; /* the smallest p-value these sample sizes can reach */
 };
 
-/* Two-sided Mann-Whitney U test of a[0..na) against b[0..nb). Exact
- * distribution when there are no ties and na*nb <= 2500, else the normal
- * approximation with tie and continuity corrections. *p_min (may be NULL)
- * receives the smallest attainable p. Returns NaN when na or nb is 0. */
-double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_min);
-
-/* Hodges-Lehmann estimate and 95% interval of the ratio h/b: on log values
- * when every value is positive, else of the shift, divided by median(b).
- * 0, or -EINVAL when a sample is empty, or -ENOMEM. */
-int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
-             double *hi);
+/* mwu_p() and hl_ratio(), the rank test and the ratio interval used here,
+ * are defined once in runner/base/stats.h. */
 
 /* Fill s from the two samples (copied; the inputs are not changed).
  * 0, -EINVAL (an empty sample) or -ENOMEM. */
@@ -54,5 +47,8 @@ int cmp_holm(double *p, size_t n);
 
 /* Parse "10%" or "0.1" into a fraction in (0, 10]. 0 or -EINVAL. */
 int parse_threshold(const char *s, double *out);
+
+/* `concbench compare` (argv[0] is "compare"): the exit status. */
+int cmd_compare(int argc, char **argv);
 
 #endif

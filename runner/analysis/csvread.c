@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../out/output.h"
+#include "../out/schema.h"
 
 struct parse_state {
 	struct csv_table *t;
@@ -300,12 +300,10 @@ int csv_parse_long(const char *s, long *out)
 	return 0;
 }
 
-/* Columns report and compare need, and how each is checked. */
-enum col_type { COL_STR, COL_INT, COL_NUM, COL_NUM_OPT, COL_BOOL };
-
+/* Columns report and compare need: which schema column (out/schema.h
+ * gives its name and type) and whether a file must have it. */
 struct col_spec {
-	const char *name;
-	enum col_type type;
+	enum csv_col col;
 	bool required;
 };
 
@@ -334,34 +332,36 @@ enum {
 	C_CPU_MODEL,
 	C_GIT_REV,
 	C_LOADAVG,
+	C_KIND,
 	C__COUNT
 };
 
 static const struct col_spec specs[C__COUNT] = {
-    [C_SCHEMA] = {"schema_version", COL_INT, true},
-    [C_RUN_ID] = {"run_id", COL_STR, true},
-    [C_HOST] = {"host", COL_STR, true},
-    [C_CPUS] = {"cpus", COL_INT, true},
-    [C_WORKLOAD] = {"workload", COL_STR, true},
-    [C_MODE] = {"mode", COL_STR, true},
-    [C_WORKERS] = {"workers", COL_INT, true},
-    [C_TASKS] = {"tasks", COL_INT, true},
-    [C_SIZE] = {"size", COL_INT, true},
-    [C_REP] = {"rep", COL_INT, true},
-    [C_WALL] = {"wall_s", COL_NUM, true},
-    [C_USER] = {"user_s", COL_NUM_OPT, true},
-    [C_SYS] = {"sys_s", COL_NUM_OPT, true},
-    [C_CPU_UTIL] = {"cpu_util", COL_NUM_OPT, true},
-    [C_VERIFIED] = {"verified", COL_BOOL, true},
-    [C_GIL_WAIT] = {"gil_wait_s", COL_NUM_OPT, false},
-    [C_OPS_PER_S] = {"ops_per_s", COL_NUM_OPT, false},
-    [C_STATUS] = {"status", COL_STR, false},
-    [C_METRICS] = {"metrics", COL_STR, false},
-    [C_OPS_UNIT] = {"ops_unit", COL_STR, false},
-    [C_BASELINE] = {"baseline", COL_BOOL, false},
-    [C_CPU_MODEL] = {"cpu_model", COL_STR, false},
-    [C_GIT_REV] = {"git_rev", COL_STR, false},
-    [C_LOADAVG] = {"loadavg", COL_NUM_OPT, false},
+    [C_SCHEMA] = {CSV_COL_SCHEMA_VERSION, true},
+    [C_RUN_ID] = {CSV_COL_RUN_ID, true},
+    [C_HOST] = {CSV_COL_HOST, true},
+    [C_CPUS] = {CSV_COL_CPUS, true},
+    [C_WORKLOAD] = {CSV_COL_WORKLOAD, true},
+    [C_MODE] = {CSV_COL_MODE, true},
+    [C_WORKERS] = {CSV_COL_WORKERS, true},
+    [C_TASKS] = {CSV_COL_TASKS, true},
+    [C_SIZE] = {CSV_COL_SIZE, true},
+    [C_REP] = {CSV_COL_REP, true},
+    [C_WALL] = {CSV_COL_WALL_S, true},
+    [C_USER] = {CSV_COL_USER_S, true},
+    [C_SYS] = {CSV_COL_SYS_S, true},
+    [C_CPU_UTIL] = {CSV_COL_CPU_UTIL, true},
+    [C_VERIFIED] = {CSV_COL_VERIFIED, true},
+    [C_GIL_WAIT] = {CSV_COL_GIL_WAIT_S, false},
+    [C_OPS_PER_S] = {CSV_COL_OPS_PER_S, false},
+    [C_STATUS] = {CSV_COL_STATUS, false},
+    [C_METRICS] = {CSV_COL_METRICS, false},
+    [C_OPS_UNIT] = {CSV_COL_OPS_UNIT, false},
+    [C_BASELINE] = {CSV_COL_BASELINE, false},
+    [C_CPU_MODEL] = {CSV_COL_CPU_MODEL, false},
+    [C_GIT_REV] = {CSV_COL_GIT_REV, false},
+    [C_LOADAVG] = {CSV_COL_LOADAVG, false},
+    [C_KIND] = {CSV_COL_KIND, false},
 };
 
 static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned line, const char *fmt,
@@ -382,11 +382,11 @@ static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned li
 }
 
 /* Check field v of column spec s; fill the typed value. */
-static int check_field(const struct col_spec *s, const char *v, long *l, double *d)
+static int check_field(enum col_type type, const char *v, long *l, double *d)
 {
 	*d = NAN;
 	*l = 0;
-	switch (s->type) {
+	switch (type) {
 	case COL_STR:
 		return 0;
 	case COL_INT:
@@ -436,14 +436,19 @@ static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const
 		d[c] = NAN;
 		if (idx[c] < 0)
 			continue;
-		if (check_field(&specs[c], s[c], &l[c], &d[c]))
+		if (check_field(csv_schema[specs[c].col].type, s[c], &l[c], &d[c]))
 			return fail(err, errlen, t, t->line[i], "column %s: '%.40s' is not %s",
-			            specs[c].name, s[c], type_name(specs[c].type));
+			            csv_schema[specs[c].col].name, s[c],
+			            type_name(csv_schema[specs[c].col].type));
 	}
-	if (l[C_SCHEMA] != CSV_SCHEMA_VERSION)
+	if (l[C_SCHEMA] < 1 || l[C_SCHEMA] > CSV_SCHEMA_VERSION)
 		return fail(err, errlen, t, t->line[i],
-		            "schema_version %ld; this concbench reads schema_version %d",
+		            "schema_version %ld; this concbench reads schema_version 1 to %d",
 		            l[C_SCHEMA], CSV_SCHEMA_VERSION);
+	if (idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) != 0 &&
+	    strcmp(s[C_KIND], CSV_KIND_WORKLOAD) != 0)
+		return fail(err, errlen, t, t->line[i], "column kind: '%.40s' is not %s or %s",
+		            s[C_KIND], CSV_KIND_WORKLOAD, CSV_KIND_BENCH);
 	if (l[C_WORKERS] < 1)
 		return fail(err, errlen, t, t->line[i],
 		            "column workers: %ld is not a positive count", l[C_WORKERS]);
@@ -470,6 +475,7 @@ static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const
 	    .rep = l[C_REP],
 	    .verified = l[C_VERIFIED] == 1,
 	    .baseline = l[C_BASELINE] == 1,
+	    .bench = idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) == 0,
 	    .wall_s = d[C_WALL],
 	    .user_s = d[C_USER],
 	    .sys_s = d[C_SYS],
@@ -480,6 +486,35 @@ static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const
 	    .row = i,
 	};
 	return 0;
+}
+
+/* Schema 1 had no `kind` column: a bench runs one body per worker, so every
+ * row of a bench has tasks = workers; a workload with one row where they
+ * differ is a workload. */
+static void infer_kind(struct cb_rec *rec, size_t n)
+{
+	enum { MAX_NAMES = 256 };
+	const char *name[MAX_NAMES];
+	bool bench[MAX_NAMES];
+	size_t nn = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		while (k < nn && strcmp(name[k], rec[i].workload) != 0)
+			k++;
+		if (k == nn) {
+			if (nn == MAX_NAMES)
+				continue; /* more names than any real file: stays a workload */
+			name[nn] = rec[i].workload;
+			bench[nn++] = true;
+		}
+		bench[k] = bench[k] && rec[i].tasks == rec[i].workers;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < nn; k++)
+			if (strcmp(name[k], rec[i].workload) == 0)
+				rec[i].bench = bench[k];
 }
 
 int results_add_table(struct cb_results *res, struct csv_table *t, char *err, size_t errlen)
@@ -496,9 +531,10 @@ int results_add_table(struct cb_results *res, struct csv_table *t, char *err, si
 		goto drop;
 	}
 	for (int c = 0; c < C__COUNT; c++) {
-		idx[c] = csv_table_col(t, specs[c].name);
+		idx[c] = csv_table_col(t, csv_schema[specs[c].col].name);
 		if (idx[c] < 0 && specs[c].required) {
-			fail(err, errlen, t, 1, "missing column '%s'", specs[c].name);
+			fail(err, errlen, t, 1, "missing column '%s'",
+			     csv_schema[specs[c].col].name);
 			goto drop;
 		}
 	}
@@ -517,6 +553,8 @@ int results_add_table(struct cb_results *res, struct csv_table *t, char *err, si
 			goto drop;
 		res->rec[res->n + i].table = res->ntables;
 	}
+	if (idx[C_KIND] < 0)
+		infer_kind(res->rec + res->n, t->nrows);
 	res->n += t->nrows;
 	res->tables[res->ntables++] = *t;
 	memset(t, 0, sizeof(*t));

@@ -46,6 +46,7 @@ struct cb_rec {
 	const char *git_rev;
 	long cpus, workers, tasks, size, rep;
 	bool verified, baseline;
+	bool bench; /* kind = bench: workers run a body for --size ops; tasks = workers */
 	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
 	double loadavg; /* 1-minute load average when the rep started, or NaN */
 	unsigned table; /* index into cb_results.tables */

@@ -6,6 +6,8 @@
  * reps, so files of many runs and hosts can be mixed. CSV files written by
  * hyperfine (scripts/hyperfine.sh) are recognised by their header and shown
  * beside the internal figures. */
+#include "report.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -19,9 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/commands.h"
 #include "csvread.h"
-#include "../cli/registry.h"
 #include "../base/stats.h"
 #include "../base/util.h"
 
@@ -36,7 +36,7 @@ struct rcell {
 	double cpu_sum;
 	struct summary s;
 	double ops_med, gil_med, cpu_util;
-	double speedup, sp_lo, sp_hi, eff;
+	double speedup, sp_lo, sp_hi, sp_conf, eff; /* stats_speedup() over seq */
 	double prec_target; /* --precision of the run (precision_target), or NaN */
 	char metric[64];
 };
@@ -108,8 +108,7 @@ static int cell_reserve(struct rcell *c)
 
 static struct group *find_group(struct report *rp, const struct cb_rec *r)
 {
-	const struct workload *w = registry_find(r->workload);
-	bool bench = w && w->kind == KIND_BENCH; /* tasks = workers: not a key */
+	bool bench = r->bench; /* tasks = workers: not a key */
 
 	for (size_t i = 0; i < rp->ng; i++) {
 		struct group *g = &rp->g[i];
@@ -237,11 +236,42 @@ static int group_order(const void *a, const void *b)
 	return c;
 }
 
+/* c's speedup over seq by stats_speedup(): the throughput ratio for benches
+ * (their work grows with the workers), else the wall-time ratio; seq itself
+ * is 1 with no interval. */
+static void cell_speedup(const struct group *g, const struct rcell *seq, struct rcell *c)
+{
+	struct speedup sp;
+
+	c->speedup = c->sp_lo = c->sp_hi = c->sp_conf = c->eff = NAN;
+	if (!seq || !c->n)
+		return;
+	if (c == seq) {
+		c->speedup = 1;
+		c->eff = 1 / (double)c->workers;
+		return;
+	}
+	if (stats_speedup(g->bench ? seq->ops : seq->wall, seq->n, g->bench ? c->ops : c->wall,
+	                  c->n, g->bench, &sp))
+		return;
+	c->speedup = sp.est;
+	c->sp_lo = sp.lo;
+	c->sp_hi = sp.hi;
+	c->sp_conf = sp.conf;
+	c->eff = c->speedup / (double)c->workers;
+}
+
 static void summarize_group(struct group *g)
 {
-	const struct rcell *seq = NULL;
+	struct rcell *seq = NULL;
 
 	qsort(g->cells, g->ncells, sizeof(*g->cells), cell_order);
+	for (size_t i = 0; i < g->ncells && !seq; i++)
+		if (is_seq_mode(g->cells[i].mode) && g->cells[i].n)
+			seq = &g->cells[i];
+	/* speedups first: median_finite() below reorders the per-rep arrays */
+	for (size_t i = 0; i < g->ncells; i++)
+		cell_speedup(g, seq, &g->cells[i]);
 	for (size_t i = 0; i < g->ncells; i++) {
 		struct rcell *c = &g->cells[i];
 		double *tmp = malloc((c->n + 1) * sizeof(*tmp));
@@ -256,25 +286,62 @@ static void summarize_group(struct group *g)
 		} else {
 			stats_summarize(c->wall, 0, &c->s);
 		}
-		if (!seq && is_seq_mode(c->mode) && c->n)
-			seq = c;
 	}
-	for (size_t i = 0; i < g->ncells; i++) {
-		struct rcell *c = &g->cells[i];
+}
 
-		c->speedup = c->sp_lo = c->sp_hi = c->eff = NAN;
-		if (!seq || !c->n)
-			continue;
-		if (g->bench && !isnan(seq->ops_med) && seq->ops_med > 0 && !isnan(c->ops_med)) {
-			/* benches: the throughput ratio; no interval */
-			c->speedup = c->ops_med / seq->ops_med;
-		} else {
-			c->speedup = seq->s.median / c->s.median;
-			c->sp_lo = seq->s.ci_lo / c->s.ci_hi;
-			c->sp_hi = seq->s.ci_hi / c->s.ci_lo;
-		}
-		c->eff = c->speedup / (double)c->workers;
+/* The lowest confidence an interval must reach before the reading draws a
+ * conclusion from it: 3 reps a side (90%) do; 2 (67%) do not. */
+#define READING_MIN_CONF 0.895
+
+/* What a speedup interval supports, for cell c of g (seq: the baseline
+ * cell): each claim needs the whole interval on its side of the line, else
+ * the reading says it is inconclusive. A speedup above the CPU count is a
+ * baseline artefact unless seq mostly waited (waits can overlap). */
+static const char *speedup_claim(const struct group *g, const struct rcell *seq,
+                                 const struct rcell *c)
+{
+	double par = (double)(c->workers < g->cpus ? c->workers : g->cpus);
+	double lo = c->sp_lo, hi = c->sp_hi;
+	bool waits = seq && !isnan(seq->cpu_util) && seq->cpu_util <= 0.5;
+
+	if (isnan(lo) || isnan(hi) || !(c->sp_conf >= READING_MIN_CONF))
+		return "inconclusive: too few reps for an interval";
+	if (strcmp(c->mode, "gil") == 0 || strcmp(c->mode, "py-threads") == 0) {
+		if (hi <= 1.2)
+			return "serialised by the GIL";
+		if (lo > 1.2)
+			return "overlaps waiting despite the GIL";
+		return "inconclusive: too noisy";
 	}
+	if (g->cpus > 0 && c->speedup > 1.05 * (double)g->cpus && !waits)
+		return "above the CPU count: a baseline artefact (seq slowed, e.g. by a busy "
+		       "host), not scaling";
+	if (g->cpus > 0 && lo > (double)g->cpus && c->workers > g->cpus)
+		return "beyond the CPU count: waits overlap";
+	if (par > 1 && lo >= 0.75 * par)
+		return "scales";
+	if (lo > 1)
+		return "scales partly";
+	if (hi < 1)
+		return "slower than seq: overhead dominates";
+	if (lo >= 0.9 && hi <= 1.1)
+		return "no speedup";
+	return "inconclusive: too noisy";
+}
+
+/* Append the reading of cell c to b[0..len): "threads 1.95× at 2 workers —
+ * scales (96.8% interval 1.80–2.10)". Returns the length written. */
+static size_t reading_of(const struct group *g, const struct rcell *seq, const struct rcell *c,
+                         char *b, size_t len, bool more)
+{
+	int n =
+	    snprintf(b, len, "%s%s %.2f× at %ld worker%s — %s", more ? "; " : "", c->mode,
+	             c->speedup, c->workers, c->workers == 1 ? "" : "s", speedup_claim(g, seq, c));
+
+	if (n >= 0 && (size_t)n < len && !isnan(c->sp_lo) && c->sp_conf > 0)
+		n += snprintf(b + n, len - (size_t)n, " (%.1f%% interval %.2f–%.2f)",
+		              100 * c->sp_conf, c->sp_lo, c->sp_hi);
+	return n < 0 ? 0 : (size_t)n > len ? len : (size_t)n;
 }
 
 /* The one-line reading of a group: per mode its best speedup and what it
@@ -291,9 +358,8 @@ static void make_reading(struct group *g)
 			seq = &g->cells[i];
 	/* cells are sorted by mode: each run of one mode is read once */
 	for (size_t i = 0; i < g->ncells; i++) {
-		const char *mode = g->cells[i].mode, *what;
+		const char *mode = g->cells[i].mode;
 		const struct rcell *best = NULL;
-		double par, s;
 
 		if (is_seq_mode(mode) || (i && strcmp(mode, g->cells[i - 1].mode) == 0))
 			continue;
@@ -309,24 +375,7 @@ static void make_reading(struct group *g)
 		}
 		if (!best || o >= len)
 			continue;
-		s = best->speedup;
-		par = (double)(best->workers < g->cpus ? best->workers : g->cpus);
-		if (strcmp(best->mode, "gil") == 0 || strcmp(best->mode, "py-threads") == 0)
-			what =
-			    s <= 1.2 ? "serialised by the GIL" : "overlaps waiting despite the GIL";
-		else if (s > 1.2 * (double)g->cpus && best->workers > g->cpus)
-			what = "beyond the CPU count: waits overlap";
-		else if (par > 1 && s >= 0.75 * par)
-			what = "scales";
-		else if (s >= 1.2)
-			what = "scales partly";
-		else if (s >= 0.9)
-			what = "no speedup";
-		else
-			what = "slower than seq: overhead dominates";
-		o += (size_t)snprintf(b + o, len - o, "%s%s %.2f× at %ld worker%s — %s",
-		                      o ? "; " : "", best->mode, s, best->workers,
-		                      best->workers == 1 ? "" : "s", what);
+		o += reading_of(g, seq, best, b + o, len - o, o > 0);
 	}
 	if (seq && !isnan(seq->cpu_util) && g->load_max <= (double)g->cpus && o < len) {
 		const char *kind = seq->cpu_util >= 0.8   ? "CPU-bound"
@@ -474,8 +523,8 @@ static void gp_group(FILE *f, const struct report *rp, const struct group *g)
 		gp_string(f, modes[m]);
 	}
 	fputc('\n', f);
-	/* 2: wall time with error bars (95% interval of the median) */
-	fprintf(f, "set title 'wall time (median, 95%% CI)'\nset ylabel 'seconds'\n"
+	/* 2: wall time with error bars (the median's distribution-free interval) */
+	fprintf(f, "set title 'wall time (median and its interval)'\nset ylabel 'seconds'\n"
 	           "set yrange [0:*]\n");
 	for (int m = 0; m < nm; m++) {
 		fprintf(f, "%s $d%d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' title ",
@@ -667,16 +716,20 @@ static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f
 
 		fmt_seconds(lo, sizeof(lo), c->s.ci_lo);
 		fmt_seconds(hi, sizeof(hi), c->s.ci_hi);
-		snprintf(f[4], 64, "%s – %s", lo, hi);
+		if (c->n > 1)
+			snprintf(f[4], 64, "%s – %s (%.1f%%)", lo, hi, 100 * c->s.ci_conf);
+		else
+			snprintf(f[4], 64, "-");
 	} else {
 		snprintf(f[4], 64, "-");
 	}
 	if (isnan(c->speedup))
 		snprintf(f[5], 64, "-");
-	else if (isnan(c->sp_lo))
+	else if (isnan(c->sp_lo) || !(c->sp_conf > 0))
 		snprintf(f[5], 64, "%.2f×", c->speedup);
 	else
-		snprintf(f[5], 64, "%.2f× [%.2f–%.2f]", c->speedup, c->sp_lo, c->sp_hi);
+		snprintf(f[5], 64, "%.2f× [%.2f–%.2f] (%.1f%%)", c->speedup, c->sp_lo, c->sp_hi,
+		         100 * c->sp_conf);
 	snprintf(f[6], 64, isnan(c->eff) ? "-" : "%.2f", c->eff);
 	snprintf(f[7], 64, isnan(c->cpu_util) ? "-" : "%.0f", 100 * c->cpu_util);
 	snprintf(f[8], 64, isnan(c->gil_med) ? "-" : "%.0f%%", 100 * c->gil_med);
@@ -706,8 +759,8 @@ static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f
 
 #define NFIELDS 13
 static const char *const headers[NFIELDS] = {
-    "mode",       "workers", "reps",     "median", "95% CI",   "speedup [95% CI]",
-    "efficiency", "CPU %",   "GIL wait", "ops/s",  "verified", "flags",
+    "mode",       "workers", "reps",     "median", "interval (conf.)", "speedup [interval] (conf.)",
+    "efficiency", "CPU %",   "GIL wait", "ops/s",  "verified",         "flags",
     "metric"};
 
 static void html_esc(FILE *f, const char *s)
@@ -901,6 +954,17 @@ static const char css[] =
 
 static void write_header(FILE *md, FILE *html, const struct report *rp)
 {
+	static const char legend[] =
+	    "Per workload: median wall time of the verified reps with its distribution-free "
+	    "interval (order statistics) and the confidence it achieves (below 95% with fewer "
+	    "than 6 reps: 93.8% at 5, 75% at 3); speedup = the Hodges-Lehmann estimate of "
+	    "seq / cell wall time (the median of every pairwise ratio), or of cell / seq ops/s "
+	    "for benches, with its distribution-free interval and confidence; efficiency = speedup "
+	    "/ workers, CPU "
+	    "% = (user + sys) / wall, GIL wait = the median share of thread time spent waiting "
+	    "for the GIL. A reading claims only what its interval supports. Flags: noisy = CV "
+	    "above 10% or an outlier by hyperfine's rule (|x - median| > 14.826 MAD).";
+
 	time_t now = time(NULL);
 	struct tm tm;
 	char stamp[40];
@@ -919,17 +983,8 @@ static void write_header(FILE *md, FILE *html, const struct report *rp)
 		html_esc(html, rp->files[i]);
 		fprintf(html, "</code>");
 	}
-	fprintf(md,
-	        ".\n\nPer workload: median wall time of the verified reps with its "
-	        "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
-	        "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = the "
-	        "median share of thread time spent waiting for the GIL. Flags: noisy = CV above "
-	        "10%% or an outlier by the MAD rule.\n");
-	fprintf(html, ".</p>\n<p>Per workload: median wall time of the verified reps with its "
-	              "distribution-free 95%% interval, speedup = median(seq) / median(cell), "
-	              "efficiency = speedup / workers, CPU %% = (user + sys) / wall, GIL wait = "
-	              "the median share of thread time spent waiting for the GIL. Flags: noisy = "
-	              "CV above 10%% or an outlier by the MAD rule.</p>\n");
+	fprintf(md, ".\n\n%s\n", legend);
+	fprintf(html, ".</p>\n<p>%s</p>\n", legend);
 	if (rp->plot_note[0]) {
 		fprintf(md, "\nPlots: %s.\n", rp->plot_note);
 		fprintf(html, "<p class=\"bad\">Plots: ");

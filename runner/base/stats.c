@@ -1,8 +1,16 @@
-/* stats.c - median, spread, intervals and the noise flag. */
+/* stats.c - median, spread, intervals, the quantile, the rank test, the
+ * Hodges-Lehmann ratio, the speedup and the noise flag. */
 #include "stats.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "../concbench.h" /* cb_quantile(), the workloads' door to the quantile */
+
+#define EXACT_MAX_PAIRS 2500
+#define TAIL 0.025 /* each tail of a two-sided 95% interval */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -13,57 +21,123 @@ static int cmp_double(const void *a, const void *b)
 
 void stats_sort(double *x, size_t n)
 {
-	qsort(x, n, sizeof(*x), cmp_double);
+	if (n > 1)
+		qsort(x, n, sizeof(*x), cmp_double);
+}
+
+void stats_quantile_pos(size_t n, double p, size_t *i, double *frac)
+{
+	double h;
+
+	if (!(p > 0)) /* also NaN */
+		p = 0;
+	if (p > 1)
+		p = 1;
+	h = p * (double)(n - 1);
+	*i = (size_t)h;
+	if (*i >= n - 1) {
+		*i = n - 1;
+		*frac = 0;
+		return;
+	}
+	*frac = h - (double)*i;
 }
 
 double stats_quantile(const double *sorted, size_t n, double p)
 {
-	double pos, frac;
 	size_t i;
+	double frac;
 
 	if (n == 0)
 		return NAN;
-	if (p <= 0)
-		return sorted[0];
-	if (p >= 1)
-		return sorted[n - 1];
-	pos = p * (double)(n - 1);
-	i = (size_t)pos;
-	frac = pos - (double)i;
-	if (i + 1 >= n)
-		return sorted[n - 1];
+	stats_quantile_pos(n, p, &i, &frac);
+	if (frac == 0)
+		return sorted[i];
 	return sorted[i] + frac * (sorted[i + 1] - sorted[i]);
 }
 
-/* The 0-based index k of the distribution-free 95% interval of the median,
- * [x(k), x(n-1-k)]: the largest k with P(Binomial(n, 1/2) <= k - 1) <= 0.025,
- * as a 1-based rank minus one. For n < 6 no such rank exists; the interval
- * is then [min, max], whose coverage 1 - 2^(1-n) is below 95%. */
-static size_t median_ci_index(size_t n)
+double cb_quantile(double *v, size_t n, double p)
 {
-	double cdf = 0, term = pow(0.5, (double)n);
+	stats_sort(v, n);
+	return stats_quantile(v, n, p);
+}
+
+/* The 0-based index k of the distribution-free interval of the median,
+ * [x[k], x[n-1-k]]: the largest k with P(Binomial(n, 1/2) <= k) <= 0.025,
+ * so that the coverage 1 - 2 P(B <= k) is at least 95%. For n < 6 no such k
+ * exists; the interval is then [min, max] (k = 0), whose coverage
+ * 1 - 2^(1-n) is below 95%. *conf gets the coverage. */
+static size_t median_ci_index(size_t n, double *conf)
+{
+	double cdf = 0, at_k = 0;
 	size_t k = 0;
 
 	for (size_t j = 0; j < n; j++) {
+		/* P(B = j) in log space: 0.5^n underflows from n = 1075 on */
+		double term = exp(lgamma((double)n + 1) - lgamma((double)j + 1) -
+		                  lgamma((double)(n - j) + 1) - (double)n * M_LN2);
+
 		cdf += term;
-		if (cdf > 0.025)
+		if (j == 0)
+			at_k = cdf;
+		if (cdf > TAIL)
 			break;
 		k = j;
-		term = term * (double)(n - j) / (double)(j + 1);
+		at_k = cdf;
 	}
+	*conf = 1 - 2 * at_k;
 	return k;
+}
+
+/* The value at 0-based rank r of |x[i] - med| over sorted x[0..n), without
+ * a buffer: the deviations below the median grow leftwards from the split,
+ * those above it grow rightwards; merge the two runs up to rank r. */
+static double abs_dev_rank(const double *x, size_t n, double med, size_t r)
+{
+	size_t right = 0, left;
+	double d = 0;
+
+	while (right < n && x[right] < med)
+		right++;
+	left = right; /* x[0..left) are below the median, taken from left - 1 down */
+	for (size_t taken = 0; taken <= r; taken++) {
+		double dl = left ? med - x[left - 1] : INFINITY;
+		double dr = right < n ? x[right] - med : INFINITY;
+
+		if (dl <= dr) {
+			d = dl;
+			left--;
+		} else {
+			d = dr;
+			right++;
+		}
+	}
+	return d;
+}
+
+/* The MAD by the quantile definition of stats_quantile at p = 0.5. */
+static double mad_of_sorted(const double *x, size_t n, double med)
+{
+	size_t i;
+	double frac, lo;
+
+	stats_quantile_pos(n, 0.5, &i, &frac);
+	lo = abs_dev_rank(x, n, med, i);
+	if (frac == 0)
+		return lo;
+	return lo + frac * (abs_dev_rank(x, n, med, i + 1) - lo);
 }
 
 void stats_summarize(double *x, size_t n, struct summary *s)
 {
-	double sum = 0, sq = 0, dev[512];
+	double sum = 0, sq = 0;
 	size_t k;
 
 	s->n = n;
+	s->outliers = 0;
 	if (n == 0) {
 		s->median = s->mean = s->stddev = s->min = s->max = NAN;
-		s->cv = s->ci_lo = s->ci_hi = s->mad = NAN;
-		s->outliers = 0;
+		s->cv = s->ci_lo = s->ci_hi = s->ci_conf = s->mad = NAN;
 		return;
 	}
 	stats_sort(x, n);
@@ -77,21 +151,19 @@ void stats_summarize(double *x, size_t n, struct summary *s)
 	s->min = x[0];
 	s->max = x[n - 1];
 	s->median = stats_quantile(x, n, 0.5);
-	k = median_ci_index(n);
+	k = median_ci_index(n, &s->ci_conf);
 	s->ci_lo = x[k];
 	s->ci_hi = x[n - 1 - k];
 
-	/* MAD and outliers; beyond the buffer, skip the outlier count. */
-	s->mad = NAN;
-	s->outliers = 0;
-	if (n <= sizeof(dev) / sizeof(dev[0])) {
-		for (size_t i = 0; i < n; i++)
-			dev[i] = fabs(x[i] - s->median);
-		stats_sort(dev, n);
-		s->mad = stats_quantile(dev, n, 0.5);
-		for (size_t i = 0; i < n && s->mad > 0; i++)
-			if (fabs(0.6745 * (x[i] - s->median) / s->mad) > 14.826)
-				s->outliers++;
+	/* hyperfine's rule: |x - median| / MAD > 14.826. When more than half
+	 * the reps are equal (MAD = 0), hyperfine divides by DBL_EPSILON: any
+	 * rep that differs from them is an outlier; so here. */
+	s->mad = mad_of_sorted(x, n, s->median);
+	for (size_t i = 0; i < n; i++) {
+		double dev = fabs(x[i] - s->median);
+
+		if (s->mad > 0 ? dev / s->mad > OUTLIER_MADS : dev > 0)
+			s->outliers++;
 	}
 }
 
@@ -104,11 +176,249 @@ double stats_rel_halfwidth(const struct summary *s)
 
 bool stats_is_precise(const struct summary *s, double target)
 {
-	/* 6: the fewest reps whose median interval covers >= 95% (median_ci_index) */
-	return s->n >= 6 && stats_rel_halfwidth(s) <= target;
+	/* from 6 reps on the median interval covers >= 95% (ci_conf) */
+	return s->ci_conf >= 0.95 && stats_rel_halfwidth(s) <= target;
 }
 
 bool is_noisy(const struct summary *s)
 {
 	return s->n > 1 && (s->cv > NOISY_CV || s->outliers > 0);
+}
+
+/* P(U = u) for u = 0..m*n, U = #{(x, y): x > y}, x of size m, y of size n,
+ * no ties, by the recurrence on the largest value: it is an x with
+ * probability m/(m+n) (then it beats all n y's) or a y. NULL on ENOMEM. */
+static double *mwu_pmf(size_t m, size_t n)
+{
+	size_t w = m * n + 1;
+	double *prev = calloc((n + 1) * w, sizeof(double));
+	double *cur = calloc((n + 1) * w, sizeof(double));
+	double *out = NULL;
+
+	if (!prev || !cur)
+		goto out;
+	/* i = 0 x's: U = 0 whatever j. */
+	for (size_t j = 0; j <= n; j++)
+		prev[j * w] = 1;
+	for (size_t i = 1; i <= m; i++) {
+		memset(cur, 0, (n + 1) * w * sizeof(double));
+		cur[0] = 1; /* j = 0: U = 0 */
+		for (size_t j = 1; j <= n; j++) {
+			double px = (double)i / (double)(i + j), py = 1 - px;
+			double *c = cur + j * w, *a = prev + j * w, *b = cur + (j - 1) * w;
+
+			for (size_t u = 0; u <= i * j; u++)
+				c[u] = py * b[u] + (u >= j ? px * a[u - j] : 0);
+		}
+		double *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	out = malloc(w * sizeof(double));
+	if (out)
+		memcpy(out, prev + n * w, w * sizeof(double));
+out:
+	free(prev);
+	free(cur);
+	return out;
+}
+
+double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_min)
+{
+	size_t n = na + nb;
+	double u = 0, mu, var, tie = 0, z, p;
+	bool ties = false;
+	double *all;
+
+	if (p_min)
+		*p_min = NAN;
+	if (!na || !nb)
+		return NAN;
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			u += a[i] > b[j] ? 1 : a[i] == b[j] ? 0.5 : 0;
+	all = malloc(n * sizeof(*all));
+	if (!all)
+		return NAN;
+	memcpy(all, a, na * sizeof(*a));
+	memcpy(all + na, b, nb * sizeof(*b));
+	stats_sort(all, n);
+	for (size_t i = 0; i < n;) {
+		size_t k = i;
+
+		while (k < n && all[k] == all[i])
+			k++;
+		if (k - i > 1) {
+			double t = (double)(k - i);
+
+			ties = true;
+			tie += t * t * t - t;
+		}
+		i = k;
+	}
+	free(all);
+	if (!ties && na * nb <= EXACT_MAX_PAIRS) {
+		double *pmf = mwu_pmf(na, nb), lo = 0, hi = 0;
+		size_t uu = (size_t)u;
+
+		if (pmf) {
+			for (size_t k = 0; k <= na * nb; k++) {
+				if (k <= uu)
+					lo += pmf[k];
+				if (k >= uu)
+					hi += pmf[k];
+			}
+			if (p_min)
+				*p_min = fmin(1, 2 * pmf[0]);
+			free(pmf);
+			return fmin(1, 2 * fmin(lo, hi));
+		}
+	}
+	mu = (double)na * (double)nb / 2;
+	var =
+	    (double)na * (double)nb / 12 * ((double)(n + 1) - tie / ((double)n * (double)(n - 1)));
+	if (var <= 0)
+		return 1;
+	z = (fabs(u - mu) - 0.5) / sqrt(var);
+	p = z <= 0 ? 1 : erfc(z / M_SQRT2);
+	if (p_min)
+		*p_min = erfc((mu - 0.5) / sqrt(var) / M_SQRT2);
+	return fmin(1, p);
+}
+
+/* Rank k (1-based) of the lower end of the interval over the sorted m*n
+ * pairwise differences: the largest k with P(U <= k-1) <= 0.025, at least
+ * 1. *conf gets the coverage 1 - 2 P(U <= k-1). */
+static size_t hl_rank(size_t m, size_t n, double *conf)
+{
+	size_t k = 0;
+
+	if (m * n <= EXACT_MAX_PAIRS) {
+		double *pmf = mwu_pmf(m, n), cdf = 0, below = 0;
+
+		if (pmf) {
+			for (size_t u = 0; u <= m * n; u++) {
+				cdf += pmf[u];
+				if (cdf > TAIL + 1e-12)
+					break;
+				k = u + 1;
+				below = cdf;
+			}
+			if (!k) { /* no rank reaches 95%: the widest interval */
+				k = 1;
+				below = pmf[0];
+			}
+			free(pmf);
+			*conf = fmin(1, fmax(0, 1 - 2 * below));
+			return k;
+		}
+	}
+	double mu = (double)m * (double)n / 2;
+	double sd = sqrt((double)m * (double)n * (double)(m + n + 1) / 12);
+	double kk = floor(mu - 1.959964 * sd + 0.5);
+
+	if (kk < 1)
+		kk = 1;
+	/* P(U <= k-1) with the continuity correction */
+	*conf = 1 - erfc(-((kk - 0.5 - mu) / sd) / M_SQRT2);
+	return (size_t)kk;
+}
+
+double hl_conf(size_t nb, size_t nh)
+{
+	double conf;
+
+	if (!nb || !nh)
+		return NAN;
+	hl_rank(nb, nh, &conf);
+	return conf;
+}
+
+int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
+             double *hi)
+{
+	size_t np = nb * nh, k;
+	bool logs = true;
+	double *d, mb, *sb, conf;
+
+	if (!nb || !nh)
+		return -EINVAL;
+	for (size_t i = 0; i < nb; i++)
+		logs = logs && b[i] > 0;
+	for (size_t j = 0; j < nh; j++)
+		logs = logs && h[j] > 0;
+	d = malloc(np * sizeof(*d));
+	sb = malloc(nb * sizeof(*sb));
+	if (!d || !sb) {
+		free(d);
+		free(sb);
+		return -ENOMEM;
+	}
+	memcpy(sb, b, nb * sizeof(*b));
+	stats_sort(sb, nb);
+	mb = stats_quantile(sb, nb, 0.5);
+	free(sb);
+	for (size_t i = 0; i < nb; i++)
+		for (size_t j = 0; j < nh; j++)
+			d[i * nh + j] = logs ? log(h[j]) - log(b[i]) : h[j] - b[i];
+	stats_sort(d, np);
+	k = hl_rank(nb, nh, &conf);
+	if (k > (np + 1) / 2)
+		k = (np + 1) / 2;
+	*est = stats_quantile(d, np, 0.5);
+	*lo = d[k - 1];
+	*hi = d[np - k];
+	free(d);
+	if (logs) {
+		*est = exp(*est);
+		*lo = exp(*lo);
+		*hi = exp(*hi);
+	} else {
+		*est = 1 + *est / mb;
+		*lo = 1 + *lo / mb;
+		*hi = 1 + *hi / mb;
+	}
+	return 0;
+}
+
+/* Copy the finite values of x[0..n) into a new array; *m gets their count.
+ * NULL on ENOMEM. */
+static double *finite_copy(const double *x, size_t n, size_t *m)
+{
+	double *out = malloc((n + 1) * sizeof(*out));
+
+	*m = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(x[i]))
+			out[(*m)++] = x[i];
+	return out;
+}
+
+int stats_speedup(const double *base, size_t nb, const double *cell, size_t nc, bool rates,
+                  struct speedup *s)
+{
+	size_t mb, mc;
+	double *fb, *fc;
+	int rc;
+
+	s->est = s->lo = s->hi = s->conf = NAN;
+	fb = finite_copy(base, nb, &mb);
+	fc = finite_copy(cell, nc, &mc);
+	if (!fb || !fc) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* rates: cell / base; times: base / cell, the ratio with the roles swapped */
+	if (rates)
+		rc = hl_ratio(fb, mb, fc, mc, &s->est, &s->lo, &s->hi);
+	else
+		rc = hl_ratio(fc, mc, fb, mb, &s->est, &s->lo, &s->hi);
+	if (!rc)
+		s->conf = hl_conf(mb, mc);
+out:
+	free(fb);
+	free(fc);
+	return rc;
 }

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "../concbench.h" /* cb_note, cb_verbosity */
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes of the command-line contract. */
@@ -13,12 +15,6 @@ enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2 };
 /* Print `concbench: <what>: <why>` to stderr. Can't fail. */
 void cb_errorf(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cb_verrorf(const char *what, const char *fmt, va_list ap);
-
-/* Print `concbench: note: …` unless quiet (verbosity < 0). */
-void cb_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* -1 quiet, 0 normal, 1 verbose; set once by the command line. */
-extern int cb_verbosity;
 
 /* Seconds as a short human string with unit ("12.3 ms"); returns buf. */
 char *fmt_seconds(char *buf, size_t len, double s);

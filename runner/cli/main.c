@@ -1,5 +1,6 @@
 /* main.c - subcommand dispatch. Every message a user sees about bad input
  * is printed at this boundary or by the parsers it calls. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "options.h"
 #include "../exec/engine.h"
 #include "../out/export.h"
 #include "../out/output.h"
@@ -84,20 +86,67 @@ static int cmd_run(int argc, char **argv)
 	return rc ? rc : vrc;
 }
 
+static bool same_family(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Whether an option of this name was already listed for w's family. */
+static bool option_listed(const struct workload *const *w, const char *name)
+{
+	for (const struct workload *const *p = registry; p != w; p++)
+		if ((*p)->kind == (*w)->kind && same_family((*p)->name, (*w)->name))
+			for (const struct wl_option *o = (*p)->options; o && o->name; o++)
+				if (strcmp(o->name, name) == 0)
+					return true;
+	return false;
+}
+
+/* Whether an earlier entry of the registry is of w's family and kind. */
+static bool family_listed(const struct workload *const *w)
+{
+	for (const struct workload *const *p = registry; p != w; p++)
+		if ((*p)->kind == (*w)->kind && same_family((*p)->name, (*w)->name))
+			return true;
+	return false;
+}
+
+/* Each family's members together, then the family's options, each once. */
 static void list_kind(enum cb_kind kind)
 {
-	for (const struct workload *const *w = registry; *w; w++) {
-		const struct workload *x = *w;
+	for (const struct workload *const *f = registry; *f; f++) {
+		int namelen = (int)strcspn((*f)->name, ".");
+		bool any = false;
 
-		if (x->kind != kind)
+		if ((*f)->kind != kind || family_listed(f))
 			continue;
-		printf("  %-20s %s\n", x->name, x->summary);
-		printf("  %-20s size: %ld | %ld | %ld %s; tasks: %u%s\n", "", x->sizes[0],
-		       x->sizes[1], x->sizes[2], x->size_unit ? x->size_unit : "", x->default_tasks,
-		       x->family_default ? "; in the family default" : "");
-		for (const struct wl_option *o = x->options; o && o->name; o++)
-			printf("  %-20s --%s%s%s  %s\n", "", o->name, o->arg ? "=" : "",
-			       o->arg ? o->arg : "", o->help);
+		for (const struct workload *const *w = f; *w; w++) {
+			const struct workload *x = *w;
+
+			if (x->kind != kind || !same_family(x->name, (*f)->name))
+				continue;
+			printf("  %-20s %s\n", x->name, x->summary);
+			printf("  %-20s size: %ld | %ld | %ld %s; tasks: %u%s\n", "", x->sizes[0],
+			       x->sizes[1], x->sizes[2], x->size_unit ? x->size_unit : "",
+			       x->default_tasks,
+			       x->family_default ? "; in the family default" : "");
+		}
+		for (const struct workload *const *w = f; *w; w++) {
+			if ((*w)->kind != kind || !same_family((*w)->name, (*f)->name))
+				continue;
+			for (const struct wl_option *o = (*w)->options; o && o->name; o++) {
+				if (option_listed(w, o->name))
+					continue;
+				if (!any)
+					printf("  %-20s options of %.*s:\n", "", namelen,
+					       (*f)->name);
+				any = true;
+				printf("  %-20s --%s%s%s  %s\n", "", o->name, o->arg ? "=" : "",
+				       o->arg ? o->arg : "", o->help);
+			}
+		}
 	}
 }
 

@@ -24,24 +24,6 @@
 #define CONCBENCH_VERSION "0.0.0"
 #endif
 
-const char *const mode_names[MODE__COUNT] = {
-    [MODE_SEQ] = "seq",
-    [MODE_THREADS] = "threads",
-    [MODE_PROCS] = "procs",
-    [MODE_GIL] = "gil",
-    [MODE_THREAD_PER_TASK] = "thread-per-task",
-    [MODE_FORK_PER_TASK] = "fork-per-task",
-};
-
-const char *const mode_summaries[MODE__COUNT] = {
-    [MODE_SEQ] = "one thread runs every task in a loop: the baseline of every speedup",
-    [MODE_THREADS] = "a pthread pool started before the clock; tasks taken from a shared counter",
-    [MODE_PROCS] = "a pre-forked process pool; tasks and results in MAP_SHARED memory",
-    [MODE_GIL] = "the thread pool under an emulated CPython GIL (--switch-interval)",
-    [MODE_THREAD_PER_TASK] = "a new thread per task, at most --workers alive, created in the clock",
-    [MODE_FORK_PER_TASK] = "a new process per task, at most --workers alive, forked in the clock",
-};
-
 enum {
 	OPT_WARMUP = 256,
 	OPT_SEED,
@@ -71,7 +53,8 @@ struct core_opt {
 static const struct core_opt core_opts[] = {
     {{"mode", required_argument, NULL, 'm'},
      "LIST",
-     "seq,threads,procs,gil,thread-per-task,fork-per-task,all (default all)"},
+     "seq,threads,procs,gil,thread-per-task,fork-per-task; all = seq,threads,procs,gil "
+     "(default all)"},
     {{"workload", required_argument, NULL, 'w'},
      "LIST",
      "family, family.* or family.kernel, e.g. cpu, cpu.matmul (default cpu)"},
@@ -103,7 +86,7 @@ static const struct core_opt core_opts[] = {
      "how the process pool returns task output (default shm)"},
     {{"csv", required_argument, NULL, OPT_CSV},
      "FILE",
-     "raw rows (default results/concbench-<stamp>.csv)"},
+     "raw rows (default results/concbench-<stamp>-<pid>.csv)"},
     {{"no-csv", no_argument, NULL, OPT_NO_CSV}, NULL, "write no CSV file"},
     {{"trace", required_argument, NULL, OPT_TRACE},
      "FILE",
@@ -241,49 +224,6 @@ int cb_opt_duration(struct wl_ctx *ctx, const char *name, double min_s, double m
 	return 0;
 }
 
-int parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-unsigned cpus_available(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return (unsigned)CPU_COUNT(&set);
-	return 1;
-}
-
 static int cmp_unsigned(const void *a, const void *b)
 {
 	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
@@ -335,33 +275,6 @@ int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n)
 		if (*n == 0 || out[*n - 1] != out[i])
 			out[(*n)++] = out[i];
 	return 0;
-}
-
-int parse_duration(const char *s, double *out_s)
-{
-	static const struct {
-		const char *unit;
-		double scale;
-	} units[] = {{"", 1}, {"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"m", 60}};
-	char *end;
-	double v;
-
-	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
-		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(end, units[i].unit) == 0) {
-			v *= units[i].scale;
-			if (!(v > 0) || !isfinite(v))
-				return -ERANGE;
-			*out_s = v;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 int parse_percent(const char *s, double *out)
@@ -469,23 +382,6 @@ int parse_workloads(const char *s, const struct workload **out, unsigned cap, un
 	return 0;
 }
 
-int resolve_size(const struct workload *w, const char *size, long *out)
-{
-	static const char *const names[] = {"small", "medium", "large"};
-
-	if (!size) {
-		*out = w->sizes[1];
-		return 0;
-	}
-	for (int i = 0; i < 3; i++) {
-		if (strcmp(size, names[i]) == 0) {
-			*out = w->sizes[i];
-			return 0;
-		}
-	}
-	return parse_long(size, 1, w->sizes[2] * 64 > 0 ? w->sizes[2] * 64 : 1, out);
-}
-
 /* True when an earlier registry entry than w has the same family. */
 static bool family_seen(const struct workload *const *w)
 {
@@ -561,9 +457,9 @@ void options_usage(void)
 		printf("  %-30s %s%s%s%s\n", lhs, o->help, o->def ? " (default " : "",
 		       o->def ? o->def : "", o->def ? ")" : "");
 	}
-	printf(
-	    "\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
-	    "Exit status: 0 success; 1 a check failed (verification); 2 usage or input error.\n");
+	printf("\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
+	       "Exit status: 0 success; 1 a check failed (verification, a task or worker failed,\n"
+	       "a cell timed out); 2 usage or input error; 130 / 143 after SIGINT / SIGTERM.\n");
 }
 
 /* Apply one core option. Returns 0 or EXIT_USAGE (message printed). */

@@ -21,7 +21,7 @@
 #include "placement.h"
 #include "pool.h"
 #include "progress.h"
-#include "trace.h"
+#include "../out/trace.h"
 #include "signals.h"
 #include "../base/util.h"
 #include "../mix.h"
@@ -65,6 +65,10 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 
 	memset(c, 0, sizeof(*c));
 	c->inst = in;
+	c->wl = in->wl;
+	c->size = in->ctx.size;
+	c->size_from = in->ctx.size;
+	c->inst_index = (unsigned)(in - r->inst);
 	c->mode = m;
 	c->workers = workers;
 	c->ntasks = ntasks;
@@ -471,11 +475,6 @@ static long calibrated_size(struct run *r, struct cell *c, double min_s)
 	return size;
 }
 
-bool engine_scales_sizes(const struct cb_config *cfg)
-{
-	return cfg->min_rep_time_s > 0 && (!cfg->size || cfg->min_rep_time_given);
-}
-
 /* --min-rep-time: scale the size of every workload whose seq rep (a bench:
  * its first cell's rep) is shorter, on every instance of that workload, so
  * its cells stay one workload at one size. */
@@ -483,7 +482,7 @@ static void calibrate_sizes(struct run *r)
 {
 	double min_s = r->cfg.min_rep_time_s;
 
-	if (!engine_scales_sizes(&r->cfg))
+	if (!config_scales_sizes(&r->cfg))
 		return;
 	for (unsigned i = 0; i < r->ncells && !cb_interrupted; i++) {
 		struct cell *c = &r->cells[i], *probe = c;
@@ -504,6 +503,11 @@ static void calibrate_sizes(struct run *r)
 			if (r->inst[j].wl == c->inst->wl) {
 				r->inst[j].ctx.size = size;
 				r->inst[j].size_from = before;
+			}
+		for (unsigned j = 0; j < r->ncells; j++)
+			if (r->cells[j].wl == c->inst->wl) {
+				r->cells[j].size = size;
+				r->cells[j].size_from = before;
 			}
 	}
 }
@@ -653,7 +657,7 @@ int engine_run(struct run *r)
 					if (!precision && c->nrows == (unsigned)r->cfg.runs)
 						stop_pool(c); /* its last rep */
 
-					if (measured && trace_rep(r, c)) {
+					if (measured && trace_rep(r, c, c->inst->res)) {
 
 						rc = -1;
 						goto out;
@@ -683,6 +687,50 @@ out:
 	free(order);
 	free(early);
 	return rc;
+}
+
+/* The verified reps' sample a speedup compares: ops/s for benches (each
+ * worker does --size operations, so the work grows with the workers), wall
+ * time for workloads (the same work in every mode). *n gets the count;
+ * NULL on ENOMEM. */
+static double *speedup_sample(const struct cell *c, size_t *n)
+{
+	bool rates = c->inst->wl->kind == KIND_BENCH;
+	double *x = malloc((c->nrows + 1) * sizeof(*x));
+
+	*n = 0;
+	for (unsigned k = 0; x && k < c->nrows; k++)
+		if (c->rows[k].status == REP_OK)
+			x[(*n)++] = rates ? c->rows[k].ops_per_s : c->rows[k].wall_s;
+	return x;
+}
+
+/* c's speedup over its seq baseline (stats_speedup); the baseline itself is
+ * 1 by definition, with no interval. */
+static void cell_speedup(struct cell *c)
+{
+	struct speedup sp = {NAN, NAN, NAN, NAN};
+	size_t nb = 0, nc = 0;
+	double *b = NULL, *x = NULL;
+
+	c->speedup = c->speedup_lo = c->speedup_hi = c->speedup_conf = c->efficiency = NAN;
+	if (!c->baseline || !c->baseline->wall.n || !c->wall.n)
+		return;
+	if (c->baseline == c) {
+		c->speedup = c->efficiency = 1;
+		return;
+	}
+	b = speedup_sample(c->baseline, &nb);
+	x = speedup_sample(c, &nc);
+	if (b && x && stats_speedup(b, nb, x, nc, c->inst->wl->kind == KIND_BENCH, &sp) == 0) {
+		c->speedup = sp.est;
+		c->speedup_lo = sp.lo;
+		c->speedup_hi = sp.hi;
+		c->speedup_conf = sp.conf;
+		c->efficiency = sp.est / c->workers;
+	}
+	free(b);
+	free(x);
 }
 
 void engine_summarize(struct run *r)
@@ -730,18 +778,8 @@ void engine_summarize(struct run *r)
 		c->cpu_util = n ? cpu / n : NAN;
 		free(w);
 	}
-	for (unsigned i = 0; i < r->ncells; i++) {
-		struct cell *c = &r->cells[i];
-		const struct summary *b = c->baseline ? &c->baseline->wall : NULL;
-
-		c->speedup = c->speedup_lo = c->speedup_hi = c->efficiency = NAN;
-		if (!b || !b->n || !c->wall.n)
-			continue;
-		c->speedup = b->median / c->wall.median;
-		c->speedup_lo = b->ci_lo / c->wall.ci_hi;
-		c->speedup_hi = b->ci_hi / c->wall.ci_lo;
-		c->efficiency = c->speedup / c->workers;
-	}
+	for (unsigned i = 0; i < r->ncells; i++)
+		cell_speedup(&r->cells[i]);
 }
 
 void engine_free(struct run *r)

@@ -18,6 +18,7 @@
  * under both mutexes and read under either (atomic for the relaxed reads).
  */
 #include "../gil.h"
+#include "../base/stats.h"
 
 #include <errno.h>
 #include <math.h>
@@ -136,20 +137,31 @@ static double hist_value(unsigned i)
 	return (lo + width / 2) * 1e-9;
 }
 
-static double hist_percentile(double p)
+/* The wait at 0-based rank r of the sorted waits: its bucket's middle. */
+static double hist_rank_value(uint64_t r)
 {
-	uint64_t rank = (uint64_t)ceil(p * (double)gil.acquisitions), seen = 0;
+	uint64_t seen = 0;
 
-	if (gil.acquisitions == 0)
-		return 0;
-	if (rank == 0)
-		rank = 1;
 	for (unsigned i = 0; i < HIST_N; i++) {
 		seen += gil.hist[i];
-		if (seen >= rank)
+		if (seen > r)
 			return hist_value(i);
 	}
 	return hist_value(HIST_N - 1);
+}
+
+/* stats_quantile()'s definition over the histogram: each wait stands at
+ * its bucket's middle. 0 when nothing was acquired. */
+static double hist_percentile(double p)
+{
+	size_t i;
+	double frac, lo;
+
+	if (gil.acquisitions == 0)
+		return 0;
+	stats_quantile_pos((size_t)gil.acquisitions, p, &i, &frac);
+	lo = hist_rank_value(i);
+	return frac == 0 ? lo : lo + frac * (hist_rank_value(i + 1) - lo);
 }
 
 /* take_gil(): block until the calling thread holds the GIL. */

@@ -9,13 +9,6 @@
 
 #include "../base/util.h"
 
-const char *const pin_names[] = {
-    [PIN_NONE] = "none",
-    [PIN_MASK] = "mask",
-    [PIN_COMPACT] = "compact",
-    [PIN_SPREAD] = "spread",
-};
-
 struct slotkey {
 	unsigned cpu, core, rank; /* rank: index among the siblings of its core in the mask */
 };

@@ -6,16 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../base/config.h"
 #include "../concbench.h"
-
-/* --pin: PIN_NONE leaves placement to the scheduler; PIN_MASK (plain --pin)
- * puts worker i on the (i mod n)-th CPU of the affinity mask in number order;
- * PIN_COMPACT fills the SMT siblings of one core before the next core;
- * PIN_SPREAD takes one CPU of every core before any second sibling. */
-enum cb_pin { PIN_NONE, PIN_MASK, PIN_COMPACT, PIN_SPREAD };
-
-/* "none", "mask", "compact", "spread": the CSV `pin` column. */
-extern const char *const pin_names[];
 
 /* Order cpus[0..n) for pin mode `pin` into out[0..n), given core[i], an id
  * shared by exactly the SMT siblings of cpus[i] (e.g. its lowest sibling).

@@ -60,4 +60,8 @@ void httpd_stop(struct httpd *h);
  * setup failure: a negative errno with a message in err. */
 int httpd_serve(const struct httpd_config *cfg, int ready_fd, char *err, size_t errlen);
 
+/* `concbench serve` (argv[0] is "serve"): run the server in the foreground
+ * until SIGINT/SIGTERM. The exit status. */
+int cmd_serve(int argc, char **argv);
+
 #endif

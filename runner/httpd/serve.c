@@ -7,9 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../cli/commands.h"
 #include "httpd.h"
-#include "../cli/options.h"
+#include "../base/config.h"
 #include "../base/util.h"
 
 static void serve_usage(void)

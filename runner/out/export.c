@@ -39,8 +39,7 @@ static void json_num(FILE *f, double v)
 
 static void bench_name(char *buf, size_t len, const struct cell *c)
 {
-	snprintf(buf, len, "%s/mode:%s/workers:%u", c->inst->wl->name, mode_names[c->mode],
-	         c->workers);
+	snprintf(buf, len, "%s/mode:%s/workers:%u", c->wl->name, mode_names[c->mode], c->workers);
 }
 
 /* Fields every row of a cell shares. */
@@ -72,6 +71,24 @@ static void stat4(const double *x, size_t n, double out[4])
 	out[2] = sum.stddev;
 	out[3] = sum.cv;
 	free(s);
+}
+
+/* Beside the median aggregate: the median's interval and the speedup with
+ * its interval, each with its achieved confidence (stats.h). */
+static void median_extras(FILE *f, const struct cell *c)
+{
+	static const char *const names[] = {
+	    "real_time_ci_low", "real_time_ci_high", "real_time_ci_confidence", "speedup",
+	    "speedup_ci_low",   "speedup_ci_high",   "speedup_ci_confidence"};
+	double v[] = {c->wall.ci_lo * 1e6, c->wall.ci_hi * 1e6, c->wall.ci_conf, c->speedup,
+	              c->speedup_lo,       c->speedup_hi,       c->speedup_conf};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		fprintf(f, ",\n      \"%s\": ", names[i]);
+		json_num(f, v[i]);
+	}
+	fprintf(f, ",\n      \"speedup_of\": \"%s\"",
+	        c->wl->kind == KIND_BENCH ? "items_per_second" : "real_time");
 }
 
 static void write_aggregates(FILE *f, const struct cell *c, const char *name, unsigned family,
@@ -108,7 +125,10 @@ static void write_aggregates(FILE *f, const struct cell *c, const char *name, un
 		json_num(f, sw[a]);
 		fprintf(f, ",\n      \"cpu_time\": ");
 		json_num(f, sc[a]);
-		fprintf(f, ",\n      \"time_unit\": \"us\"\n    }");
+		fprintf(f, ",\n      \"time_unit\": \"us\"");
+		if (a == 1)
+			median_extras(f, c);
+		fprintf(f, "\n    }");
 	}
 out:
 	free(w);
@@ -152,10 +172,10 @@ int export_json(FILE *f, const struct run *r)
 	fprintf(f, "\n  },\n  \"benchmarks\": [\n");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
-		unsigned family = (unsigned)(c->inst - r->inst), instance = 0;
+		unsigned family = c->inst_index, instance = 0;
 
 		for (unsigned k = 0; k < i; k++)
-			instance += r->cells[k].inst == c->inst;
+			instance += r->cells[k].inst_index == c->inst_index;
 		bench_name(name, sizeof(name), c);
 		for (unsigned k = 0; k < c->nrows; k++) {
 			const struct rep_row *row = &c->rows[k];
@@ -201,17 +221,21 @@ int export_json_file(const char *path, const struct run *r)
 
 void export_markdown(FILE *f, const struct run *r)
 {
-	fprintf(f,
-	        "| workload | mode | workers | tasks | median | ±spread | speedup [95%% CI] | eff "
-	        "| cpu%% | verified | notes |\n"
-	        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+	char note[512];
+
+	fprintf(f, "| workload | mode | workers | tasks | median | ±spread | speedup [CI] | eff "
+	           "| cpu%% | verified | notes |\n"
+	           "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
 		struct cell_text t;
 
 		output_cell_text(c, true, &t);
 		fprintf(f, "| %s | %s | %u | %u | %s | %s | %s | %s | %s | %s | %s |\n",
-		        c->inst->wl->name, mode_names[c->mode], c->workers, c->ntasks, t.median,
-		        t.spread, t.speedup, t.eff, t.cpu, t.verdict, t.notes);
+		        c->wl->name, mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread,
+		        t.speedup, t.eff, t.cpu, t.verdict, t.notes);
 	}
+	output_interval_note(r, true, note, sizeof(note));
+	if (*note)
+		fprintf(f, "\nIntervals: %s\n", note);
 }

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "../exec/engine.h"
+#include "results.h"
 
 /* Write r as Google Benchmark JSON: a context block (machine, version) and
  * per cell one "iteration" row per measured rep and "aggregate" rows

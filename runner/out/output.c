@@ -14,37 +14,21 @@
 
 #include "../base/util.h"
 
-const char *const csv_columns[] = {
-    /* the schema of DESIGN.md, in its order */
-    "schema_version", "run_id", "timestamp", "host", "cpus", "workload", "mode", "workers", "tasks",
-    "size", "rep", "wall_s", "user_s", "sys_s", "cpu_util", "nvcsw", "nivcsw", "max_rss_kb",
-    "startup_s", "ops", "ops_per_s", "task_p50_s", "task_p99_s", "gil_wait_s", "gil_switches",
-    "checksum", "verified", "version", "git_rev",
-    /* added columns (results/README.md) */
-    "status", "error", "ops_unit", "metrics", "gil_forced_drops", "gil_drop_requests",
-    "gil_wait_p50_s", "gil_wait_p99_s", "baseline", "seed", "pin", "switch_interval_s", "transport",
-    "cold_s", "cpu_model", "cpus_online", "cgroup_cpus", "kernel", "compiler", "cflags", "loadavg",
-    "loadavg_start", "loadavg_end", "worker_cpus", "migrations", "cpu_speed_start", "cpu_speed_end",
-    "sys_checks", "precision_target", "cell_reps", "precision_reached", "precision_met",
-    "min_rep_time_s", NULL};
-
-static void put_str(FILE *f, const char *s, bool last)
+/* Each put_* writes one field's value; output_csv() writes the separators. */
+static void put_str(FILE *f, const char *s)
 {
 	csv_fwrite(f, s, strlen(s));
-	fputc(last ? '\n' : ',', f);
 }
 
 static void put_num(FILE *f, double v)
 {
-	if (isnan(v))
-		fputs(",", f);
-	else
-		fprintf(f, "%.9g,", v);
+	if (!isnan(v))
+		fprintf(f, "%.9g", v);
 }
 
 static void put_long(FILE *f, long v)
 {
-	fprintf(f, "%ld,", v);
+	fprintf(f, "%ld", v);
 }
 
 /* A GIL counter: empty outside mode gil, where there is no GIL to count. */
@@ -52,8 +36,6 @@ static void put_gil_count(FILE *f, bool gil, uint64_t v)
 {
 	if (gil)
 		put_long(f, (long)v);
-	else
-		fputs(",", f);
 }
 
 static void put_metrics(FILE *f, const struct cb_metrics *m)
@@ -65,97 +47,228 @@ static void put_metrics(FILE *f, const struct cb_metrics *m)
 	for (unsigned i = 0; i < m->n && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s=%.9g", i ? ";" : "",
 		                      m->name[i], m->value[i]);
-	put_str(f, buf, false);
+	put_str(f, buf);
+}
+
+/* The value of column `col` for one rep (no separator). */
+static void put_column(FILE *f, enum csv_col col, const struct run *r, const struct cell *c,
+                       const struct rep_row *row)
+{
+	const struct machine *m = &r->machine;
+	const struct workload *w = c->wl;
+	bool gil = c->mode == MODE_GIL;
+	char sum[24], buf[512];
+
+	switch (col) {
+	case CSV_COL_SCHEMA_VERSION:
+		fprintf(f, "%d", CSV_SCHEMA_VERSION);
+		break;
+	case CSV_COL_RUN_ID:
+		put_str(f, r->run_id);
+		break;
+	case CSV_COL_TIMESTAMP:
+		put_str(f, row->timestamp);
+		break;
+	case CSV_COL_HOST:
+		put_str(f, m->host);
+		break;
+	case CSV_COL_CPUS:
+		put_long(f, m->cpus_affinity);
+		break;
+	case CSV_COL_WORKLOAD:
+		put_str(f, w->name);
+		break;
+	case CSV_COL_MODE:
+		put_str(f, mode_names[c->mode]);
+		break;
+	case CSV_COL_WORKERS:
+		put_long(f, c->workers);
+		break;
+	case CSV_COL_TASKS:
+		put_long(f, c->ntasks);
+		break;
+	case CSV_COL_SIZE:
+		put_long(f, c->size);
+		break;
+	case CSV_COL_REP:
+		put_long(f, row->rep);
+		break;
+	case CSV_COL_WALL_S:
+		put_num(f, row->wall_s);
+		break;
+	case CSV_COL_USER_S:
+		put_num(f, row->user_s);
+		break;
+	case CSV_COL_SYS_S:
+		put_num(f, row->sys_s);
+		break;
+	case CSV_COL_CPU_UTIL:
+		put_num(f, row->cpu_util);
+		break;
+	case CSV_COL_NVCSW:
+		put_long(f, row->nvcsw);
+		break;
+	case CSV_COL_NIVCSW:
+		put_long(f, row->nivcsw);
+		break;
+	case CSV_COL_MAX_RSS_KB:
+		put_long(f, row->max_rss_kb);
+		break;
+	case CSV_COL_STARTUP_S:
+		put_num(f, row->startup_s);
+		break;
+	case CSV_COL_OPS:
+		put_num(f, row->ops);
+		break;
+	case CSV_COL_OPS_PER_S:
+		put_num(f, row->ops_per_s);
+		break;
+	case CSV_COL_TASK_P50_S:
+		put_num(f, row->task_p50_s);
+		break;
+	case CSV_COL_TASK_P99_S:
+		put_num(f, row->task_p99_s);
+		break;
+	case CSV_COL_GIL_WAIT_S:
+		put_num(f, gil ? row->gil.wait_s : NAN);
+		break;
+	case CSV_COL_GIL_SWITCHES:
+		put_gil_count(f, gil, row->gil.switches);
+		break;
+	case CSV_COL_CHECKSUM:
+		snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)row->checksum);
+		put_str(f, sum);
+		break;
+	case CSV_COL_VERIFIED:
+		put_long(f, row->status == REP_OK);
+		break;
+	case CSV_COL_VERSION:
+		put_str(f, m->version);
+		break;
+	case CSV_COL_GIT_REV:
+		put_str(f, m->git_rev);
+		break;
+	case CSV_COL_STATUS:
+		put_str(f, rep_status_names[row->status]);
+		break;
+	case CSV_COL_ERROR:
+		put_str(f, row->error);
+		break;
+	case CSV_COL_OPS_UNIT:
+		put_str(f, w->ops_unit ? w->ops_unit : "");
+		break;
+	case CSV_COL_METRICS:
+		put_metrics(f, &row->metrics);
+		break;
+	case CSV_COL_GIL_FORCED_DROPS:
+		put_gil_count(f, gil, row->gil.forced_drops);
+		break;
+	case CSV_COL_GIL_DROP_REQUESTS:
+		put_gil_count(f, gil, row->gil.drop_requests);
+		break;
+	case CSV_COL_GIL_WAIT_P50_S:
+		put_num(f, gil ? row->gil.wait_p50_s : NAN);
+		break;
+	case CSV_COL_GIL_WAIT_P99_S:
+		put_num(f, gil ? row->gil.wait_p99_s : NAN);
+		break;
+	case CSV_COL_BASELINE:
+		put_long(f, c->implicit);
+		break;
+	case CSV_COL_SEED:
+		fprintf(f, "%llu", (unsigned long long)r->cfg.seed);
+		break;
+	case CSV_COL_PIN:
+		put_str(f, pin_names[r->cfg.pin]);
+		break;
+	case CSV_COL_SWITCH_INTERVAL_S:
+		put_num(f, gil ? r->cfg.switch_interval_s : NAN);
+		break;
+	case CSV_COL_TRANSPORT:
+		put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "");
+		break;
+	case CSV_COL_CPU_MODEL:
+		put_str(f, m->cpu_model);
+		break;
+	case CSV_COL_CPUS_ONLINE:
+		put_long(f, m->cpus_online);
+		break;
+	case CSV_COL_CGROUP_CPUS:
+		put_str(f, m->cgroup_cpus);
+		break;
+	case CSV_COL_KERNEL:
+		put_str(f, m->kernel);
+		break;
+	case CSV_COL_COMPILER:
+		put_str(f, m->compiler);
+		break;
+	case CSV_COL_CFLAGS:
+		put_str(f, m->cflags);
+		break;
+	case CSV_COL_LOADAVG:
+		put_num(f, row->loadavg);
+		break;
+	case CSV_COL_LOADAVG_START:
+		put_num(f, m->load_start);
+		break;
+	case CSV_COL_LOADAVG_END:
+		fprintf(f, "%.2f", r->load_end);
+		break;
+	case CSV_COL_KIND:
+		put_str(f, w->kind == KIND_BENCH ? CSV_KIND_BENCH : CSV_KIND_WORKLOAD);
+		break;
+	case CSV_COL_COLD_S:
+		put_num(f, row->cold_s);
+		break;
+	case CSV_COL_WORKER_CPUS:
+		put_str(f, row->worker_cpus);
+		break;
+	case CSV_COL_MIGRATIONS:
+		put_long(f, row->migrations);
+		break;
+	case CSV_COL_CPU_SPEED_START:
+	case CSV_COL_CPU_SPEED_END:
+		cpucal_format(col == CSV_COL_CPU_SPEED_START ? &m->cal_start : &m->cal_end, buf,
+		              sizeof(buf));
+		put_str(f, buf);
+		break;
+	case CSV_COL_SYS_CHECKS:
+		machine_checks_summary(m, buf, sizeof(buf));
+		put_str(f, buf);
+		break;
+	case CSV_COL_PRECISION_TARGET:
+		put_num(f, r->cfg.precision > 0 ? r->cfg.precision : NAN);
+		break;
+	case CSV_COL_CELL_REPS:
+		put_long(f, c->nrows);
+		break;
+	case CSV_COL_PRECISION_REACHED:
+		put_num(f, c->halfwidth);
+		break;
+	case CSV_COL_PRECISION_MET:
+		if (c->prec == PREC_MET || c->prec == PREC_BUDGET)
+			put_long(f, c->prec == PREC_MET);
+		break;
+	case CSV_COL_MIN_REP_TIME_S:
+		put_num(f, config_scales_sizes(&r->cfg) ? r->cfg.min_rep_time_s : NAN);
+		break;
+	case CSV_NCOLS:
+		break;
+	}
 }
 
 int output_csv(FILE *f, const struct run *r)
 {
-	const struct machine *m = &r->machine;
-	char cal0[512], cal1[512], checks[512];
-
-	cpucal_format(&m->cal_start, cal0, sizeof(cal0));
-	cpucal_format(&m->cal_end, cal1, sizeof(cal1));
-	machine_checks_summary(m, checks, sizeof(checks));
-	for (const char *const *c = csv_columns; *c; c++)
-		fprintf(f, "%s%c", *c, c[1] ? ',' : '\n');
+	for (int k = 0; k < CSV_NCOLS; k++)
+		fprintf(f, "%s%c", csv_schema[k].name, k + 1 < CSV_NCOLS ? ',' : '\n');
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
-		const struct workload *w = c->inst->wl;
 
-		for (unsigned k = 0; k < c->nrows; k++) {
-			const struct rep_row *row = &c->rows[k];
-			char sum[24];
-
-			snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)row->checksum);
-			fprintf(f, "%d,", CSV_SCHEMA_VERSION);
-			put_str(f, r->run_id, false);
-			put_str(f, row->timestamp, false);
-			put_str(f, m->host, false);
-			put_long(f, m->cpus_affinity);
-			put_str(f, w->name, false);
-			put_str(f, mode_names[c->mode], false);
-			put_long(f, c->workers);
-			put_long(f, c->ntasks);
-			put_long(f, c->inst->ctx.size);
-			put_long(f, row->rep);
-			put_num(f, row->wall_s);
-			put_num(f, row->user_s);
-			put_num(f, row->sys_s);
-			put_num(f, row->cpu_util);
-			put_long(f, row->nvcsw);
-			put_long(f, row->nivcsw);
-			put_long(f, row->max_rss_kb);
-			put_num(f, row->startup_s);
-			put_num(f, row->ops);
-			put_num(f, row->ops_per_s);
-			put_num(f, row->task_p50_s);
-			put_num(f, row->task_p99_s);
-			put_num(f, c->mode == MODE_GIL ? row->gil.wait_s : NAN);
-			put_gil_count(f, c->mode == MODE_GIL, row->gil.switches);
-			put_str(f, sum, false);
-			put_long(f, row->status == REP_OK);
-			put_str(f, m->version, false);
-			put_str(f, m->git_rev, false);
-			put_str(f, rep_status_names[row->status], false);
-			put_str(f, row->error, false);
-			put_str(f, w->ops_unit ? w->ops_unit : "", false);
-			put_metrics(f, &row->metrics);
-			put_gil_count(f, c->mode == MODE_GIL, row->gil.forced_drops);
-			put_gil_count(f, c->mode == MODE_GIL, row->gil.drop_requests);
-			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p50_s : NAN);
-			put_num(f, c->mode == MODE_GIL ? row->gil.wait_p99_s : NAN);
-			put_long(f, c->implicit);
-			fprintf(f, "%llu,", (unsigned long long)r->cfg.seed);
-			put_str(f, pin_names[r->cfg.pin], false);
-			put_num(f, c->mode == MODE_GIL ? r->cfg.switch_interval_s : NAN);
-			put_str(f, c->mode == MODE_PROCS ? r->cfg.transport : "", false);
-			put_num(f, row->cold_s);
-			put_str(f, m->cpu_model, false);
-			put_long(f, m->cpus_online);
-			put_str(f, m->cgroup_cpus, false);
-			put_str(f, m->kernel, false);
-			put_str(f, m->compiler, false);
-			put_str(f, m->cflags, false);
-			put_num(f, row->loadavg);
-			put_num(f, m->load_start);
-			fprintf(f, "%.2f,", r->load_end);
-			put_str(f, row->worker_cpus, false);
-			put_long(f, row->migrations);
-			put_str(f, cal0, false);
-			put_str(f, cal1, false);
-			put_str(f, checks, false);
-			put_num(f, r->cfg.precision > 0 ? r->cfg.precision : NAN);
-			put_long(f, c->nrows);
-			put_num(f, c->halfwidth);
-			if (c->prec == PREC_MET || c->prec == PREC_BUDGET)
-				fprintf(f, "%d,", c->prec == PREC_MET);
-			else
-				fputs(",", f);
-			if (engine_scales_sizes(&r->cfg))
-				fprintf(f, "%.9g\n", r->cfg.min_rep_time_s);
-			else
-				fputs("\n", f);
-		}
+		for (unsigned k = 0; k < c->nrows; k++)
+			for (int col = 0; col < CSV_NCOLS; col++) {
+				put_column(f, (enum csv_col)col, r, c, &c->rows[k]);
+				fputc(col + 1 < CSV_NCOLS ? ',' : '\n', f);
+			}
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -188,7 +301,11 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	strcpy(t->cpu, "-");
 	if (!isnan(stats_rel_halfwidth(s)))
 		snprintf(t->spread, sizeof(t->spread), "%.1f%%", 100 * stats_rel_halfwidth(s));
-	if (!isnan(c->speedup))
+	if (!isnan(c->speedup) && c->baseline == c)
+		snprintf(t->speedup, sizeof(t->speedup), unicode ? "1× (base)" : "1x (base)");
+	else if (!isnan(c->speedup) && !(c->speedup_conf > 0)) /* 1 rep a side: no interval */
+		snprintf(t->speedup, sizeof(t->speedup), unicode ? "%.2f×" : "%.2fx", c->speedup);
+	else if (!isnan(c->speedup))
 		snprintf(t->speedup, sizeof(t->speedup),
 		         unicode ? "%.2f× [%.2f–%.2f]" : "%.2fx [%.2f-%.2f]", c->speedup,
 		         c->speedup_lo, c->speedup_hi);
@@ -215,20 +332,80 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	t->verdict = output_verdict(c);
 }
 
+/* "93.8%" or, when cells differ, "75.0–93.8%" of the confidences in v[0..n);
+ * "" when none is known. */
+static void conf_range(char *buf, size_t len, const double *v, size_t n, bool unicode)
+{
+	double lo = INFINITY, hi = -INFINITY;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+	}
+	if (lo > hi)
+		return;
+	if (hi - lo < 5e-4)
+		snprintf(buf, len, "%.1f%%", 100 * lo);
+	else
+		snprintf(buf, len, unicode ? "%.1f–%.1f%%" : "%.1f-%.1f%%", 100 * lo, 100 * hi);
+}
+
+void output_interval_note(const struct run *r, bool unicode, char *buf, size_t len)
+{
+	double *med = calloc(r->ncells + 1, sizeof(*med)), *sp = calloc(r->ncells + 1, sizeof(*sp));
+	char cm[48] = "", cs[48] = "";
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (!med || !sp)
+		goto out;
+	for (unsigned i = 0; i < r->ncells; i++) {
+		med[i] = r->cells[i].wall.n > 1 ? r->cells[i].wall.ci_conf : NAN;
+		sp[i] = r->cells[i].speedup_conf > 0 ? r->cells[i].speedup_conf : NAN;
+	}
+	conf_range(cm, sizeof(cm), med, r->ncells, unicode);
+	conf_range(cs, sizeof(cs), sp, r->ncells, unicode);
+	if (*cm)
+		o +=
+		    (size_t)snprintf(buf + o, len - o,
+		                     "±spread: half the median's distribution-free interval (order "
+		                     "statistics), confidence %s",
+		                     cm);
+	if (*cs && o < len)
+		o += (size_t)snprintf(buf + o, len - o,
+		                      "%sspeedup [lo-hi]: Hodges-Lehmann interval of the ratio, "
+		                      "confidence %s",
+		                      o ? "; " : "", cs);
+	if (o && o < len)
+		snprintf(buf + o, len - o,
+		         " (exact for continuous data; below 95%%: too few reps)");
+out:
+	free(med);
+	free(sp);
+}
+
 void output_table(FILE *f, const struct run *r)
 {
+	char note[512];
+
 	fprintf(f, "%-18s %-15s %7s %7s %10s %8s %18s %5s %5s %-8s %s\n", "workload", "mode",
-	        "workers", "tasks", "median", "±spread", "speedup [95% CI]", "eff", "cpu%",
-	        "verified", "notes");
+	        "workers", "tasks", "median", "±spread", "speedup [CI]", "eff", "cpu%", "verified",
+	        "notes");
 	for (unsigned i = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
 		struct cell_text t;
 
 		output_cell_text(c, false, &t);
-		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->inst->wl->name,
+		fprintf(f, "%-18s %-15s %7u %7u %10s %8s %18s %5s %5s %-8s %s\n", c->wl->name,
 		        mode_names[c->mode], c->workers, c->ntasks, t.median, t.spread, t.speedup,
 		        t.eff, t.cpu, t.verdict, t.notes);
 	}
+	output_interval_note(r, false, note, sizeof(note));
+	if (*note)
+		fprintf(f, "intervals: %s\n", note);
 	output_machine_notes(f, r);
 }
 
@@ -238,23 +415,22 @@ static void size_notes(FILE *f, const struct run *r)
 	const char *sep = "";
 	char t[24];
 
-	if (!engine_scales_sizes(&r->cfg))
+	if (!config_scales_sizes(&r->cfg))
 		return;
 	fprintf(f, "sizes for a seq rep of at least %s (--min-rep-time):",
 	        fmt_seconds(t, sizeof(t), r->cfg.min_rep_time_s));
-	for (unsigned i = 0; i < r->ninst; i++) {
-		const struct instance *in = &r->inst[i];
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
 		bool seen = false;
 
 		for (unsigned j = 0; j < i; j++)
-			seen |= r->inst[j].wl == in->wl;
+			seen |= r->cells[j].wl == c->wl;
 		if (seen)
 			continue;
-		if (in->size_from != in->ctx.size)
-			fprintf(f, "%s %s %ld (from %ld)", sep, in->wl->name, in->ctx.size,
-			        in->size_from);
+		if (c->size_from != c->size)
+			fprintf(f, "%s %s %ld (from %ld)", sep, c->wl->name, c->size, c->size_from);
 		else
-			fprintf(f, "%s %s %ld", sep, in->wl->name, in->ctx.size);
+			fprintf(f, "%s %s %ld", sep, c->wl->name, c->size);
 		sep = ",";
 	}
 	fputs("\n", f);
@@ -281,7 +457,7 @@ static void precision_notes(FILE *f, const struct run *r)
 
 		if (c->prec != PREC_BUDGET)
 			continue;
-		fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->inst->wl->name,
+		fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->wl->name,
 		        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->nrows);
 	}
 	if (missed)
@@ -297,7 +473,7 @@ void output_machine_notes(FILE *f, const struct run *r)
 	size_notes(f, r);
 	if (machine_cpu_warning(&r->machine, msg, sizeof(msg)))
 		fprintf(f, "warning: %s\n", msg);
-	if (r->cfg.pin == PIN_NONE && placement_has_smt())
+	if (r->cfg.pin == PIN_NONE && machine_check_status(&r->machine, "smt") == CHECK_WARN)
 		fprintf(f, "note: unpinned on a machine with SMT: two workers may share a core "
 		           "(--pin=spread or --pin=compact decides)\n");
 	if (warn) {

@@ -5,12 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../exec/engine.h"
-
-#define CSV_SCHEMA_VERSION 1
-
-/* The CSV header, in column order (NULL-terminated). */
-extern const char *const csv_columns[];
+#include "results.h"
+#include "schema.h"
 
 /* One cell of the results table as text, shared by the table on stdout
  * and --format=markdown. `unicode`: × and – instead of x and -. */
@@ -24,7 +20,12 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t);
 /* "yes" when every rep verified, else NO / FAILED / TIMEOUT; "-" without reps. */
 const char *output_verdict(const struct cell *c);
 
-/* Print the aligned per-cell table. Can't fail. */
+/* The line under the table: what ±spread and the speedup interval are and
+ * the confidence they achieve over r's cells (one figure, or a range when
+ * the cells' rep counts differ); "" when r has no interval. Can't fail. */
+void output_interval_note(const struct run *r, bool unicode, char *buf, size_t len);
+
+/* Print the aligned per-cell table and the interval note. Can't fail. */
 void output_table(FILE *f, const struct run *r);
 
 /* Lines after the table: unequal or drifting CPU speeds, unpinned with SMT,

@@ -7,22 +7,24 @@ load helpers
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"cpu.matmul"*"threads"* ]]
 	[[ "$output" == *"cpu.montecarlo"* ]]
-	! grep -q -e NO -e FAILED <<<"$output"
+	[[ "$output" != *NO* && "$output" != *FAILED* ]]
 	head -1 out.csv | grep -q '^schema_version,run_id,timestamp,host,cpus,workload,mode,workers,tasks,size,rep,wall_s'
 	# 4 kernels x (seq baseline + threads) x 2 reps + header
 	[ "$(wc -l <out.csv)" -eq 17 ]
-	! ls out.csv.tmp.* 2>/dev/null
+	no_files 'out.csv.tmp.*'
 }
 
 @test "every mode computes the seq checksum for every cpu kernel" {
 	run "$CB" -m seq,threads,procs,thread-per-task,fork-per-task -w 'cpu.*' -s small -j 1,3 \
 		--runs=1 --warmup=0 --format=csv --no-csv
 	[ "$status" -eq 0 ]
-	# one checksum per workload across all its rows
+	# one checksum per workload across all its rows, and every row verified
+	c=$(head -1 <<<"$output" | tr , '\n' | grep -nx checksum | cut -d: -f1)
+	v=$(head -1 <<<"$output" | tr , '\n' | grep -nx verified | cut -d: -f1)
 	for w in cpu.matmul cpu.mandelbrot cpu.primes cpu.montecarlo; do
-		n=$(grep ",\"$w\"," <<<"$output" | cut -d, -f26 | sort -u | wc -l)
+		n=$(grep ",\"$w\"," <<<"$output" | cut -d, -f"$c" | sort -u | wc -l)
 		[ "$n" -eq 1 ]
-		! grep ",\"$w\"," <<<"$output" | cut -d, -f27 | grep -qv 1
+		[ "$(grep ",\"$w\"," <<<"$output" | cut -d, -f"$v" | sort -u)" = 1 ]
 	done
 }
 
@@ -75,6 +77,21 @@ load helpers
 	[[ "$output" == "concbench "* ]]
 }
 
+# exit_codes: the numbers of an "Exit status:" paragraph on stdin, one a line.
+exit_codes() {
+	sed -n '/^Exit status:/,/^$/p' | grep -oE '(^|[ ;(])[0-9]{1,3}( |$)' | tr -dc '0-9\n' | sort -n
+}
+
+@test "--help and the README give the same exit statuses, signals included" {
+	run "$CB" --help
+	[ "$status" -eq 0 ]
+	help=$(exit_codes <<<"$output")
+	readme=$(exit_codes <"$BATS_TEST_DIRNAME/../../README.md")
+	grep -qx 130 <<<"$help"
+	grep -qx 143 <<<"$help"
+	[ "$help" = "$readme" ]
+}
+
 # --- bad input: message on stderr, exit 2, no CSV -------------------------
 
 bad() { # bad EXPECTED-MESSAGE ARGS...
@@ -84,7 +101,7 @@ bad() { # bad EXPECTED-MESSAGE ARGS...
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"$msg"* ]]
 	[ ! -e out.csv ]
-	! ls out.csv.tmp.* 2>/dev/null
+	no_files 'out.csv.tmp.*'
 }
 
 @test "unknown mode lists the valid ones" {

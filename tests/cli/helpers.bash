@@ -1,4 +1,9 @@
 # Shared by the .bats files: the binary under test and a scratch directory.
+# A line `! cmd` fails a bats test only as its last line (set -e ignores it):
+# assert absence with `run ! cmd`, an explicit comparison or no_files below;
+# scripts/lint-tests (make test) refuses the pattern.
+bats_require_minimum_version 1.5.0
+# shellcheck disable=SC2034 # used by every .bats file that loads this
 CB=${CONCBENCH:-$BATS_TEST_DIRNAME/../../bin/concbench}
 
 setup() {
@@ -8,6 +13,16 @@ setup() {
 
 teardown() {
 	cd / && rm -rf "$TMP"
+}
+
+# no_files GLOB: fails, naming them, if any files match GLOB (left-over temp files).
+no_files() {
+	local left
+	left=$(compgen -G "$1" || true)
+	[ -z "$left" ] || {
+		echo "left behind: $left"
+		return 1
+	}
 }
 
 # Children of this shell still alive (a leaked worker or server shows here).

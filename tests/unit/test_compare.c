@@ -46,32 +46,6 @@ Test(compare, mwu_ties_use_the_normal_approximation)
 	cr_assert(isnan(mwu_p(a, 0, b, 8, NULL)));
 }
 
-Test(compare, hodges_lehmann_ratio_recovers_a_scale_change)
-{
-	double b[] = {1.00, 1.02, 0.98, 1.01, 0.99, 1.03, 0.97, 1.00};
-	double h[8], est, lo, hi;
-
-	for (int i = 0; i < 8; i++)
-		h[i] = 1.25 * b[(i + 3) % 8];
-	cr_assert_eq(hl_ratio(b, 8, h, 8, &est, &lo, &hi), 0);
-	cr_assert_float_eq(est, 1.25, 1e-9);
-	cr_assert(lo <= 1.25 && hi >= 1.25 && lo > 1.15 && hi < 1.35, "[%g, %g]", lo, hi);
-	cr_assert_eq(hl_ratio(b, 0, h, 8, &est, &lo, &hi), -EINVAL);
-}
-
-Test(compare, hodges_lehmann_interval_rank_matches_the_table)
-{
-	/* n = m = 5: the 95% interval is [d(3), d(23)] of the 25 sorted
-	 * differences (tables of the Mann-Whitney critical value, C = 3).
-	 * With b = 10 and h = 11..15 the log differences are 5 copies of
-	 * log(1.1) .. log(1.5). */
-	double est, lo, hi, b2[] = {10, 10, 10, 10, 10}, h2[] = {11, 12, 13, 14, 15};
-	cr_assert_eq(hl_ratio(b2, 5, h2, 5, &est, &lo, &hi), 0);
-	cr_assert_float_eq(est, 1.3, 1e-6);
-	cr_assert_float_eq(lo, 1.1, 1e-6); /* d(3) = log(11/10) */
-	cr_assert_float_eq(hi, 1.5, 1e-6); /* d(23) = log(15/10) */
-}
-
 static void scaled(double *out, const double *in, size_t n, double k)
 {
 	for (size_t i = 0; i < n; i++)
@@ -237,8 +211,10 @@ Test(csvread, bad_input_names_file_and_line)
 	     "t.csv:3: column workers: 'two' is not a whole number"},
 	    {"1,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,7,\"\"\n",
 	     "t.csv:3: column verified: '7' is not 0 or 1"},
-	    {"2,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
-	     "t.csv:3: schema_version 2"},
+	    {"3,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
+	     "t.csv:3: schema_version 3; this concbench reads schema_version 1 to 2"},
+	    {"0,\"r\",\"h\",2,\"w.x\",\"seq\",1,4,10,0,0.5,0.1,0,1,1,\"\"\n",
+	     "t.csv:3: schema_version 0"},
 	    {"1,\"r\",\"h\",2,\"w.x\",\"seq\",1,4\n", "t.csv:3: 8 fields, but the header has 16"},
 	};
 	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
@@ -279,4 +255,42 @@ Test(compare, holm_adjusts_for_the_number_of_cells)
 	cr_assert_float_eq(p[1], 0.06, 1e-12);
 	cr_assert_float_eq(p[2], 0.06, 1e-12);
 	cr_assert(isnan(p[3]));
+}
+
+/* The kind column (schema 2) says bench or workload; a schema-1 file has
+ * none, and a workload whose tasks differ from its workers is no bench. */
+Test(csvread, kind_column_and_schema1_inference)
+{
+	char text[1024], err[256];
+	struct cb_results res = {0};
+
+	snprintf(text, sizeof(text),
+	         "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,"
+	         "user_s,sys_s,cpu_util,verified,kind\n"
+	         "2,r,vm,2,lock.mutex,threads,2,2,100,0,0.5,0.1,0,1,1,bench\n"
+	         "2,r,vm,2,cpu.primes,threads,2,2,100,0,0.5,0.1,0,1,1,workload\n");
+	cr_assert_eq(load(text, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert(res.rec[0].bench && !res.rec[1].bench);
+	results_free(&res);
+
+	memset(&res, 0, sizeof(res));
+	snprintf(text, sizeof(text),
+	         "%s1,r,vm,2,lock.mutex,seq,1,1,100,0,0.5,0.1,0,1,1,\n"
+	         "1,r,vm,2,lock.mutex,threads,2,2,100,0,0.5,0.1,0,1,1,\n"
+	         "1,r,vm,2,cpu.primes,seq,1,2,100,0,0.5,0.1,0,1,1,\n"
+	         "1,r,vm,2,cpu.primes,threads,2,2,100,0,0.5,0.1,0,1,1,\n",
+	         header);
+	cr_assert_eq(load(text, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert(res.rec[0].bench && res.rec[1].bench);
+	cr_assert(!res.rec[2].bench && !res.rec[3].bench);
+	results_free(&res);
+
+	memset(&res, 0, sizeof(res));
+	snprintf(text, sizeof(text),
+	         "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,"
+	         "user_s,sys_s,cpu_util,verified,kind\n"
+	         "2,r,vm,2,lock.mutex,threads,2,2,100,0,0.5,0.1,0,1,1,thing\n");
+	cr_assert_eq(load(text, &res, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "t.csv:2: column kind: 'thing' is not workload or bench"), "%s", err);
+	results_free(&res);
 }

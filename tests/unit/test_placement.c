@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "../../runner/exec/cpucal.h"
+#include "../../runner/base/cpucal.h"
 #include "../../runner/exec/placement.h"
 #include "../../runner/exec/pool.h"
 

@@ -9,13 +9,13 @@
 #ifndef CONCBENCH_TRACE_H
 #define CONCBENCH_TRACE_H
 
-#include "engine.h"
+#include "results.h"
 
 /* Called by the engine after every measured rep of cell `c` (its row is
  * c->rows[c->nrows - 1]). The first call of a run creates FILE (truncated)
  * with its header; the call for a cell's last measured rep appends that
- * rep's tasks, read from c->inst->res. Does nothing when --trace is unset.
+ * rep's tasks, read from res[0..c->ntasks). Does nothing when --trace is unset.
  * 0, or -1 after printing `concbench: --trace: FILE: why`. */
-int trace_rep(const struct run *r, const struct cell *c);
+int trace_rep(const struct run *r, const struct cell *c, const struct task_result *res);
 
 #endif

@@ -57,6 +57,9 @@ void machine_print(FILE *f, const struct machine *m);
  * `-> advice` line. */
 void machine_checks_print(FILE *f, const struct machine *m);
 
+/* The status of the check called `name`; CHECK_NA when there is none. */
+enum check_status machine_check_status(const struct machine *m, const char *name);
+
 /* Number of checks that are WARN. */
 unsigned machine_warnings(const struct machine *m);
 

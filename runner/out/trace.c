@@ -18,10 +18,9 @@ static int trace_fail(const char *path, int err)
 	return -1;
 }
 
-int trace_rep(const struct run *r, const struct cell *c)
+int trace_rep(const struct run *r, const struct cell *c, const struct task_result *res)
 {
 	const char *path = r->cfg.trace_path;
-	const struct task_result *res = c->inst->res;
 	bool first = !started_path || started_path != path || strcmp(started_run, r->run_id) != 0;
 	FILE *f;
 	int err;
@@ -40,7 +39,7 @@ int trace_rep(const struct run *r, const struct cell *c)
 	}
 	if (c->nrows == (unsigned)r->cfg.runs)
 		for (unsigned i = 0; i < c->ntasks; i++)
-			fprintf(f, "%s,%s,%u,%u,%u,%u,%.9f,%.9f\n", c->inst->wl->name,
+			fprintf(f, "%s,%s,%u,%u,%u,%u,%.9f,%.9f\n", c->wl->name,
 			        mode_names[c->mode], c->workers, c->nrows - 1, i, res[i].worker,
 			        res[i].t_start, res[i].t_end);
 	err = ferror(f) ? EIO : 0;

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/options.h"
+#include "config.h"
 
 #ifndef CONCBENCH_VERSION
 #define CONCBENCH_VERSION "0.0.0"
@@ -545,6 +545,14 @@ void machine_checks_print(FILE *f, const struct machine *m)
 		if (c->status == CHECK_WARN && *c->advice)
 			fprintf(f, "      %-10s -> %s\n", "", c->advice);
 	}
+}
+
+enum check_status machine_check_status(const struct machine *m, const char *name)
+{
+	for (unsigned i = 0; i < m->nchecks; i++)
+		if (strcmp(m->checks[i].name, name) == 0)
+			return m->checks[i].status;
+	return CHECK_NA;
 }
 
 unsigned machine_warnings(const struct machine *m)

@@ -1,0 +1,90 @@
+/* results.h - what a run measured: one row per measured rep, cells and
+ * the run. The engine (exec/) fills them; the writers (out/) print them.
+ * Nothing here refers to the engine's internals: a cell names its workload
+ * descriptor and size itself, the prepared instance is opaque. */
+#ifndef CONCBENCH_RESULTS_H
+#define CONCBENCH_RESULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../concbench.h"
+#include "../base/config.h"
+#include "../base/stats.h"
+#include "../base/sysinfo.h"
+
+struct instance; /* exec/engine.h: a workload's prepared state */
+struct pool; /* exec/pool.h: a cell's workers, alive across its reps */
+
+enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
+
+/* One measured rep: one CSV row. */
+struct rep_row {
+	unsigned rep;
+	char timestamp[32];
+	double wall_s, user_s, sys_s, cpu_util;
+	double startup_s; /* the cell's pool start-up (the same in every row) */
+	double cold_s; /* makespan of the pool's first rep (the same in every row) */
+	long nvcsw, nivcsw;
+	long max_rss_kb; /* peak RSS of this rep alone: parent or largest worker */
+	double ops, ops_per_s, task_p50_s, task_p99_s;
+	struct gil_stats gil;
+	uint64_t checksum;
+	enum rep_status status;
+	struct cb_metrics metrics;
+	char error[256];
+	double loadavg;
+	char worker_cpus[128]; /* placement_describe(): "0:0;1:1" */
+	unsigned migrations; /* CPU changes seen at task starts and ends */
+};
+
+/* A cell under --precision: still adding rounds, within the target, or left
+ * imprecise when the time budget (or the rep cap) ran out. */
+enum cell_prec { PREC_OFF, PREC_OPEN, PREC_MET, PREC_BUDGET };
+
+struct cell {
+	struct instance *inst; /* opaque outside exec/ */
+	const struct workload *wl;
+	long size; /* the resolved --size of its instance (--min-rep-time's choice) */
+	long size_from; /* the size before --min-rep-time scaled it (== size if not) */
+	unsigned inst_index; /* its instance in run.inst[]: cells that share work */
+	enum cb_mode mode;
+	unsigned workers;
+	unsigned ntasks;
+	bool implicit; /* the seq baseline added for speedups */
+	bool failed; /* a rep failed: no further reps */
+	struct rep_row *rows; /* measured reps */
+	unsigned nrows;
+	unsigned cap; /* rows allocated; always > nrows while reps run */
+	enum cell_prec prec;
+	struct cell *baseline; /* seq cell of the same instance, or NULL */
+	struct pool *pool; /* alive from the cell's first rep to its last */
+	double startup_s; /* pool_start() of the cell's pool; NAN before */
+	double cold_s; /* makespan of the pool's first rep; NAN before */
+	/* filled by engine_summarize() */
+	struct summary wall;
+	/* stats_speedup() over the baseline: ops/s ratio for benches, wall
+	 * ratio for workloads; speedup_conf = the interval's confidence */
+	double speedup, speedup_lo, speedup_hi, speedup_conf, efficiency, cpu_util;
+	double halfwidth; /* stats_rel_halfwidth(&wall) */
+	bool all_verified;
+};
+
+struct run {
+	struct cb_config cfg;
+	struct machine machine;
+	char run_id[48];
+	struct instance *inst;
+	unsigned ninst;
+	struct cell *cells;
+	unsigned ncells;
+	double load_end;
+	unsigned failures; /* reps not verified or failed */
+	unsigned rounds; /* interleaved rounds run, warmups included */
+	double elapsed_s; /* engine_run from preparation to the last rep */
+};
+
+/* Names of enum rep_status, for the CSV `status` column. */
+extern const char *const rep_status_names[];
+
+#endif

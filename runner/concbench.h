@@ -124,7 +124,8 @@ struct workload {
 	 * with ctx->err set (the cell fails). */
 	int (*worker_init)(struct wl_ctx *ctx);
 	/* Optional: free what worker_init() built, in the same worker, after
-	 * its last task. Not called in a worker process that is killed. */
+	 * its last task. Not called when worker_init() failed (it frees what
+	 * it built itself) nor in a worker process that is killed. */
 	void (*worker_fini)(struct wl_ctx *ctx);
 	/* Optional: reset shared state before each rep, outside the clock. */
 	int (*reset)(struct wl_ctx *ctx);

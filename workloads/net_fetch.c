@@ -1,6 +1,8 @@
 /* net.fetch - HTTP/1.1 GETs with libcurl; a task fetches its URL --size
- * times. One easy handle per worker keeps its connection between requests
- * (and reps) unless --no-keepalive.
+ * times. Each worker makes one easy handle in its initialiser
+ * (worker_init, outside the clock in the pooled modes) and keeps it, with
+ * its connections, for every task and rep of its life, unless
+ * --no-keepalive; per-task modes pay a new handle and connection per task.
  *
  * Target: the embedded server (runner/httpd/httpd.c) in its own process on
  * 127.0.0.1, serving --net-bytes deterministic bytes after --net-latency;
@@ -29,19 +31,13 @@
 
 #define NET_MAX_URLS 4096
 
-/* A worker's curl handle. Plain memory: a forked worker gets a copy whose
- * handle belongs to its parent (same socket), so it makes its own. */
+/* A worker's curl handle (ctx->wstate), made in that worker's thread or
+ * process by net_worker_init. */
 struct net_slot {
 	CURL *h;
-	pid_t pid; /* process that made h */
 	XXH3_state_t *xxh;
 	uint64_t bytes;
 	char errbuf[CURL_ERROR_SIZE];
-	/* In a forked worker: the parent's handle and state this slot held at
-	 * fork. Never used or freed here (that would close the parent's
-	 * connection); kept only so they stay reachable until _exit. */
-	CURL *inherited_h;
-	XXH3_state_t *inherited_xxh;
 };
 
 struct net_state {
@@ -62,7 +58,6 @@ struct net_state {
 	uint32_t *connects; /* shm: new connections per task */
 	unsigned cap; /* tasks lat/connects hold */
 	long per_task;
-	struct net_slot *slots; /* CB_MAX_WORKERS */
 };
 
 static const struct wl_option net_options[] = {
@@ -96,17 +91,12 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 static int slot_init(struct net_state *st, struct net_slot *s)
 {
 	long ms = (long)(st->timeout_s * 1000);
-	CURL *ih = s->inherited_h;
-	XXH3_state_t *ix = s->inherited_xxh;
 
 	memset(s, 0, sizeof(*s));
-	s->inherited_h = ih;
-	s->inherited_xxh = ix;
 	s->h = curl_easy_init();
 	s->xxh = XXH3_createState();
 	if (!s->h || !s->xxh)
 		return -ENOMEM;
-	s->pid = getpid();
 	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(s->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -306,12 +296,6 @@ static void net_free(struct net_state *st)
 {
 	if (!st)
 		return;
-	if (st->slots) {
-		for (unsigned w = 0; w < CB_MAX_WORKERS; w++)
-			if (st->slots[w].h && st->slots[w].pid == getpid())
-				slot_free(&st->slots[w]);
-		free(st->slots);
-	}
 	httpd_stop(&st->srv);
 	if (st->stats)
 		cb_shm_free(st->stats, sizeof(*st->stats));
@@ -353,10 +337,9 @@ static int net_prepare(struct wl_ctx *ctx)
 	st->urls = calloc(NET_MAX_URLS, sizeof(*st->urls));
 	st->ref = calloc(NET_MAX_URLS, sizeof(*st->ref));
 	st->stable = calloc(NET_MAX_URLS, sizeof(*st->stable));
-	st->slots = calloc(CB_MAX_WORKERS, sizeof(*st->slots));
 	st->lat = cb_shm_alloc(st->cap * (size_t)st->per_task * sizeof(*st->lat));
 	st->connects = cb_shm_alloc(st->cap * sizeof(*st->connects));
-	if (!st->urls || !st->ref || !st->stable || !st->slots || !st->lat || !st->connects) {
+	if (!st->urls || !st->ref || !st->stable || !st->lat || !st->connects) {
 		rc = cb_error(ctx, -ENOMEM, "out of memory");
 		goto err;
 	}
@@ -402,28 +385,39 @@ static int net_reset(struct wl_ctx *ctx)
 	return 0;
 }
 
+/* The worker's own handle, made in its thread or process: a forked
+ * worker never touches a handle (and socket) of its parent. */
+static int net_worker_init(struct wl_ctx *ctx)
+{
+	struct net_slot *s = malloc(sizeof(*s));
+
+	if (!s)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	if (slot_init(ctx->state, s)) {
+		slot_free(s);
+		free(s);
+		return cb_error(ctx, -ENOMEM, "curl_easy_init failed");
+	}
+	ctx->wstate = s;
+	return 0;
+}
+
+static void net_worker_fini(struct wl_ctx *ctx)
+{
+	if (!ctx->wstate)
+		return;
+	slot_free(ctx->wstate);
+	free(ctx->wstate);
+}
+
 static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 {
 	struct net_state *st = ctx->state;
-	struct net_slot *s = &st->slots[ctx->worker];
+	struct net_slot *s = ctx->wstate;
 	unsigned u = i % st->nurls;
 	uint64_t acc = 0;
 	long r;
 
-	if (s->h && s->pid != getpid()) {
-		/* the parent's handle: leave it alone, keep it reachable */
-		CURL *ih = s->h;
-		XXH3_state_t *ix = s->xxh;
-
-		memset(s, 0, sizeof(*s));
-		s->inherited_h = ih;
-		s->inherited_xxh = ix;
-	}
-
-	if (!s->h && slot_init(st, s)) {
-		slot_free(s);
-		return cb_error(ctx, -ENOMEM, "curl_easy_init failed");
-	}
 	for (r = 0; r < st->per_task; r++) {
 		uint64_t h = 0, part[3];
 		long status = 0, conns = 0;
@@ -492,6 +486,8 @@ const struct workload net_fetch = {
     .options = net_options,
     .prepare = net_prepare,
     .reset = net_reset,
+    .worker_init = net_worker_init,
+    .worker_fini = net_worker_fini,
     .run = net_run,
     .verify = net_verify,
     .cleanup = net_cleanup,

@@ -73,7 +73,6 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->workers = workers;
 	c->ntasks = ntasks;
 	c->implicit = implicit;
-	c->startup_s = c->cold_s = NAN;
 	c->cap = (unsigned)r->cfg.runs;
 	c->rows = calloc(c->cap, sizeof(*c->rows));
 	c->prec = r->cfg.precision > 0 ? PREC_OPEN : PREC_OFF;
@@ -215,29 +214,36 @@ static void utc_stamp(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A cell's pool and what it cost, kept by the engine for the cell's life. */
+struct cell_pool {
+	struct pool *pool; /* alive from the cell's first rep to its last */
+	double startup_s; /* pool_start(); NAN before */
+	double cold_s; /* makespan of the pool's first rep; NAN before */
+};
+
 /* Stop cell c's pool, if it has one. A thread that can't be stopped still
  * uses the instance: its memory is left alone and nothing more of it runs. */
-static void stop_pool(struct cell *c)
+static void stop_pool(struct cell *c, struct cell_pool *cp)
 {
 	struct instance *in = c->inst;
 
-	if (!c->pool)
+	if (!cp->pool)
 		return;
-	if (pool_stop(c->pool)) {
+	if (pool_stop(cp->pool)) {
 		in->poisoned = true;
 		cb_errorf(in->wl->name,
 		          "%s: a worker thread could not be stopped; its state is abandoned "
 		          "until exit",
 		          mode_names[c->mode]);
 	}
-	c->pool = NULL;
+	cp->pool = NULL;
 	in->ctx.stop = &no_stop;
 }
 
-static void stop_all_pools(struct run *r)
+static void stop_all_pools(struct run *r, struct cell_pool *cps)
 {
-	for (unsigned i = 0; i < r->ncells; i++)
-		stop_pool(&r->cells[i]);
+	for (unsigned i = 0; cps && i < r->ncells; i++)
+		stop_pool(&r->cells[i], &cps[i]);
 }
 
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
@@ -245,7 +251,7 @@ static void stop_all_pools(struct run *r)
  * is recorded in the row, stops the pool and marks the cell failed.
  * Returns 0, or ENGINE_INTERRUPTED after SIGINT/SIGTERM. */
 
-static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
+static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row)
 {
 	struct instance *in = c->inst;
 	struct wl_ctx *ctx = &in->ctx;
@@ -289,35 +295,35 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 		gil_set_interval(r->cfg.switch_interval_s);
 		gil_reset();
 	}
-	cold = !c->pool;
+	cold = !cp->pool;
 	if (cold) {
 		double ts = cb_now();
 
-		rc = pool_start(&c->pool, &pp);
-		c->startup_s = cb_now() - ts;
+		rc = pool_start(&cp->pool, &pp);
+		cp->startup_s = cb_now() - ts;
 		if (rc)
 			goto failed;
 	}
-	row->startup_s = c->startup_s;
+	row->startup_s = cp->startup_s;
 
 	rss_peak_reset();
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
-	rc = pool_run(c->pool);
+	rc = pool_run(cp->pool);
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
 	parent_peak = rss_peak_kb();
 	if (!rc)
-		rc = pool_usage_get(c->pool, &pu);
+		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
 		goto failed;
 
 	row->wall_s = t1 - t0;
 	if (cold)
-		c->cold_s = row->wall_s;
-	row->cold_s = c->cold_s;
+		cp->cold_s = row->wall_s;
+	row->cold_s = cp->cold_s;
 	row->user_s = tv_s(s1.ru_utime) - tv_s(s0.ru_utime) + pu.user_s;
 	row->sys_s = tv_s(s1.ru_stime) - tv_s(s0.ru_stime) + pu.sys_s;
 	row->nvcsw = s1.ru_nvcsw - s0.ru_nvcsw + pu.nvcsw;
@@ -359,12 +365,12 @@ static int run_rep(struct run *r, struct cell *c, struct rep_row *row)
 	return 0;
 
 failed:
-	stop_pool(c);
+	stop_pool(c, cp);
 	if (rc == -EINTR && cb_interrupted)
 		return ENGINE_INTERRUPTED;
 	row->status = rc == -ETIMEDOUT ? REP_TIMEOUT : REP_FAILED;
-	row->startup_s = c->startup_s;
-	row->cold_s = c->cold_s;
+	row->startup_s = cp->startup_s;
+	row->cold_s = cp->cold_s;
 	snprintf(row->error, sizeof(row->error), "%s", ctx->err[0] ? ctx->err : strerror(-rc));
 	cb_errorf(in->wl->name, "%s, %u workers: %s", mode_names[c->mode], c->workers, row->error);
 	c->failed = true;
@@ -420,16 +426,16 @@ static void unprepare_instance(struct instance *in)
 static double trial_rep(struct run *r, struct cell *c, long size)
 {
 	struct instance *in = c->inst;
+	struct cell_pool cp = {NULL, NAN, NAN};
 	struct rep_row row;
 	double t = NAN;
 
 	in->ctx.size = size;
-	if (prepare_instance(in) == 0 && run_rep(r, c, &row) == 0 && !c->failed)
+	if (prepare_instance(in) == 0 && run_rep(r, c, &cp, &row) == 0 && !c->failed)
 		t = row.wall_s;
-	stop_pool(c);
+	stop_pool(c, &cp);
 	unprepare_instance(in);
 	c->failed = false;
-	c->startup_s = c->cold_s = NAN;
 	return t;
 }
 
@@ -529,7 +535,7 @@ static void cell_wall(const struct cell *c, struct summary *s)
  * pools stop), then decide whether one more round of the others fits in
  * the budget; when it doesn't, they are left imprecise. Returns the number
  * of cells for the next round (0: stop). Grows the rows of those cells. */
-static unsigned precision_next_round(struct run *r, double t_start)
+static unsigned precision_next_round(struct run *r, struct cell_pool *cps, double t_start)
 {
 	double next_s = 0, now = cb_now();
 	unsigned open = 0;
@@ -547,7 +553,7 @@ static unsigned precision_next_round(struct run *r, double t_start)
 		cell_wall(c, &s);
 		if (stats_is_precise(&s, r->cfg.precision)) {
 			c->prec = PREC_MET;
-			stop_pool(c);
+			stop_pool(c, &cps[i]);
 			continue;
 		}
 		open++;
@@ -592,12 +598,15 @@ int engine_run(struct run *r)
 	unsigned fixed = (unsigned)(r->cfg.warmup + r->cfg.runs);
 	unsigned *order = calloc(r->ncells, sizeof(*order));
 	bool *early = calloc(r->ncells, sizeof(*early));
+	struct cell_pool *cps = calloc(r->ncells, sizeof(*cps));
 	bool precision = r->cfg.precision > 0;
 	double t_start = cb_now();
 	int rc = -1;
 
-	if (!order || !early)
+	if (!order || !early || !cps)
 		goto out;
+	for (unsigned i = 0; i < r->ncells; i++)
+		cps[i].startup_s = cps[i].cold_s = NAN;
 	calibrate_sizes(r);
 	if (cb_interrupted) {
 		rc = ENGINE_INTERRUPTED;
@@ -613,7 +622,7 @@ int engine_run(struct run *r)
 		unsigned rounds = fixed;
 
 		if (round >= fixed) {
-			if (!precision || !precision_next_round(r, t_start))
+			if (!precision || !precision_next_round(r, cps, t_start))
 				break;
 			rounds = round + 1;
 		}
@@ -626,6 +635,7 @@ int engine_run(struct run *r)
 		for (unsigned pass = 0; pass < 2; pass++) {
 			for (unsigned k = 0; k < r->ncells; k++) {
 				struct cell *c = &r->cells[order[k]];
+				struct cell_pool *cp = &cps[order[k]];
 				/* A warmup writes into the next row too: it is kept only
 				 * when the cell fails, so the CSV records the failure. */
 				struct rep_row *row = &c->rows[c->nrows];
@@ -637,7 +647,7 @@ int engine_run(struct run *r)
 				progress_tick(round, rounds);
 				if (c->inst->poisoned) {
 					c->failed = true;
-					stop_pool(c);
+					stop_pool(c, cp);
 					cb_errorf(
 					    c->inst->wl->name,
 					    "%s, %u workers: skipped: a timed-out thread of this "
@@ -646,7 +656,7 @@ int engine_run(struct run *r)
 					continue;
 				}
 
-				rc = run_rep(r, c, row);
+				rc = run_rep(r, c, cp, row);
 				if (rc == 0 && cb_interrupted)
 					rc = ENGINE_INTERRUPTED;
 				if (rc < 0)
@@ -655,7 +665,7 @@ int engine_run(struct run *r)
 					c->rows[c->nrows].rep = c->nrows;
 					c->nrows++;
 					if (!precision && c->nrows == (unsigned)r->cfg.runs)
-						stop_pool(c); /* its last rep */
+						stop_pool(c, cp); /* its last rep */
 
 					if (measured && trace_rep(r, c, c->inst->res)) {
 
@@ -677,15 +687,16 @@ int engine_run(struct run *r)
 	}
 done:
 	r->elapsed_s = cb_now() - t_start;
-	stop_all_pools(r);
+	stop_all_pools(r, cps);
 	r->load_end = machine_loadavg();
 	engine_summarize(r);
 	rc = r->failures ? EXIT_CHECK : 0;
 out:
-	stop_all_pools(r);
+	stop_all_pools(r, cps);
 	progress_end();
 	free(order);
 	free(early);
+	free(cps);
 	return rc;
 }
 

@@ -80,6 +80,7 @@ struct pool {
 	double deadline;
 	long child_maxrss_kb; /* fork-per-task: peak of the children reaped in the rep */
 	struct wl_ctx seq_ctx; /* seq: the one worker's context, kept across reps */
+	size_t test_alloc; /* CONCBENCH_TEST_ALLOC: bytes each task touches and frees */
 	struct transport *tp; /* procs, --transport=pipe: task outputs come by pipe */
 };
 
@@ -129,12 +130,41 @@ static unsigned current_cpu(void)
 	return c < 0 || c >= (int)CB_NO_CPU ? CB_NO_CPU : (unsigned)c;
 }
 
+/* Testing only (tests/cli/engine.bats): CONCBENCH_TEST_ALLOC=WORKLOAD:MIB
+ * makes every task of WORKLOAD map, touch and unmap MIB MiB, so a test can
+ * tell one cell's memory peak from another's. Bytes, or 0 when unset or
+ * not for this workload. */
+static size_t test_alloc_bytes(const char *wl)
+{
+	const char *env = getenv("CONCBENCH_TEST_ALLOC"), *colon;
+	size_t n;
+
+	if (!env || !(colon = strchr(env, ':')))
+		return 0;
+	n = (size_t)(colon - env);
+	if (strlen(wl) != n || strncmp(env, wl, n) != 0)
+		return 0;
+	return (size_t)strtoul(colon + 1, NULL, 10) << 20;
+}
+
+static void test_alloc_touch(size_t bytes)
+{
+	uint8_t *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return;
+	memset(m, 1, bytes);
+	munmap(m, bytes);
+}
+
 /* Run task i on worker `id` with the worker's own ctx copy. */
 static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 {
 	struct task_result *r = &p->pp.res[i];
 	int rc;
 
+	if (p->test_alloc)
+		test_alloc_touch(p->test_alloc);
 	atomic_store_explicit(&p->sh->slots[id].task, (int)i, memory_order_relaxed);
 	r->cpu_start = (uint16_t)current_cpu();
 	r->t_start = cb_now() - p->sh->t0;
@@ -502,6 +532,7 @@ int pool_start(struct pool **out, const struct pool_params *pp)
 	p->pp = *pp;
 	p->procs = mode_is_procs(pp->mode);
 	p->per_task = mode_is_per_task(pp->mode);
+	p->test_alloc = test_alloc_bytes(pp->ctx->wl->name);
 	p->sh_size = sizeof(*p->sh) + n * sizeof(struct slot);
 	p->sh = cb_shm_alloc(p->sh_size);
 	p->tids = calloc(n, sizeof(*p->tids));

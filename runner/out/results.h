@@ -14,7 +14,6 @@
 #include "../base/sysinfo.h"
 
 struct instance; /* exec/engine.h: a workload's prepared state */
-struct pool; /* exec/pool.h: a cell's workers, alive across its reps */
 
 enum rep_status { REP_OK, REP_MISMATCH, REP_CHECK_FAILED, REP_FAILED, REP_TIMEOUT };
 
@@ -58,9 +57,6 @@ struct cell {
 	unsigned cap; /* rows allocated; always > nrows while reps run */
 	enum cell_prec prec;
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
-	struct pool *pool; /* alive from the cell's first rep to its last */
-	double startup_s; /* pool_start() of the cell's pool; NAN before */
-	double cold_s; /* makespan of the pool's first rep; NAN before */
 	/* filled by engine_summarize() */
 	struct summary wall;
 	/* stats_speedup() over the baseline: ops/s ratio for benches, wall

@@ -1,19 +1,22 @@
 #!/bin/sh
 # A/A and A/B checks of `concbench compare` at its default settings.
 #   A/A: the same build and size on both sides: no try may give a regression.
-#   A/B: head does 25% more work (--size x 1.25 of a workload whose work is
-#        linear in size): the gate should say regression.
+#   A/B: head is 25% slower in the same cells: --inject=slow=25% (testing
+#        only: every task spins 25% of its own time more; not part of the
+#        cell identity): the gate should say regression (exit 1).
+# compare exits 0 pass, 1 regression, 3 inconclusive; each is counted.
 # Each try runs both sides interleaved round by round, as scripts/ci-regress
 # does, and compares them.
 #   usage: scripts/aa-ab.sh [CONCBENCH]   (default bin/concbench)
 #   env:   TRIES (10), AB_WORKLOAD (cpu.montecarlo), AB_SIZE (4000000),
-#          AB_MODES (seq,threads,procs), AB_WORKERS (1,2), ROUNDS (10), RUNS (3)
+#          AB_SLOW (25%), AB_MODES (seq,threads,procs), AB_WORKERS (1,2),
+#          ROUNDS (10), RUNS (3), AB_KEEP (a folder for each try's output)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-10}
 wl=${AB_WORKLOAD:-cpu.montecarlo}
 size=${AB_SIZE:-4000000}
-bsize=$((size + size / 4))
+slow=${AB_SLOW:-25%}
 modes=${AB_MODES:-seq,threads,procs}
 workers=${AB_WORKERS:-1,2}
 rounds=${ROUNDS:-10}
@@ -22,9 +25,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-ab.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-side() { # name size seed
-	"$cb" -w "$wl" -s "$2" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$3" \
-		--quiet --csv="$tmp/$1-$3.csv" >/dev/null
+side() { # name seed [extra option]
+	"$cb" -w "$wl" -s "$size" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$2" \
+		--quiet --csv="$tmp/$1-$2.csv" ${3:+"$3"} >/dev/null
 }
 merge() { # name
 	first=1
@@ -34,13 +37,13 @@ merge() { # name
 	rm -f "$tmp/$1"-*.csv
 }
 try() { # kind try -> prints "exit cells-regression cells-total"
-	hsize=$size
-	[ "$1" = ab ] && hsize=$bsize
+	hopt=
+	[ "$1" = ab ] && hopt=--inject=slow=$slow
 	r=1
 	while [ "$r" -le "$rounds" ]; do
 		seed=$(($2 * 100 + r))
-		if [ $((r % 2)) -eq 1 ]; then side base "$size" "$seed"; side head "$hsize" "$seed"
-		else side head "$hsize" "$seed"; side base "$size" "$seed"; fi
+		if [ $(((r + $2) % 2)) -eq 1 ]; then side base "$seed"; side head "$seed" "$hopt"
+		else side head "$seed" "$hopt"; side base "$seed"; fi
 		r=$((r + 1))
 	done
 	merge base
@@ -51,23 +54,24 @@ try() { # kind try -> prints "exit cells-regression cells-total"
 	sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) regression, \([0-9]*\) improvement, \([0-9]*\) inconclusive.*/\1 \2 \3 \4/p' "$tmp/out.txt" |
 		{ read -r p g i n; echo "$rc $p $g $i $n"; }
 }
-echo "aa-ab: $wl size $size (B: $bsize), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
+echo "aa-ab: $wl size $size (B: --inject=slow=$slow), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
 for kind in aa ab; do
-	flagged=0 cells=0 creg=0 cinc=0
+	flagged=0 undecided=0 cells=0 creg=0 cinc=0
 	t=1
 	while [ "$t" -le "$tries" ]; do
 		# shellcheck disable=SC2046 # five numbers, split on purpose
 		set -- $(try "$kind" "$t")
 		echo "$kind try $t: exit $1; cells: $2 pass, $3 regression, $4 improvement, $5 inconclusive"
 		[ "$1" -eq 1 ] && flagged=$((flagged + 1))
+		[ "$1" -eq 3 ] && undecided=$((undecided + 1))
 		[ "$1" -eq 2 ] && { cat "$tmp/$kind-$t.txt" >&2; exit 2; }
 		cells=$((cells + $2 + $3 + $4 + $5)); creg=$((creg + $3)); cinc=$((cinc + $5))
 		t=$((t + 1))
 	done
 	if [ "$kind" = aa ]; then
-		echo "A/A: $((tries - flagged))/$tries tries without a regression verdict ($creg of $cells cells flagged, $cinc inconclusive)"
+		echo "A/A: $((tries - flagged))/$tries tries without a regression verdict (exit 1: $flagged, exit 3: $undecided; $creg of $cells cells flagged, $cinc inconclusive)"
 	else
-		echo "A/B: $flagged/$tries tries flagged as regression ($creg of $cells cells flagged, $cinc inconclusive)"
+		echo "A/B: $flagged/$tries tries flagged as regression (exit 1: $flagged, exit 3: $undecided; $creg of $cells cells flagged, $cinc inconclusive)"
 	fi
 	if [ -n "${AB_KEEP:-}" ]; then mkdir -p "$AB_KEEP" && cp "$tmp"/"$kind"-*.txt "$AB_KEEP"/; fi
 done

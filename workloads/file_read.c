@@ -6,8 +6,13 @@
  * MANIFEST of its parameters. A later run reuses a directory whose
  * parameters match and whose files hash to the expected values (a damaged
  * one is rewritten in place); other parameters get a new directory. The
- * directory is removed at exit unless --keep-data. A flock on its .lock
- * file keeps two concurrent runs from sharing one.
+ * directory is removed at exit unless --keep-data (then it holds a KEPT
+ * file). A flock on its .lock file, held for the whole run, keeps two
+ * concurrent runs from sharing one. A run killed with SIGKILL can't remove
+ * its corpus, so every run first removes the corpora that no live run
+ * holds and that were not kept (sweep_stale()). A new corpus is made and
+ * locked under a hidden name (.concbench-file.XXXXXX) and only then renamed
+ * to its visible one, so no sweep ever sees it unlocked.
  *
  * --cache=cold drops each file from the page cache (POSIX_FADV_DONTNEED)
  * before reading it and opens it with O_DIRECT where the filesystem takes
@@ -32,6 +37,7 @@
 #include "../runner/mix.h"
 
 #define CORPUS_PREFIX "concbench-file."
+#define KEPT_FILE "KEPT"
 #define CORPUS_VERSION 1
 #define GEN_CHUNK (1u << 20)
 
@@ -83,7 +89,8 @@ static void file_path(const struct fr_state *st, long f, char *out, size_t len)
 	snprintf(out, len, "%s/f%06ld", st->dir, f);
 }
 
-/* Hash the content file f must have. */
+/* Hash the content file f must have. 0, -ENOMEM, or -EINTR when a signal
+ * came (checked every GEN_CHUNK bytes). */
 static int expected_hashes(struct fr_state *st, uint8_t *buf)
 {
 	XXH3_state_t *h = XXH3_createState();
@@ -94,6 +101,11 @@ static int expected_hashes(struct fr_state *st, uint8_t *buf)
 		XXH3_64bits_reset(h);
 		for (uint64_t off = 0; off < st->bytes; off += GEN_CHUNK) {
 			size_t n = st->bytes - off < GEN_CHUNK ? st->bytes - off : GEN_CHUNK;
+
+			if (cb_interrupted) {
+				XXH3_freeState(h);
+				return -EINTR;
+			}
 
 			gen_chunk(buf, n, st->seed, f, off);
 			XXH3_64bits_update(h, buf, n);
@@ -111,7 +123,7 @@ static bool file_ok(const struct fr_state *st, long f, uint8_t *buf)
 	XXH3_state_t *h;
 	uint64_t total = 0;
 	bool ok = false;
-	ssize_t n;
+	ssize_t n = -1;
 	int fd;
 
 	file_path(st, f, path, sizeof(path));
@@ -122,7 +134,7 @@ static bool file_ok(const struct fr_state *st, long f, uint8_t *buf)
 	if (!h)
 		goto out;
 	XXH3_64bits_reset(h);
-	while ((n = read(fd, buf, GEN_CHUNK)) > 0) {
+	while (!cb_interrupted && (n = read(fd, buf, GEN_CHUNK)) > 0) {
 		XXH3_64bits_update(h, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
@@ -300,6 +312,51 @@ static void remove_corpus(struct fr_state *st)
 	st->dir[0] = '\0';
 }
 
+/* True when dir holds a complete corpus kept with --keep-data. */
+static bool is_kept(const char *dir)
+{
+	char path[2600];
+
+	snprintf(path, sizeof(path), "%s/" KEPT_FILE, dir);
+	if (access(path, F_OK))
+		return false;
+	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
+	return access(path, F_OK) == 0;
+}
+
+/* Remove the corpora of ours under st->base whose lock no live run holds
+ * and that were not kept: what a run killed with SIGKILL left behind. Each
+ * is locked while it is removed, so a run can't start using it meanwhile.
+ * Says so with -v. */
+static void sweep_stale(struct fr_state *st)
+{
+	DIR *d = opendir(st->base);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct fr_state old = {.lockfd = -1};
+		struct stat sb;
+
+		if (strncmp(e->d_name, CORPUS_PREFIX, strlen(CORPUS_PREFIX)) != 0)
+			continue;
+		snprintf(old.dir, sizeof(old.dir), "%s/%s", st->base, e->d_name);
+		if (lstat(old.dir, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
+		    (sb.st_mode & 0777) != 0700 || is_kept(old.dir))
+			continue;
+		if (lock_dir(&old, old.dir))
+			continue; /* a live run's */
+		if (cb_verbosity > 0)
+			cb_note("file.read: removing %s: left by a run that was killed (no live "
+			        "run holds its lock)",
+			        old.dir);
+		remove_corpus(&old);
+		unlock_dir(&old);
+	}
+	closedir(d);
+}
+
 static int read_options(struct wl_ctx *ctx, struct fr_state *st)
 {
 	const char *cache = cb_opt_str("cache"), *dir = cb_opt_str("data-dir");
@@ -337,6 +394,19 @@ static int read_options(struct wl_ctx *ctx, struct fr_state *st)
 	return 0;
 }
 
+/* Rename the locked, hidden .concbench-file.X of st->dir to its visible
+ * name concbench-file.X. 0 or a negative errno. */
+static int publish_dir(struct fr_state *st)
+{
+	char *slash = strrchr(st->dir, '/'), to[sizeof(st->dir)];
+
+	snprintf(to, sizeof(to), "%.*s/%s", (int)(slash - st->dir), st->dir, slash + 2);
+	if (renameat2(AT_FDCWD, st->dir, AT_FDCWD, to, RENAME_NOREPLACE))
+		return -errno;
+	memcpy(st->dir, to, sizeof(to));
+	return 0;
+}
+
 /* Make a new corpus directory, then check the free space before anything
  * is written (pseudo filesystems that report no blocks are not checked). */
 static int new_corpus_dir(struct wl_ctx *ctx, struct fr_state *st)
@@ -345,7 +415,7 @@ static int new_corpus_dir(struct wl_ctx *ctx, struct fr_state *st)
 	struct statvfs vfs;
 	int e;
 
-	snprintf(st->dir, sizeof(st->dir), "%s/" CORPUS_PREFIX "XXXXXX", st->base);
+	snprintf(st->dir, sizeof(st->dir), "%s/." CORPUS_PREFIX "XXXXXX", st->base);
 	if (!mkdtemp(st->dir)) {
 		e = errno;
 		st->dir[0] = '\0';
@@ -370,8 +440,25 @@ static int new_corpus_dir(struct wl_ctx *ctx, struct fr_state *st)
 		}
 	}
 	e = lock_dir(st, st->dir);
+	if (!e)
+		e = publish_dir(st);
 	if (e)
 		return cb_error(ctx, e, "lock %s: %s", st->dir, strerror(-e));
+	return 0;
+}
+
+/* Mark the corpus as kept: no later run's sweep removes it. 0 or a
+ * negative errno. */
+static int mark_kept(const struct fr_state *st)
+{
+	char path[2600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" KEPT_FILE, st->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
 	return 0;
 }
 
@@ -396,6 +483,7 @@ static int fr_prepare(struct wl_ctx *ctx)
 		rc = cb_error(ctx, -ENOMEM, "out of memory");
 		goto err;
 	}
+	sweep_stale(st);
 	found = find_corpus(st);
 	if (!found) {
 		rc = new_corpus_dir(ctx, st);
@@ -404,11 +492,16 @@ static int fr_prepare(struct wl_ctx *ctx)
 	}
 	rc = expected_hashes(st, buf);
 	if (rc) {
-		cb_error(ctx, rc, "out of memory");
+		cb_error(ctx, rc,
+		         rc == -EINTR ? "interrupted while generating the corpus"
+		                      : "out of memory");
 		goto err_remove_new;
 	}
 	if (found && corpus_ok(st, buf)) {
 		cb_note("file.read: reusing the corpus in %s", st->dir);
+	} else if (cb_interrupted) { /* a kept corpus stays as it was */
+		rc = cb_error(ctx, -EINTR, "interrupted while checking the corpus");
+		goto err_remove_new;
 	} else {
 		cb_note("file.read: %s in %s (%ld files x %llu bytes)",
 		        found ? "rewriting the damaged corpus" : "writing the corpus", st->dir,
@@ -418,6 +511,10 @@ static int fr_prepare(struct wl_ctx *ctx)
 			cb_error(ctx, rc, "write %s/MANIFEST: %s", st->dir, strerror(-rc));
 		if (rc)
 			goto err_remove;
+	}
+	if (st->keep && (rc = mark_kept(st))) {
+		cb_error(ctx, rc, "write %s/" KEPT_FILE ": %s", st->dir, strerror(-rc));
+		goto err_remove;
 	}
 	free(buf);
 	ctx->state = st;

@@ -3,6 +3,7 @@
  * IMAGE_MAX_* before allocating and the data length before reading. */
 #include "image_io.h"
 #include "../runner/mix.h"
+#include "../runner/safeio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -252,7 +253,8 @@ int image_load(const char *path, struct image *out, char *why, size_t whylen)
 	int fd, rc;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail(why, whylen, -EINVAL, "%s", strerror(errno));
 	if (fstat(fd, &st)) {
@@ -301,33 +303,33 @@ int image_save_png(const char *path, const struct image *img, char *why, size_t 
 	    .bit_depth = 8,
 	    .color_type = img->ch == 1 ? SPNG_COLOR_TYPE_GRAYSCALE : SPNG_COLOR_TYPE_TRUECOLOR,
 	};
+	struct safe_out out;
 	spng_ctx *ctx;
-	FILE *f;
-	int e, rc = 0;
+	int e, rc;
 
-	f = fopen(path, "wb");
-	if (!f)
-		return fail(why, whylen, -errno, "%s: %s", path, strerror(errno));
+	rc = safe_out_open(&out, path);
+	if (rc)
+		return fail(why, whylen, rc, "%s: %s", path, safe_strerror(rc));
 	ctx = spng_ctx_new(SPNG_CTX_ENCODER);
 	if (!ctx) {
-		rc = fail(why, whylen, -ENOMEM, "%s: out of memory", path);
-		goto out;
+		safe_out_abort(&out);
+		return fail(why, whylen, -ENOMEM, "%s: out of memory", path);
 	}
-	e = spng_set_png_file(ctx, f);
+	e = spng_set_png_file(ctx, out.f);
 	if (!e)
 		e = spng_set_ihdr(ctx, &ihdr);
 	if (!e)
 		e = spng_encode_image(ctx, img->px, image_bytes(img), SPNG_FMT_PNG,
 		                      SPNG_ENCODE_FINALIZE);
-	if (e)
-		rc = fail(why, whylen, -EIO, "%s: PNG: %s", path, spng_strerror(e));
 	spng_ctx_free(ctx);
-out:
-	if (fclose(f) && !rc)
-		rc = fail(why, whylen, -errno, "%s: %s", path, strerror(errno));
+	if (e) {
+		safe_out_abort(&out);
+		return fail(why, whylen, -EIO, "%s: PNG: %s", path, spng_strerror(e));
+	}
+	rc = safe_out_commit(&out);
 	if (rc)
-		unlink(path);
-	return rc;
+		return fail(why, whylen, rc, "%s: %s", path, safe_strerror(rc));
+	return 0;
 }
 
 /* splitmix64 of (seed, i): position-keyed noise, the same in every mode. */

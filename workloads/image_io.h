@@ -36,7 +36,8 @@ int image_decode(const uint8_t *data, size_t len, struct image *out, char *why, 
  * with strerror text in `why` when the file can't be read. */
 int image_load(const char *path, struct image *out, char *why, size_t whylen);
 
-/* Write `img` as an 8-bit PNG to `path` (created or replaced). 0, or a
+/* Write `img` as an 8-bit PNG to `path` (created, or replaced atomically,
+ * through safeio.h; a FIFO or device is streamed into). 0, or a
  * negative errno with a reason in `why`. */
 int image_save_png(const char *path, const struct image *img, char *why, size_t whylen);
 

@@ -26,10 +26,12 @@
 #include <xxhash.h>
 
 #include "../runner/concbench.h"
+#include "../runner/safeio.h"
 #include "../runner/httpd/httpd.h"
 #include "io.h"
 
 #define NET_MAX_URLS 4096
+#define NET_URL_FILE_MAX (1 << 20) /* --url-file: bytes, checked while reading */
 
 /* A worker's curl handle (ctx->wstate), made in that worker's thread or
  * process by net_worker_init. */
@@ -63,7 +65,8 @@ struct net_state {
 static const struct wl_option net_options[] = {
     {"url", "URL", NULL,
      "net.fetch: fetch URL (http/https) instead of the embedded server; repeatable"},
-    {"url-file", "FILE", NULL, "net.fetch: fetch the URLs listed in FILE, one a line"},
+    {"url-file", "FILE", NULL,
+     "net.fetch: fetch the URLs listed in FILE, one a line (a file or pipe of at most 1 MiB)"},
     {"net-bytes", "BYTES", "1K", "net.fetch: body size of the embedded server"},
     {"net-latency", "DURATION", "20ms", "net.fetch: the embedded server's delay per request"},
     {"net-timeout", "DURATION", "10s", "net.fetch: give up a request after this long"},
@@ -199,19 +202,33 @@ static int add_url_list(struct wl_ctx *ctx, struct net_state *st, const char *s,
 	return 0;
 }
 
+/* Read --url-file whole through safeio.h (a regular file, FIFO or pipe of
+ * at most NET_URL_FILE_MAX bytes; SIGINT/SIGTERM stop a blocked read). */
 static int read_url_file(struct wl_ctx *ctx, struct net_state *st, const char *path)
 {
-	FILE *fp = fopen(path, "re");
-	char *line = NULL, where[512];
-	size_t cap = 0;
+	char *buf, *line, *next, where[512];
 	unsigned lineno = 0;
-	int rc = 0;
+	size_t len;
+	int rc;
 
-	if (!fp)
-		return cb_error(ctx, -EINVAL, "--url-file: %s: %s", path, strerror(errno));
-	while (getline(&line, &cap, fp) > 0) {
-		char *p = line;
+	rc = safe_read_all(path, NET_URL_FILE_MAX, &cb_interrupted, &buf, &len);
+	if (rc == -EINTR)
+		return cb_error(ctx, rc, "--url-file: %s: interrupted", path);
+	if (rc == -EFBIG)
+		return cb_error(ctx, -EINVAL, "--url-file: %s: larger than the limit of %d MiB",
+		                path, NET_URL_FILE_MAX >> 20);
+	if (rc)
+		return cb_error(ctx, -EINVAL, "--url-file: %s: %s", path, safe_strerror(rc));
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return cb_error(ctx, -EINVAL, "--url-file: %s: a NUL byte: not a text file", path);
+	}
+	for (line = buf; !rc && line < buf + len; line = next) {
+		char *p = line, *nl = strchr(line, '\n');
 
+		next = nl ? nl + 1 : buf + len;
+		if (nl)
+			*nl = '\0';
 		lineno++;
 		while (isspace((unsigned char)*p))
 			p++;
@@ -219,15 +236,10 @@ static int read_url_file(struct wl_ctx *ctx, struct net_state *st, const char *p
 			continue;
 		snprintf(where, sizeof(where), "--url-file: %s:%u", path, lineno);
 		rc = add_url_list(ctx, st, p, where);
-		if (rc)
-			break;
 	}
-	if (!rc && ferror(fp))
-		rc = cb_error(ctx, -EINVAL, "--url-file: %s: %s", path, strerror(errno));
 	if (!rc && st->nurls == 0)
 		rc = cb_error(ctx, -EINVAL, "--url-file: %s: no URLs in it", path);
-	free(line);
-	fclose(fp);
+	free(buf);
 	return rc;
 }
 

@@ -1,16 +1,18 @@
-/* compare.c - `concbench compare BASE.csv HEAD.csv`: per cell a
- * Mann-Whitney U test, a Hodges-Lehmann interval of the ratio of medians
- * (both in runner/base/stats.c),
- * and a verdict; exit 0 pass, 1 regression, 2 error. */
+/* compare.c - `concbench compare BASE.csv HEAD.csv`: per cell (cell.h) a
+ * Mann-Whitney U test and the Hodges-Lehmann estimate of head/base with its
+ * interval (both in runner/base/stats.c), the family-wise correction and
+ * the verdict; exit 0 pass, 1 regression, 2 error, 3 inconclusive. */
 #include "compare.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "csvread.h"
 #include "../base/stats.h"
 #include "../base/util.h"
@@ -46,52 +48,129 @@ int cmp_compute(const double *b, size_t nb, const double *h, size_t nh, struct c
 	stats_sort(sh, nh);
 	s->med_b = stats_quantile(sb, nb, 0.5);
 	s->med_h = stats_quantile(sh, nh, 0.5);
-	s->ratio = s->med_b != 0 ? s->med_h / s->med_b : NAN;
 	s->p = mwu_p(sh, nh, sb, nb, &s->p_min);
-	rc = hl_ratio(sb, nb, sh, nh, &s->hl, &s->ci_lo, &s->ci_hi);
+	s->conf = hl_conf(nb, nh);
+	rc = hl_ratio(sb, nb, sh, nh, &s->ratio, &s->ci_lo, &s->ci_hi);
 	free(sb);
 	free(sh);
+	if (!rc && isnan(s->conf))
+		rc = -ENOMEM;
 	return rc;
 }
 
-enum cmp_verdict cmp_decide(const struct cmp_stats *s, double threshold, double alpha,
-                            bool higher_better, const char **why)
+/* The ratio and interval of s as a slowdown: > 1 is worse. */
+static void as_slowdown(const struct cmp_stats *s, bool higher_better, double *r, double *lo,
+                        double *hi)
 {
-	/* Express everything as a slowdown: > 1 is worse. */
-	double r = higher_better ? 1 / s->ratio : s->ratio;
-	double lo = higher_better ? 1 / s->ci_hi : s->ci_lo;
-	double hi = higher_better ? 1 / s->ci_lo : s->ci_hi;
-	double up = 1 + threshold, down = 1 / (1 + threshold);
-	const char *dummy;
+	*r = higher_better ? 1 / s->ratio : s->ratio;
+	*lo = higher_better ? 1 / s->ci_hi : s->ci_lo;
+	*hi = higher_better ? 1 / s->ci_lo : s->ci_hi;
+}
 
-	if (!why)
-		why = &dummy;
-	if (isnan(s->p) || isnan(r)) {
-		*why = "no comparable values";
+int cmp_adjust(struct cmp_stats *s, size_t n, double threshold, bool higher_better)
+{
+	double *p = malloc((n + 1) * sizeof(*p)), up = 1 + threshold, down = 1 / up;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		double r, lo, hi;
+
+		as_slowdown(&s[i], higher_better, &r, &lo, &hi);
+		s[i].candidate = !isnan(s[i].p) && !isnan(r) && (r > up || r < down);
+		p[i] = s[i].candidate ? s[i].p : NAN;
+	}
+	if (cmp_holm(p, n)) {
+		free(p);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (s[i].candidate)
+			s[i].p = p[i];
+	free(p);
+	return 0;
+}
+
+long cmp_reps_needed(const struct cmp_stats *s, double threshold, bool higher_better)
+{
+	double r, lo, hi, half, dist, n = (double)(s->nb < s->nh ? s->nb : s->nh), need;
+
+	as_slowdown(s, higher_better, &r, &lo, &hi);
+	if (!(lo > 0) || isnan(r) || !(n > 0))
+		return LONG_MAX;
+	if (lo > 1 + threshold || hi <= 1 + threshold)
+		return 0;
+	half = (log(hi) - log(lo)) / 2;
+	dist = fabs(log(r) - log1p(threshold));
+	if (dist < 1e-9)
+		return LONG_MAX;
+	need = ceil(n * (half / dist) * (half / dist));
+	if (need <= n)
+		need = n + 1;
+	return need > 1e9 ? LONG_MAX : (long)need;
+}
+
+/* The fewest reps per side (as many on both, at least those there are)
+ * for which a 95% interval exists. */
+static size_t reps_for_interval(size_t nb, size_t nh)
+{
+	size_t n = nb > nh ? nb : nh;
+
+	while (n < 64 && hl_conf(n, n) < 0.95 - 1e-12)
+		n++;
+	return n;
+}
+
+enum cmp_verdict cmp_decide(const struct cmp_stats *s, double threshold, double alpha,
+                            bool higher_better, char *why, size_t whylen)
+{
+	double r, lo, hi, up = 1 + threshold, down = 1 / up;
+	char dummy[8];
+	long need;
+
+	if (!why || !whylen) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	as_slowdown(s, higher_better, &r, &lo, &hi);
+	if (isnan(s->p) || isnan(r) || isnan(lo) || isnan(hi)) {
+		snprintf(why, whylen, "no comparable values");
 		return CMP_INCONCLUSIVE;
 	}
-	if (s->p_min >= alpha) {
-		*why = "too few reps to reach alpha";
+	if (s->conf < 0.95 - 1e-12) {
+		snprintf(why, whylen,
+		         "too few reps for a 95%% interval: %zu reps per side would decide",
+		         reps_for_interval(s->nb, s->nh));
 		return CMP_INCONCLUSIVE;
 	}
-	if (s->p < alpha) {
-		if (r > up) {
-			*why = "significant, beyond the threshold";
-			return CMP_REGRESSION;
-		}
-		if (r < down) {
-			*why = "significant, beyond the threshold";
-			return CMP_IMPROVEMENT;
-		}
-		*why = "significant but within the threshold";
+	if (lo > up) {
+		snprintf(why, whylen, "the interval lies beyond +%.3g%%", 100 * threshold);
+		return CMP_REGRESSION;
+	}
+	if (hi < down) {
+		snprintf(why, whylen, "the interval lies beyond -%.3g%%", 100 * threshold);
+		return CMP_IMPROVEMENT;
+	}
+	if (s->candidate && s->p < alpha) {
+		snprintf(why, whylen, "significant, estimate beyond the threshold");
+		return r > up ? CMP_REGRESSION : CMP_IMPROVEMENT;
+	}
+	if (hi <= up) {
+		snprintf(why, whylen,
+		         lo < down ? "no regression; an improvement is possible"
+		                   : "within the threshold");
 		return CMP_PASS;
 	}
-	if (hi > up || lo < down) {
-		*why = "too noisy: the interval reaches past the threshold";
-		return CMP_INCONCLUSIVE;
-	}
-	*why = "no significant change";
-	return CMP_PASS;
+	need = cmp_reps_needed(s, threshold, higher_better);
+	if (need == LONG_MAX)
+		snprintf(why, whylen,
+		         "the interval reaches past +%.3g%%; the estimate sits on the threshold",
+		         100 * threshold);
+	else
+		snprintf(why, whylen,
+		         "the interval reaches past +%.3g%%: about %ld reps per side would decide",
+		         100 * threshold, need);
+	return CMP_INCONCLUSIVE;
 }
 
 int parse_threshold(const char *s, double *out)
@@ -153,19 +232,28 @@ int cmp_holm(double *p, size_t n)
 
 /* ---- the subcommand ---- */
 
+/* One cell (cell.h): the reps of both sides with its identity. */
 struct cmp_cell {
-	const char *workload, *mode;
-	long workers;
+	const struct cb_rec *key; /* first rep seen: the cell's identity */
 	double *v[2]; /* values of verified reps: base, head */
 	const char **rid[2]; /* run_id of each value */
 	size_t n[2], cap[2];
 	size_t reps[2]; /* verified reps with a value */
 	bool blocked; /* v[] holds one median per run (invocation) */
 	size_t bad[2]; /* reps not verified */
-	long size[2];
+	unsigned ambiguous; /* cell.h fields that tell it from a cell with the same
+	                       workload, mode and workers */
 	struct cmp_stats st;
 	enum cmp_verdict verdict;
-	const char *why;
+	char why[160];
+};
+
+/* The cells, found by identity through an open-addressing hash table. */
+struct cmp_set {
+	struct cmp_cell *cells;
+	size_t n, cap;
+	size_t *slot; /* index + 1 into cells; 0 = empty */
+	size_t nslot;
 };
 
 struct cmp_opts {
@@ -173,45 +261,68 @@ struct cmp_opts {
 	const char *metric;
 	bool markdown;
 	bool higher_better;
+	bool inconclusive_pass;
 };
 
-static int cell_cmp(const void *a, const void *b)
+static int cell_order(const void *a, const void *b)
 {
 	const struct cmp_cell *x = a, *y = b;
-	int c = strcmp(x->workload, y->workload);
+
+	int c = cell_cmp(x->key, y->key, CELL_WORKLOAD);
 
 	if (!c)
-		c = strcmp(x->mode, y->mode);
+		c = cell_cmp(x->key, y->key, CELL_MODE);
 	if (!c)
-		c = (x->workers > y->workers) - (x->workers < y->workers);
-	return c;
+		c = cell_cmp(x->key, y->key, CELL_WORKERS);
+	return c ? c : cell_cmp(x->key, y->key, CELL_ALL);
 }
 
-static struct cmp_cell *find_cell(struct cmp_cell **cells, size_t *n, size_t *cap,
-                                  const struct cb_rec *r)
+static int set_grow(struct cmp_set *set)
 {
-	for (size_t i = 0; i < *n; i++) {
-		struct cmp_cell *c = &(*cells)[i];
+	size_t ns = set->nslot ? 2 * set->nslot : 1024;
+	size_t *slot = calloc(ns, sizeof(*slot));
 
-		if (c->workers == r->workers && strcmp(c->workload, r->workload) == 0 &&
-		    strcmp(c->mode, r->mode) == 0)
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->n; i++) {
+		size_t k = cell_hash(set->cells[i].key, CELL_ALL) & (ns - 1);
+
+		while (slot[k])
+			k = (k + 1) & (ns - 1);
+		slot[k] = i + 1;
+	}
+	free(set->slot);
+	set->slot = slot;
+	set->nslot = ns;
+	return 0;
+}
+
+static struct cmp_cell *find_cell(struct cmp_set *set, const struct cb_rec *r)
+{
+	size_t k;
+
+	if (2 * (set->n + 1) > set->nslot && set_grow(set))
+		return NULL;
+	k = cell_hash(r, CELL_ALL) & (set->nslot - 1);
+	for (; set->slot[k]; k = (k + 1) & (set->nslot - 1)) {
+		struct cmp_cell *c = &set->cells[set->slot[k] - 1];
+
+		if (cell_cmp(c->key, r, CELL_ALL) == 0)
 			return c;
 	}
-	if (*n == *cap) {
-		size_t nc = *cap ? 2 * *cap : 64;
-		struct cmp_cell *p = realloc(*cells, nc * sizeof(*p));
+	if (set->n == set->cap) {
+		size_t nc = set->cap ? 2 * set->cap : 64;
+		struct cmp_cell *p = realloc(set->cells, nc * sizeof(*p));
 
 		if (!p)
 			return NULL;
-		*cells = p;
-		*cap = nc;
+		set->cells = p;
+		set->cap = nc;
 	}
-	memset(&(*cells)[*n], 0, sizeof(**cells));
-	(*cells)[*n].workload = r->workload;
-	(*cells)[*n].mode = r->mode;
-	(*cells)[*n].workers = r->workers;
-	(*cells)[*n].size[0] = (*cells)[*n].size[1] = -1;
-	return &(*cells)[(*n)++];
+	memset(&set->cells[set->n], 0, sizeof(set->cells[0]));
+	set->cells[set->n].key = r;
+	set->slot[k] = ++set->n;
+	return &set->cells[set->n - 1];
 }
 
 static int add_value(struct cmp_cell *c, int side, double v, const char *rid)
@@ -313,18 +424,21 @@ out:
 	return rc;
 }
 
-static int collect(const struct cb_results *res, int side, const char *metric,
-                   struct cmp_cell **cells, size_t *n, size_t *cap)
+static int collect(const struct cb_results *res, int side, const char *metric, struct cmp_set *set)
 {
+	size_t last = 0; /* index + 1 of the previous rep's cell: reps come in runs */
+
 	for (size_t i = 0; i < res->n; i++) {
 		const struct cb_rec *r = &res->rec[i];
-		struct cmp_cell *c = find_cell(cells, n, cap, r);
+		struct cmp_cell *c = last && cell_cmp(set->cells[last - 1].key, r, CELL_ALL) == 0
+		                         ? &set->cells[last - 1]
+		                         : find_cell(set, r);
 		double v;
 		int rc;
 
 		if (!c)
 			return -ENOMEM;
-		c->size[side] = r->size;
+		last = (size_t)(c - set->cells) + 1;
 		if (!r->verified) {
 			c->bad[side]++;
 			continue;
@@ -354,28 +468,37 @@ static void fmt_value(char *buf, size_t len, const char *metric, double v)
 		snprintf(buf, len, "%.4g", v);
 }
 
+static bool both_sides(const struct cmp_cell *c)
+{
+	return c->n[0] + c->bad[0] && c->n[1] + c->bad[1];
+}
+
 static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
                         const char *base, const char *head)
 {
-	unsigned count[5] = {0};
+	unsigned count[5] = {0}, unmatched = 0;
 	bool md = o->markdown;
+	char desc[512];
 
 	if (md) {
 		printf("### concbench compare: `%s` vs `%s`\n\n", base, head);
 		printf(
-		    "Metric `%s` (%s is better), threshold %.3g%%, alpha %g. Ratio = "
-		    "median(head) / median(base); 95%% interval by Hodges-Lehmann; p from the "
-		    "Mann-Whitney U test, Holm-adjusted over the cells compared. When both sides "
-		    "hold %d or more runs (invocations), each run's median is one observation."
-		    "\n\n",
+		    "Metric `%s` (%s is better), threshold %.3g%%, alpha %g. Ratio = the "
+		    "Hodges-Lehmann estimate of head/base, with its distribution-free interval "
+		    "(at least 95%%). A cell regresses when the interval lies beyond the "
+		    "threshold, or when its change is significant (Mann-Whitney U, Holm-adjusted "
+		    "over the cells whose estimate is beyond the threshold) and the estimate is "
+		    "beyond it. When both sides hold %d or more runs (invocations), each run's "
+		    "median is one observation.\n\n",
 		    o->metric, o->higher_better ? "higher" : "lower", 100 * o->threshold, o->alpha,
 		    CMP_MIN_RUNS);
 		printf("| workload | mode | workers | reps base/head | base median | head median | "
-		       "ratio | 95%% CI | p (Holm) | verdict |\n");
+		       "ratio | 95%% CI | p | verdict |\n");
 		printf("|---|---|--:|--:|--:|--:|--:|---|--:|---|\n");
 	} else {
 		printf("compare %s (base) vs %s (head): %s, %s is better; threshold %.3g%%, alpha "
-		       "%g, p Holm-adjusted\n",
+		       "%g; ratio and interval: Hodges-Lehmann; p Holm-adjusted over the cells "
+		       "beyond the threshold\n",
 		       base, head, o->metric, o->higher_better ? "higher" : "lower",
 		       100 * o->threshold, o->alpha);
 		printf("%-20s %-15s %7s %22s %11s %11s %7s %17s %8s  %s\n", "workload", "mode",
@@ -383,12 +506,11 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cmp_cell *c = &cells[i];
-		char b[24], h[24], reps[64], ci[40] = "-", ratio[16] = "-", p[16] = "-";
+		char b[24], h[24], reps[64], ci[40] = "-", ratio[16] = "-", p[16] = "-", wl[256];
 		const char *v = cmp_verdict_names[c->verdict];
+		bool bold = c->verdict == CMP_REGRESSION || c->verdict == CMP_UNVERIFIED;
 
-		if (!c->n[0] && !c->bad[0])
-			continue;
-		if (!c->n[1] && !c->bad[1])
+		if (!both_sides(c))
 			continue;
 		count[c->verdict]++;
 		fmt_value(b, sizeof(b), o->metric, c->st.med_b);
@@ -404,41 +526,43 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 			snprintf(ci, sizeof(ci), "[%.3f, %.3f]", c->st.ci_lo, c->st.ci_hi);
 		if (!isnan(c->st.p) && c->n[0] && c->n[1])
 			snprintf(p, sizeof(p), "%.2g", c->st.p);
+		if (c->ambiguous)
+			snprintf(wl, sizeof(wl), "%s (%s)", c->key->workload,
+			         cell_describe(c->key, c->ambiguous, desc, sizeof(desc)));
+		else
+			snprintf(wl, sizeof(wl), "%s", c->key->workload);
 		if (md)
 			printf("| %s | %s | %ld | %s | %s | %s | %s | %s | %s | %s%s%s (%s) |\n",
-			       c->workload, c->mode, c->workers, reps, b, h, ratio, ci, p,
-			       c->verdict == CMP_REGRESSION || c->verdict == CMP_UNVERIFIED ? "**"
-			                                                                    : "",
-			       v,
-			       c->verdict == CMP_REGRESSION || c->verdict == CMP_UNVERIFIED ? "**"
-			                                                                    : "",
-			       c->why);
+			       wl, c->key->mode, c->key->workers, reps, b, h, ratio, ci, p,
+			       bold ? "**" : "", v, bold ? "**" : "", c->why);
 		else
-			printf("%-20s %-15s %7ld %22s %11s %11s %7s %17s %8s  %s (%s)\n",
-			       c->workload, c->mode, c->workers, reps, b, h, ratio, ci, p, v,
-			       c->why);
+			printf("%-20s %-15s %7ld %22s %11s %11s %7s %17s %8s  %s (%s)\n", wl,
+			       c->key->mode, c->key->workers, reps, b, h, ratio, ci, p, v, c->why);
 	}
 	for (int side = 0; side < 2; side++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct cmp_cell *c = &cells[i];
 			size_t here = c->n[side] + c->bad[side];
-			size_t there = c->n[!side] + c->bad[!side];
 
-			if (!here || there)
+			if (!here || both_sides(c))
 				continue;
-			printf("%sonly in %s (%s): %s %s workers=%ld (%zu reps)\n",
-			       md ? "\n- " : "", side ? "head" : "base", side ? head : base,
-			       c->workload, c->mode, c->workers, here);
+			unmatched++;
+			printf("%sonly in %s (%s): %s (%zu reps)\n", md ? "\n- " : "",
+			       side ? "head" : "base", side ? head : base,
+			       cell_describe(c->key, CELL_ALL & ~CELL_HOST, desc, sizeof(desc)),
+			       here);
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct cmp_cell *c = &cells[i];
-
-		if (c->n[0] + c->bad[0] && c->n[1] + c->bad[1] && c->size[0] != c->size[1])
-			printf("%snote: %s %s workers=%ld: size differs (base %ld, head %ld)\n",
-			       md ? "\n- " : "", c->workload, c->mode, c->workers, c->size[0],
-			       c->size[1]);
-	}
+	if (!count[CMP_PASS] && !count[CMP_REGRESSION] && !count[CMP_IMPROVEMENT] &&
+	    !count[CMP_INCONCLUSIVE] && !count[CMP_UNVERIFIED])
+		printf("%sno cell in common: nothing was compared (inconclusive)\n",
+		       md ? "\n- " : "");
+	if (unmatched)
+		printf(
+		    "%snote: %u unmatched cells are not compared: a cell is every parameter that "
+		    "changes the work (host, workload, mode, workers, tasks, size, pin, switch "
+		    "interval, transport, params)\n",
+		    md ? "\n- " : "", unmatched);
 	printf("%ssummary%s %u pass, %u regression, %u improvement, %u inconclusive, %u "
 	       "unverified\n",
 	       md ? "\n**" : "", md ? ":**" : ":", count[CMP_PASS], count[CMP_REGRESSION],
@@ -447,46 +571,24 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 		printf("\n");
 }
 
-/* Holm-adjust the p-values of the cells compared on both sides, so that
- * alpha bounds the chance of any false verdict in the whole comparison, not
- * per cell; p_min is scaled the same way (Bonferroni, the first Holm step).
- * 0 or -ENOMEM. */
-static int holm_cells(struct cmp_cell *cells, size_t n)
-{
-	double *p = malloc((n + 1) * sizeof(*p));
-	size_t m = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		p[i] = cells[i].n[0] && cells[i].n[1] ? cells[i].st.p : NAN;
-	for (size_t i = 0; i < n; i++)
-		m += !isnan(p[i]);
-	if (cmp_holm(p, n)) {
-		free(p);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (isnan(p[i]))
-			continue;
-		cells[i].st.p = p[i];
-		cells[i].st.p_min = fmin(1, cells[i].st.p_min * (double)m);
-	}
-	free(p);
-	return 0;
-}
-
 static void compare_usage(void)
 {
 	printf("usage: concbench compare [OPTIONS] BASE.csv HEAD.csv\n"
-	       "Per cell (workload, mode, workers): median(head)/median(base) with a 95%%\n"
-	       "Hodges-Lehmann interval, a Mann-Whitney U p-value (Holm-adjusted over the\n"
-	       "cells, so alpha holds for the whole comparison) and a verdict.\n"
-	       "Exit 0: no regression; 1: a regression (or an unverified head rep); 2: error.\n\n"
+	       "Per cell (every parameter that changes the work: host, workload, mode,\n"
+	       "workers, tasks, size, pin, switch interval, transport, params; cells that\n"
+	       "differ in one are listed as unmatched): the Hodges-Lehmann estimate of\n"
+	       "head/base with its distribution-free interval (at least 95%%), a\n"
+	       "Mann-Whitney U p-value, and a verdict. A regression: the interval lies\n"
+	       "beyond the threshold, or the change is significant (Holm-adjusted over the\n"
+	       "cells whose estimate is beyond the threshold) with the estimate beyond it.\n"
+	       "Exit 0: no regression; 1: a regression (or an unverified head rep);\n"
+	       "2: error; 3: inconclusive (a cell the reps can't decide, or no cell in\n"
+	       "common), unless --inconclusive=pass.\n\n"
 	       "  --threshold=PCT   smallest change that counts, e.g. 10%% or 0.1 (default 10%%)\n"
 	       "  --alpha=P         family-wise significance level (default 0.01)\n"
 	       "  --metric=NAME     a numeric CSV column or a metrics name (default wall_s);\n"
 	       "                    names ending in _per_s are higher-is-better\n"
+	       "  --inconclusive=fail|pass  exit 3 (default) or 0 when a cell is undecided\n"
 	       "  --format=plain|markdown   output (default plain)\n"
 	       "  -h, --help        this help\n");
 }
@@ -498,6 +600,77 @@ static bool is_higher_better(const char *metric)
 	return n > 6 && strcmp(metric + n - 6, "_per_s") == 0;
 }
 
+/* Mark cells that share workload, mode and workers with another (cells are
+ * sorted by those first), so the table names what tells them apart. */
+static void mark_ambiguous(struct cmp_cell *cells, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (!cell_cmp(cells[i].key, cells[i - 1].key,
+		              CELL_WORKLOAD | CELL_MODE | CELL_WORKERS)) {
+			unsigned d = cell_diff(cells[i].key, cells[i - 1].key);
+
+			cells[i].ambiguous |= d;
+			cells[i - 1].ambiguous |= d;
+		}
+	}
+}
+
+/* Statistics, the family-wise correction and the verdicts; the exit code. */
+static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts *o)
+{
+	struct cmp_stats *st = malloc((n + 1) * sizeof(*st));
+	size_t matched = 0;
+	bool inconclusive = false, failed = false;
+
+	if (!st)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct cmp_cell *x = &cells[i];
+
+		if (x->n[0] && x->n[1] &&
+		    (block_by_run(x) || cmp_compute(x->v[0], x->n[0], x->v[1], x->n[1], &x->st))) {
+			free(st);
+			return -ENOMEM;
+		}
+		if (!x->n[0] || !x->n[1]) {
+			memset(&x->st, 0, sizeof(x->st));
+			x->st.ratio = x->st.ci_lo = x->st.ci_hi = x->st.p = NAN;
+			x->st.med_b = x->st.med_h = NAN;
+		}
+		st[i] = x->st;
+	}
+	if (cmp_adjust(st, n, o->threshold, o->higher_better)) {
+		free(st);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct cmp_cell *x = &cells[i];
+
+		x->st = st[i];
+		if (!both_sides(x))
+			continue;
+		matched++;
+		if (x->bad[1]) {
+			x->verdict = CMP_UNVERIFIED;
+			snprintf(x->why, sizeof(x->why), "a head rep failed or did not verify");
+		} else if (!x->n[0] || !x->n[1]) {
+			x->verdict = CMP_INCONCLUSIVE;
+			snprintf(x->why, sizeof(x->why), "no verified reps on one side");
+		} else {
+			x->verdict = cmp_decide(&x->st, o->threshold, o->alpha, o->higher_better,
+			                        x->why, sizeof(x->why));
+		}
+		failed = failed || x->verdict == CMP_REGRESSION || x->verdict == CMP_UNVERIFIED;
+		inconclusive = inconclusive || x->verdict == CMP_INCONCLUSIVE;
+	}
+	free(st);
+	if (failed)
+		return EXIT_CHECK;
+	if (!matched)
+		inconclusive = true;
+	return inconclusive && !o->inconclusive_pass ? EXIT_INCONCLUSIVE : EXIT_OK;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -505,13 +678,13 @@ int cmd_compare(int argc, char **argv)
 	    {"alpha", required_argument, NULL, 'a'},
 	    {"metric", required_argument, NULL, 'm'},
 	    {"format", required_argument, NULL, 'f'},
+	    {"inconclusive", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cmp_opts o = {.threshold = 0.10, .alpha = 0.01, .metric = "wall_s"};
 	struct cb_results res[2] = {{0}};
-	struct cmp_cell *cells = NULL;
-	size_t ncells = 0, cap = 0;
+	struct cmp_set set = {0};
 	char err[512];
 	int c, rc = EXIT_USAGE;
 
@@ -536,6 +709,17 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'm':
 			o.metric = optarg;
+			break;
+		case 'i':
+			if (strcmp(optarg, "pass") == 0)
+				o.inconclusive_pass = true;
+			else if (strcmp(optarg, "fail") == 0)
+				o.inconclusive_pass = false;
+			else {
+				cb_errorf("compare", "--inconclusive: '%s': want fail or pass",
+				          optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'f':
 			if (strcmp(optarg, "markdown") == 0 || strcmp(optarg, "md") == 0)
@@ -564,6 +748,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	o.higher_better = is_higher_better(o.metric);
 	for (int side = 0; side < 2; side++) {
+		res[side].want = o.metric;
 		if (results_load(&res[side], argv[optind + side], err, sizeof(err))) {
 			cb_errorf("compare", "%s", err);
 			goto out;
@@ -579,7 +764,7 @@ int cmd_compare(int argc, char **argv)
 		}
 	}
 	for (int side = 0; side < 2; side++) {
-		int r = collect(&res[side], side, o.metric, &cells, &ncells, &cap);
+		int r = collect(&res[side], side, o.metric, &set);
 
 		if (r) {
 			if (r == -ENOMEM)
@@ -587,58 +772,25 @@ int cmd_compare(int argc, char **argv)
 			goto out;
 		}
 	}
-	qsort(cells, ncells, sizeof(*cells), cell_cmp);
-	rc = EXIT_OK;
-	for (size_t i = 0; i < ncells; i++) {
-		struct cmp_cell *x = &cells[i];
-
-		if (x->n[0] && x->n[1] && block_by_run(x)) {
-			cb_errorf("compare", "out of memory");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (x->n[0] && x->n[1] && cmp_compute(x->v[0], x->n[0], x->v[1], x->n[1], &x->st)) {
-			cb_errorf("compare", "out of memory");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (!x->n[0] || !x->n[1]) {
-			x->st.ratio = x->st.ci_lo = x->st.p = NAN;
-			x->st.med_b = x->st.med_h = NAN;
-		}
-	}
-	if (holm_cells(cells, ncells)) {
+	qsort(set.cells, set.n, sizeof(*set.cells), cell_order);
+	mark_ambiguous(set.cells, set.n);
+	rc = decide_cells(set.cells, set.n, &o);
+	if (rc < 0) {
 		cb_errorf("compare", "out of memory");
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	for (size_t i = 0; i < ncells; i++) {
-		struct cmp_cell *x = &cells[i];
-
-		if (x->bad[1]) {
-			x->verdict = CMP_UNVERIFIED;
-			x->why = "a head rep failed or did not verify";
-		} else if (!x->n[0] || !x->n[1]) {
-			x->verdict = CMP_INCONCLUSIVE;
-			x->why = "no verified reps on one side";
-		} else {
-			x->verdict =
-			    cmp_decide(&x->st, o.threshold, o.alpha, o.higher_better, &x->why);
-		}
-		if ((x->n[0] + x->bad[0]) && (x->n[1] + x->bad[1]) &&
-		    (x->verdict == CMP_REGRESSION || x->verdict == CMP_UNVERIFIED))
-			rc = EXIT_CHECK;
-	}
-	print_cells(cells, ncells, &o, argv[optind], argv[optind + 1]);
+	print_cells(set.cells, set.n, &o, argv[optind], argv[optind + 1]);
 	fflush(stdout);
 out:
-	for (size_t i = 0; i < ncells; i++) {
-		free(cells[i].v[0]);
-		free(cells[i].v[1]);
-		free(cells[i].rid[0]);
-		free(cells[i].rid[1]);
+	for (size_t i = 0; i < set.n; i++) {
+		free(set.cells[i].v[0]);
+		free(set.cells[i].v[1]);
+		free(set.cells[i].rid[0]);
+		free(set.cells[i].rid[1]);
 	}
-	free(cells);
+	free(set.cells);
+	free(set.slot);
 	results_free(&res[0]);
 	results_free(&res[1]);
 	return rc;

@@ -5,23 +5,38 @@
 #include <csv.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../out/schema.h"
+#include "../base/config.h"
+#include "../base/safeio.h"
+#include "../base/util.h"
 
+/* The streaming core: libcsv calls on_field/on_record; the fields of the
+ * record being read are packed in one growing buffer (no allocation per
+ * field) and handed to a row callback, valid only during the call. */
 struct parse_state {
-	struct csv_table *t;
-	char **cur; /* fields of the record being read */
+	const char *name;
+	char *text; /* fields of the current record, NUL-separated */
+	size_t tlen, tcap;
+	size_t *off; /* where each field starts in text */
+	char **ptr;
 	unsigned ncur, capcur;
-	size_t caprows;
 	unsigned line;
 	unsigned last_end; /* line where the last complete record ended */
+	size_t bytes;
+	bool started;
+	int (*row)(void *ctx, char **f, unsigned n, unsigned line, char *err, size_t errlen);
+	void *ctx;
 	int rc; /* first error of a callback */
 	char *err;
 	size_t errlen;
+	struct csv_parser p;
 };
 
 static void set_err(struct parse_state *st, int rc, const char *fmt, ...)
@@ -35,7 +50,7 @@ static void set_err(struct parse_state *st, int rc, const char *fmt, ...)
 	if (st->rc)
 		return;
 	st->rc = rc;
-	o = snprintf(st->err, st->errlen, "%s:%u: ", st->t->name, st->line);
+	o = snprintf(st->err, st->errlen, "%s:%u: ", st->name, st->line);
 	if (o < 0 || (size_t)o >= st->errlen)
 		return;
 	va_start(ap, fmt);
@@ -43,16 +58,9 @@ static void set_err(struct parse_state *st, int rc, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void free_fields(char **f, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		free(f[i]);
-}
-
 static void on_field(void *s, size_t len, void *data)
 {
 	struct parse_state *st = data;
-	char *copy;
 
 	if (st->rc)
 		return;
@@ -62,199 +70,291 @@ static void on_field(void *s, size_t len, void *data)
 	}
 	if (st->ncur == st->capcur) {
 		unsigned cap = st->capcur ? 2 * st->capcur : 64;
-		char **n = realloc(st->cur, cap * sizeof(*n));
+		size_t *o = realloc(st->off, cap * sizeof(*o));
+		char **p;
 
-		if (!n) {
+		if (o)
+			st->off = o;
+		p = o ? realloc(st->ptr, cap * sizeof(*p)) : NULL;
+		if (!p) {
 			set_err(st, -ENOMEM, "out of memory");
 			return;
 		}
-		st->cur = n;
+		st->ptr = p;
 		st->capcur = cap;
 	}
-	copy = malloc(len + 1);
-	if (!copy) {
-		set_err(st, -ENOMEM, "out of memory");
-		return;
+	if (st->tlen + len + 1 > st->tcap) {
+		size_t cap = st->tcap ? st->tcap : 4096;
+		char *t;
+
+		while (cap < st->tlen + len + 1)
+			cap *= 2;
+		t = realloc(st->text, cap);
+		if (!t) {
+			set_err(st, -ENOMEM, "out of memory");
+			return;
+		}
+		st->text = t;
+		st->tcap = cap;
 	}
 	if (len)
-		memcpy(copy, s, len);
-	copy[len] = '\0';
-	st->cur[st->ncur++] = copy;
-}
-
-static int push_row(struct parse_state *st)
-{
-	struct csv_table *t = st->t;
-	char **row;
-
-	if (t->nrows == st->caprows) {
-		size_t cap = st->caprows ? 2 * st->caprows : 256;
-		char ***rows = realloc(t->rows, cap * sizeof(*rows));
-		unsigned *line;
-
-		if (!rows)
-			return -ENOMEM;
-		t->rows = rows;
-		line = realloc(t->line, cap * sizeof(*line));
-		if (!line)
-			return -ENOMEM;
-		t->line = line;
-		st->caprows = cap;
-	}
-	row = malloc(t->ncols * sizeof(*row));
-	if (!row)
-		return -ENOMEM;
-	memcpy(row, st->cur, t->ncols * sizeof(*row));
-	t->rows[t->nrows] = row;
-	t->line[t->nrows] = st->line;
-	t->nrows++;
-	return 0;
+		memcpy(st->text + st->tlen, s, len);
+	st->text[st->tlen + len] = '\0';
+	st->off[st->ncur++] = st->tlen;
+	st->tlen += len + 1;
 }
 
 static void on_record(int c, void *data)
 {
 	struct parse_state *st = data;
-	struct csv_table *t = st->t;
 
 	(void)c;
 	st->last_end = st->line;
-	if (st->rc)
-		goto drop;
+	if (!st->rc) {
+		for (unsigned i = 0; i < st->ncur; i++)
+			st->ptr[i] = st->text + st->off[i];
+		st->rc = st->row(st->ctx, st->ptr, st->ncur, st->line, st->err, st->errlen);
+	}
+	st->ncur = 0;
+	st->tlen = 0;
+}
+
+static int stream_begin(struct parse_state *st, const char *name,
+                        int (*row)(void *, char **, unsigned, unsigned, char *, size_t), void *ctx,
+                        char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	st->name = name;
+	st->line = 1;
+	st->row = row;
+	st->ctx = ctx;
+	st->err = err;
+	st->errlen = errlen;
+	if (err && errlen)
+		err[0] = '\0';
+	if (csv_init(&st->p, CSV_STRICT | CSV_STRICT_FINI))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Feed buf[0..len), the next bytes of the input, one line at a time so
+ * that callbacks know the line. */
+static void stream_feed(struct parse_state *st, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!st->started && len) {
+		st->started = true;
+		if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+			set_err(st, -EINVAL,
+			        "starts with a UTF-8 byte-order mark; write the file without one");
+			return;
+		}
+	}
+	while (off < len && !st->rc) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
+
+		if (memchr(buf + off, '\0', n)) {
+			set_err(st, -EINVAL, "not CSV: binary data (a NUL byte)");
+			break;
+		}
+		if (csv_parse(&st->p, buf + off, n, on_field, on_record, st) != n && !st->rc)
+			set_err(st, -EINVAL, "not CSV: %s", csv_strerror(csv_error(&st->p)));
+		off += n;
+		if (nl && !st->rc)
+			st->line++;
+	}
+}
+
+/* Finish: the last record, the empty-file check; frees the state. */
+static int stream_end(struct parse_state *st, bool any_record)
+{
+	if (!st->rc && csv_fini(&st->p, on_field, on_record, st) && !st->rc) {
+		st->line = st->last_end + 1; /* where the unfinished record began */
+		set_err(st, -EINVAL, "not CSV: %s (an unterminated quote?)",
+		        csv_strerror(csv_error(&st->p)));
+	}
+	if (!st->rc && !any_record && !st->last_end) {
+		st->line = 1;
+		set_err(st, -EINVAL, "empty file: no CSV header");
+	}
+	csv_free(&st->p);
+	free(st->text);
+	free(st->off);
+	free(st->ptr);
+	return st->rc;
+}
+
+/* Stream path ("-": stdin) through st in chunks. */
+static int stream_file(struct parse_state *st, const char *path)
+{
+	int fd = safe_open_input(path, CSVREAD_MAX_BYTES, &cb_interrupted);
+	FILE *f = fd == STDIN_FILENO ? stdin : fd >= 0 ? fdopen(fd, "rb") : NULL;
+	char *buf;
+
+	if (!f) {
+		st->rc = fd < 0 ? fd : -errno;
+		if (fd > STDIN_FILENO)
+			close(fd);
+		if (st->rc == -EFBIG)
+			snprintf(st->err, st->errlen, "%s: larger than the limit of %ld MiB", path,
+			         (long)(CSVREAD_MAX_BYTES >> 20));
+		else
+			snprintf(st->err, st->errlen, "%s: %s", path, safe_strerror(st->rc));
+		return st->rc;
+	}
+	buf = malloc(1 << 20);
+	if (!buf) {
+		st->rc = -ENOMEM;
+		snprintf(st->err, st->errlen, "%s: out of memory", path);
+	}
+	while (buf && !st->rc) {
+		size_t got = fread(buf, 1, 1 << 20, f);
+
+		if (cb_interrupted) { /* also a read blocked on a pipe: EINTR */
+			st->rc = -EINTR;
+			snprintf(st->err, st->errlen, "%s: interrupted", path);
+			break;
+		}
+		if (got == 0)
+			break;
+		st->bytes += got;
+		if (st->bytes > (size_t)CSVREAD_MAX_BYTES) {
+			st->rc = -EFBIG;
+			snprintf(st->err, st->errlen, "%s: larger than the limit of %ld MiB", path,
+			         (long)(CSVREAD_MAX_BYTES >> 20));
+			break;
+		}
+		stream_feed(st, buf, got);
+	}
+	if (!st->rc && ferror(f)) {
+		st->rc = -EIO;
+		snprintf(st->err, st->errlen, "%s: read error", path);
+	}
+	free(buf);
+	if (f != stdin)
+		fclose(f);
+	return st->rc;
+}
+
+/* ---- csv_table: every field kept ---- */
+
+struct table_build {
+	struct csv_table *t;
+	size_t caprows;
+};
+
+/* One allocation: n pointers followed by the fields' text. */
+static char **copy_fields(char **f, unsigned n)
+{
+	size_t text = 0;
+	char **row, *p;
+
+	for (unsigned i = 0; i < n; i++)
+		text += strlen(f[i]) + 1;
+	row = malloc(n * sizeof(*row) + text + 1);
+	if (!row)
+		return NULL;
+	p = (char *)(row + n);
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(f[i]) + 1;
+
+		memcpy(p, f[i], l);
+		row[i] = p;
+		p += l;
+	}
+	return row;
+}
+
+static int table_row(void *ctx, char **f, unsigned n, unsigned line, char *err, size_t errlen)
+{
+	struct table_build *b = ctx;
+	struct csv_table *t = b->t;
+	char **row;
+
 	if (!t->cols) {
-		t->cols = st->cur;
-		t->ncols = st->ncur;
-		st->cur = NULL;
-		st->ncur = st->capcur = 0;
-		return;
+		t->cols = copy_fields(f, n);
+		t->ncols = n;
+		return t->cols ? 0 : -ENOMEM;
 	}
-	if (st->ncur != t->ncols) {
-		set_err(st, -EINVAL, "%u fields, but the header has %u (ragged row)", st->ncur,
-		        t->ncols);
-		goto drop;
+	if (n != t->ncols) {
+		snprintf(err, errlen, "%s:%u: %u fields, but the header has %u (ragged row)",
+		         t->name, line, n, t->ncols);
+		return -EINVAL;
 	}
-	if (push_row(st)) {
-		set_err(st, -ENOMEM, "out of memory");
-		goto drop;
+	if (t->nrows == b->caprows) {
+		size_t cap = b->caprows ? 2 * b->caprows : 256;
+		char ***rows = realloc(t->rows, cap * sizeof(*rows));
+		unsigned *l;
+
+		if (!rows)
+			goto nomem;
+		t->rows = rows;
+		l = realloc(t->line, cap * sizeof(*l));
+		if (!l)
+			goto nomem;
+		t->line = l;
+		b->caprows = cap;
 	}
-	st->ncur = 0;
-	return;
-drop:
-	free_fields(st->cur, st->ncur);
-	st->ncur = 0;
+	row = copy_fields(f, n);
+	if (!row)
+		goto nomem;
+	t->rows[t->nrows] = row;
+	t->line[t->nrows] = line;
+	t->nrows++;
+	return 0;
+nomem:
+	snprintf(err, errlen, "%s:%u: out of memory", t->name, line);
+	return -ENOMEM;
 }
 
 int csv_table_parse(const char *name, const char *buf, size_t len, struct csv_table *t, char *err,
                     size_t errlen)
 {
-	struct parse_state st = {.t = t, .line = 1, .err = err, .errlen = errlen};
-	struct csv_parser p;
-	const char *nul;
-	size_t off = 0;
+	struct table_build b = {.t = t};
+	struct parse_state st;
+	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if (err && errlen)
-		err[0] = '\0';
 	t->name = strdup(name);
-	if (!t->name)
-		return -ENOMEM;
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI)) {
+	if (!t->name || stream_begin(&st, t->name, table_row, &b, err, errlen)) {
 		free(t->name);
 		t->name = NULL;
 		return -ENOMEM;
 	}
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-		set_err(&st, -EINVAL,
-		        "starts with a UTF-8 byte-order mark; write the file without one");
-		goto out;
-	}
-	nul = memchr(buf, '\0', len);
-	/* Feed the parser one line at a time so callbacks know the line. */
-	while (off < len && !st.rc) {
-		const char *nl = memchr(buf + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
-
-		if (nul && nul < buf + off + n) {
-			set_err(&st, -EINVAL, "not CSV: binary data (a NUL byte)");
-			break;
-		}
-		if (csv_parse(&p, buf + off, n, on_field, on_record, &st) != n && !st.rc)
-			set_err(&st, -EINVAL, "not CSV: %s", csv_strerror(csv_error(&p)));
-		off += n;
-		if (nl && !st.rc)
-			st.line++;
-	}
-	if (!st.rc && csv_fini(&p, on_field, on_record, &st) && !st.rc) {
-		st.line = st.last_end + 1; /* where the unfinished record began */
-		set_err(&st, -EINVAL, "not CSV: %s (an unterminated quote?)",
-		        csv_strerror(csv_error(&p)));
-	}
-	if (!st.rc && !t->cols) {
-		st.line = 1;
-		set_err(&st, -EINVAL, "empty file: no CSV header");
-	}
-out:
-	csv_free(&p);
-	free_fields(st.cur, st.ncur);
-	free(st.cur);
-	if (st.rc)
+	stream_feed(&st, buf, len);
+	rc = stream_end(&st, t->cols != NULL);
+	if (rc)
 		csv_table_free(t);
-	return st.rc;
+	return rc;
 }
 
 int csv_table_read(const char *path, struct csv_table *t, char *err, size_t errlen)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct table_build b = {.t = t};
+	struct parse_state st;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
+	t->name = strdup(path);
+	if (!t->name || stream_begin(&st, t->name, table_row, &b, err, errlen)) {
+		free(t->name);
+		t->name = NULL;
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
 	}
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			char *n;
-
-			cap = cap ? 2 * cap : 65536;
-			n = cap > (size_t)CSVREAD_MAX_BYTES ? NULL : realloc(buf, cap);
-			if (!n) {
-				rc = cap > (size_t)CSVREAD_MAX_BYTES ? -EFBIG : -ENOMEM;
-				snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-				goto out;
-			}
-			buf = n;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	rc = csv_table_parse(path, buf ? buf : "", len, t, err, errlen);
-out:
-	free(buf);
-	if (f != stdin)
-		fclose(f);
+	stream_file(&st, path);
+	rc = stream_end(&st, t->cols != NULL);
+	if (rc)
+		csv_table_free(t);
 	return rc;
 }
 
 void csv_table_free(struct csv_table *t)
 {
-	for (size_t i = 0; i < t->nrows; i++) {
-		free_fields(t->rows[i], t->ncols);
+	for (size_t i = 0; i < t->nrows; i++)
 		free(t->rows[i]);
-	}
-	if (t->cols)
-		free_fields(t->cols, t->ncols);
 	free(t->cols);
 	free(t->rows);
 	free(t->line);
@@ -333,6 +433,10 @@ enum {
 	C_GIT_REV,
 	C_LOADAVG,
 	C_KIND,
+	C_PIN,
+	C_SWITCH,
+	C_TRANSPORT,
+	C_PARAMS,
 	C__COUNT
 };
 
@@ -362,16 +466,105 @@ static const struct col_spec specs[C__COUNT] = {
     [C_GIT_REV] = {CSV_COL_GIT_REV, false},
     [C_LOADAVG] = {CSV_COL_LOADAVG, false},
     [C_KIND] = {CSV_COL_KIND, false},
+    [C_PIN] = {CSV_COL_PIN, false},
+    [C_SWITCH] = {CSV_COL_SWITCH_INTERVAL_S, false},
+    [C_TRANSPORT] = {CSV_COL_TRANSPORT, false},
+    [C_PARAMS] = {CSV_COL_PARAMS, false},
 };
 
-static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned line, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
+#define SPEC_NAME(c) (csv_schema[specs[c].col].name)
+#define SPEC_TYPE(c) (csv_schema[specs[c].col].type)
 
-static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned line, const char *fmt,
-                ...)
+/* ---- interned strings: one copy of each distinct value ---- */
+
+struct cb_strpool {
+	const char **slot; /* open addressing, power-of-two size */
+	size_t nslot, used;
+	char *chunk; /* current arena chunk; the first word links the previous one */
+	char *next; /* free space in chunk */
+	size_t left;
+};
+
+static uint64_t str_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static const char *pool_intern(struct cb_strpool *p, const char *s)
+{
+	size_t n = strlen(s), i;
+	char *copy;
+
+	if (p->used * 2 >= p->nslot) {
+		size_t ns = p->nslot ? 2 * p->nslot : 1024;
+		const char **slot = calloc(ns, sizeof(*slot));
+
+		if (!slot)
+			return NULL;
+		for (size_t k = 0; k < p->nslot; k++) {
+			if (!p->slot[k])
+				continue;
+			i = str_hash(p->slot[k], strlen(p->slot[k])) & (ns - 1);
+			while (slot[i])
+				i = (i + 1) & (ns - 1);
+			slot[i] = p->slot[k];
+		}
+		free(p->slot);
+		p->slot = slot;
+		p->nslot = ns;
+	}
+	i = str_hash(s, n) & (p->nslot - 1);
+	for (; p->slot[i]; i = (i + 1) & (p->nslot - 1))
+		if (strcmp(p->slot[i], s) == 0)
+			return p->slot[i];
+	if (n + 1 > p->left) {
+		size_t sz = n + 1 + sizeof(char *) > 65536 ? n + 1 + sizeof(char *) : 65536;
+		char *c = malloc(sz);
+
+		if (!c)
+			return NULL;
+		memcpy(c, &p->chunk, sizeof(char *));
+		p->chunk = c;
+		p->next = c + sizeof(char *);
+		p->left = sz - sizeof(char *);
+	}
+	copy = p->next;
+	memcpy(copy, s, n + 1);
+	p->next += n + 1;
+	p->left -= n + 1;
+	p->slot[i] = copy;
+	p->used++;
+	return copy;
+}
+
+static void pool_free(struct cb_strpool *p)
+{
+	if (!p)
+		return;
+	while (p->chunk) {
+		char *prev;
+
+		memcpy(&prev, p->chunk, sizeof(char *));
+		free(p->chunk);
+		p->chunk = prev;
+	}
+	free(p->slot);
+	free(p);
+}
+
+/* ---- typed rows ---- */
+
+static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
-	int o = snprintf(err, errlen, "%s:%u: ", t->name, line);
+	int o = snprintf(err, errlen, "%s:%u: ", name, line);
 
 	if (o >= 0 && (size_t)o < errlen) {
 		va_start(ap, fmt);
@@ -381,7 +574,7 @@ static int fail(char *err, size_t errlen, const struct csv_table *t, unsigned li
 	return -EINVAL;
 }
 
-/* Check field v of column spec s; fill the typed value. */
+/* Check field v of a column of this type; fill the typed value. */
 static int check_field(enum col_type type, const char *v, long *l, double *d)
 {
 	*d = NAN;
@@ -422,60 +615,143 @@ static const char *type_name(enum col_type t)
 	}
 }
 
-static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const int *idx,
-                    char *err, size_t errlen)
-{
-	char **row = t->rows[i];
-	long l[C__COUNT];
-	double d[C__COUNT];
-	const char *s[C__COUNT];
+/* Loading one file into a cb_results: its header, then row by row. */
+struct results_build {
+	struct cb_results *res;
+	const char *name;
+	int idx[C__COUNT];
+	bool header;
+	unsigned ncols;
+	size_t n0; /* res->n before this file */
+	const char *last[11]; /* the interned strings of the previous row */
+	int want_spec; /* the typed column that is also `want`, or -1 */
+};
 
+static int add_header(struct results_build *b, char **f, unsigned n, char *err, size_t errlen)
+{
+	struct cb_results *res = b->res;
+	struct cb_source *src, *tables;
+	int want = -1;
+
+	b->header = true;
+	b->ncols = n;
+	for (int c = 0; c < C__COUNT; c++)
+		b->idx[c] = -1;
+	for (unsigned i = 0; i < n; i++) {
+		for (int c = 0; c < C__COUNT; c++)
+			if (b->idx[c] < 0 && strcmp(f[i], SPEC_NAME(c)) == 0)
+				b->idx[c] = (int)i;
+		if (want < 0 && res->want && strcmp(f[i], res->want) == 0)
+			want = (int)i;
+	}
+	if (b->idx[C_SCHEMA] < 0) {
+		fail(err, errlen, b->name, 1,
+		     "not a concbench CSV: the header has no schema_version column");
+		return -ENOMSG; /* results_add_table says -EINVAL */
+	}
+	for (int c = 0; c < C__COUNT; c++)
+		if (b->idx[c] < 0 && specs[c].required)
+			return fail(err, errlen, b->name, 1, "missing column '%s'", SPEC_NAME(c));
+	if (!res->pool && !(res->pool = calloc(1, sizeof(*res->pool))))
+		goto nomem;
+	tables = realloc(res->tables, (res->ntables + 1) * sizeof(*tables));
+	if (!tables)
+		goto nomem;
+	res->tables = tables;
+	src = &res->tables[res->ntables];
+	memset(src, 0, sizeof(*src));
+	src->name = strdup(b->name);
+	src->cols = copy_fields(f, n);
+	if (!src->name || !src->cols) {
+		free(src->name);
+		free(src->cols);
+		goto nomem;
+	}
+	src->ncols = n;
+	src->want_col = want;
+	b->want_spec = -1;
+	for (int c = 0; c < C__COUNT; c++)
+		if (want >= 0 && b->idx[c] == want &&
+		    (SPEC_TYPE(c) == COL_NUM || SPEC_TYPE(c) == COL_NUM_OPT))
+			b->want_spec = c; /* parsed once, as that column */
+	b->name = src->name;
+	res->ntables++;
+	return 0;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", b->name);
+	return -ENOMEM;
+}
+
+static int add_row(void *ctx, char **f, unsigned n, unsigned line, char *err, size_t errlen)
+{
+	struct results_build *b = ctx;
+	struct cb_results *res = b->res;
+	const struct cb_source *src;
+	const char *s[C__COUNT];
+	long l[C__COUNT];
+	double d[C__COUNT], want = NAN;
+	struct cb_rec *r;
+
+	if (!b->header)
+		return add_header(b, f, n, err, errlen);
+	src = &res->tables[res->ntables - 1];
+	if (n != b->ncols)
+		return fail(err, errlen, b->name, line,
+		            "%u fields, but the header has %u (ragged row)", n, b->ncols);
 	for (int c = 0; c < C__COUNT; c++) {
-		s[c] = idx[c] >= 0 ? row[idx[c]] : "";
+		s[c] = b->idx[c] >= 0 ? f[b->idx[c]] : "";
 		l[c] = 0;
 		d[c] = NAN;
-		if (idx[c] < 0)
+		if (b->idx[c] < 0)
 			continue;
-		if (check_field(csv_schema[specs[c].col].type, s[c], &l[c], &d[c]))
-			return fail(err, errlen, t, t->line[i], "column %s: '%.40s' is not %s",
-			            csv_schema[specs[c].col].name, s[c],
-			            type_name(csv_schema[specs[c].col].type));
+		if (check_field(SPEC_TYPE(c), s[c], &l[c], &d[c]))
+			return fail(err, errlen, b->name, line, "column %s: '%.40s' is not %s",
+			            SPEC_NAME(c), s[c], type_name(SPEC_TYPE(c)));
 	}
 	if (l[C_SCHEMA] < 1 || l[C_SCHEMA] > CSV_SCHEMA_VERSION)
-		return fail(err, errlen, t, t->line[i],
+		return fail(err, errlen, b->name, line,
 		            "schema_version %ld; this concbench reads schema_version 1 to %d",
 		            l[C_SCHEMA], CSV_SCHEMA_VERSION);
-	if (idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) != 0 &&
+	if (b->idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) != 0 &&
 	    strcmp(s[C_KIND], CSV_KIND_WORKLOAD) != 0)
-		return fail(err, errlen, t, t->line[i], "column kind: '%.40s' is not %s or %s",
+		return fail(err, errlen, b->name, line, "column kind: '%.40s' is not %s or %s",
 		            s[C_KIND], CSV_KIND_WORKLOAD, CSV_KIND_BENCH);
 	if (l[C_WORKERS] < 1)
-		return fail(err, errlen, t, t->line[i],
+		return fail(err, errlen, b->name, line,
 		            "column workers: %ld is not a positive count", l[C_WORKERS]);
 	if (!*s[C_WORKLOAD] || !*s[C_MODE])
-		return fail(err, errlen, t, t->line[i], "empty workload or mode");
+		return fail(err, errlen, b->name, line, "empty workload or mode");
 	if (d[C_WALL] < 0)
-		return fail(err, errlen, t, t->line[i], "column wall_s: negative time");
+		return fail(err, errlen, b->name, line, "column wall_s: negative time");
+	if (b->want_spec >= 0)
+		want = d[b->want_spec];
+	else if (src->want_col >= 0 && *f[src->want_col] &&
+	         csv_parse_double(f[src->want_col], &want))
+		return fail(err, errlen, b->name, line, "column %s: '%.40s' is not a number",
+		            res->want, f[src->want_col]);
+	if (res->n == res->cap) {
+		size_t cap = res->cap ? 2 * res->cap : 1024;
+		struct cb_rec *p = realloc(res->rec, cap * sizeof(*p));
+
+		if (!p)
+			goto nomem;
+		res->rec = p;
+		res->cap = cap;
+	}
+	r = &res->rec[res->n];
 	*r = (struct cb_rec){
-	    .file = t->name,
-	    .line = t->line[i],
-	    .host = s[C_HOST],
-	    .run_id = s[C_RUN_ID],
-	    .workload = s[C_WORKLOAD],
-	    .mode = s[C_MODE],
-	    .status = s[C_STATUS],
-	    .metrics = s[C_METRICS],
-	    .ops_unit = s[C_OPS_UNIT],
-	    .cpu_model = s[C_CPU_MODEL],
-	    .git_rev = s[C_GIT_REV],
+	    .file = b->name,
+	    .line = line,
 	    .cpus = l[C_CPUS],
 	    .workers = l[C_WORKERS],
 	    .tasks = l[C_TASKS],
 	    .size = l[C_SIZE],
 	    .rep = l[C_REP],
+	    .pin = b->idx[C_PIN] >= 0 && *s[C_PIN] ? pin_parse(s[C_PIN]) : -1,
 	    .verified = l[C_VERIFIED] == 1,
 	    .baseline = l[C_BASELINE] == 1,
-	    .bench = idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) == 0,
+	    .bench = b->idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) == 0,
+	    .switch_interval_s = d[C_SWITCH],
 	    .wall_s = d[C_WALL],
 	    .user_s = d[C_USER],
 	    .sys_s = d[C_SYS],
@@ -483,9 +759,27 @@ static int fill_rec(struct cb_rec *r, const struct csv_table *t, size_t i, const
 	    .gil_wait_s = d[C_GIL_WAIT],
 	    .ops_per_s = d[C_OPS_PER_S],
 	    .loadavg = d[C_LOADAVG],
-	    .row = i,
+	    .want = want,
+	    .table = res->ntables - 1,
 	};
+	const char **str[] = {&r->host,    &r->run_id,    &r->workload, &r->mode,
+	                      &r->status,  &r->metrics,   &r->ops_unit, &r->cpu_model,
+	                      &r->git_rev, &r->transport, &r->params};
+	const int col[] = {C_HOST,     C_RUN_ID,    C_WORKLOAD, C_MODE,      C_STATUS, C_METRICS,
+	                   C_OPS_UNIT, C_CPU_MODEL, C_GIT_REV,  C_TRANSPORT, C_PARAMS};
+
+	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++) {
+		/* rows of a cell repeat most strings: skip the hash then */
+		if (b->last[i] && strcmp(b->last[i], s[col[i]]) == 0)
+			*str[i] = b->last[i];
+		else if (!(*str[i] = b->last[i] = pool_intern(res->pool, s[col[i]])))
+			goto nomem;
+	}
+	res->n++;
 	return 0;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", b->name);
+	return -ENOMEM;
 }
 
 /* Schema 1 had no `kind` column: a bench runs one body per worker, so every
@@ -519,70 +813,63 @@ static void infer_kind(struct cb_rec *rec, size_t n)
 
 int results_add_table(struct cb_results *res, struct csv_table *t, char *err, size_t errlen)
 {
-	int idx[C__COUNT];
-	struct csv_table *tables;
-	struct cb_rec *rec;
-	size_t n0 = res->n;
-	int rc = -EINVAL;
+	struct results_build b = {.res = res, .name = t->name, .n0 = res->n};
+	unsigned nt0 = res->ntables;
+	int rc = add_row(&b, t->cols, t->ncols, 1, err, errlen);
 
-	if (csv_table_col(t, "schema_version") < 0) {
-		fail(err, errlen, t, 1,
-		     "not a concbench CSV: the header has no schema_version column");
-		goto drop;
-	}
-	for (int c = 0; c < C__COUNT; c++) {
-		idx[c] = csv_table_col(t, csv_schema[specs[c].col].name);
-		if (idx[c] < 0 && specs[c].required) {
-			fail(err, errlen, t, 1, "missing column '%s'",
-			     csv_schema[specs[c].col].name);
-			goto drop;
+	for (size_t i = 0; !rc && i < t->nrows; i++)
+		rc = add_row(&b, t->rows[i], t->ncols, t->line[i], err, errlen);
+	if (rc == -ENOMSG)
+		rc = -EINVAL;
+	if (!rc && b.idx[C_KIND] < 0)
+		infer_kind(res->rec + b.n0, res->n - b.n0);
+	if (rc) {
+		res->n = b.n0;
+		while (res->ntables > nt0) {
+			res->ntables--;
+			free(res->tables[res->ntables].name);
+			free(res->tables[res->ntables].cols);
 		}
 	}
-	rc = -ENOMEM;
-	tables = realloc(res->tables, (res->ntables + 1) * sizeof(*tables));
-	if (!tables)
-		goto drop;
-	res->tables = tables;
-	rec = realloc(res->rec, (res->n + t->nrows + 1) * sizeof(*rec));
-	if (!rec)
-		goto drop;
-	res->rec = rec;
-	for (size_t i = 0; i < t->nrows; i++) {
-		rc = fill_rec(&res->rec[res->n + i], t, i, idx, err, errlen);
-		if (rc)
-			goto drop;
-		res->rec[res->n + i].table = res->ntables;
-	}
-	if (idx[C_KIND] < 0)
-		infer_kind(res->rec + res->n, t->nrows);
-	res->n += t->nrows;
-	res->tables[res->ntables++] = *t;
-	memset(t, 0, sizeof(*t));
-	return 0;
-drop:
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", t->name);
-	res->n = n0;
 	csv_table_free(t);
 	return rc;
 }
 
 int results_load(struct cb_results *res, const char *path, char *err, size_t errlen)
 {
-	struct csv_table t;
-	int rc = csv_table_read(path, &t, err, errlen);
+	struct results_build b = {.res = res, .name = path, .n0 = res->n};
+	unsigned nt0 = res->ntables;
+	struct parse_state st;
+	int rc;
 
-	if (rc)
-		return rc;
-	return results_add_table(res, &t, err, errlen);
+	if (stream_begin(&st, path, add_row, &b, err, errlen)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	stream_file(&st, path);
+	rc = stream_end(&st, b.header);
+	if (!rc && b.header && b.idx[C_KIND] < 0)
+		infer_kind(res->rec + b.n0, res->n - b.n0);
+	if (rc) {
+		res->n = b.n0;
+		while (res->ntables > nt0) {
+			res->ntables--;
+			free(res->tables[res->ntables].name);
+			free(res->tables[res->ntables].cols);
+		}
+	}
+	return rc;
 }
 
 void results_free(struct cb_results *res)
 {
-	for (unsigned i = 0; i < res->ntables; i++)
-		csv_table_free(&res->tables[i]);
+	for (unsigned i = 0; i < res->ntables; i++) {
+		free(res->tables[i].name);
+		free(res->tables[i].cols);
+	}
 	free(res->tables);
 	free(res->rec);
+	pool_free(res->pool);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -611,15 +898,62 @@ static int metrics_lookup(const char *list, const char *name, double *out)
 	return -ENOENT;
 }
 
+/* The typed numeric columns results_value answers from a cb_rec. */
+static bool typed_value(const struct cb_rec *r, const char *metric, double *out)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} cols[] = {
+	    {"wall_s", offsetof(struct cb_rec, wall_s)},
+	    {"user_s", offsetof(struct cb_rec, user_s)},
+	    {"sys_s", offsetof(struct cb_rec, sys_s)},
+	    {"cpu_util", offsetof(struct cb_rec, cpu_util)},
+	    {"gil_wait_s", offsetof(struct cb_rec, gil_wait_s)},
+	    {"ops_per_s", offsetof(struct cb_rec, ops_per_s)},
+	    {"loadavg", offsetof(struct cb_rec, loadavg)},
+	};
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		if (strcmp(metric, cols[i].name) == 0) {
+			memcpy(out, (const char *)r + cols[i].off, sizeof(*out));
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool source_has_col(const struct cb_source *src, const char *name)
+{
+	for (unsigned i = 0; i < src->ncols; i++)
+		if (strcmp(src->cols[i], name) == 0)
+			return true;
+	return false;
+}
+
 int results_value(const struct cb_results *res, const struct cb_rec *rec, const char *metric,
                   double *out)
 {
-	const struct csv_table *t = &res->tables[rec->table];
-	int c = csv_table_col(t, metric);
+	const struct cb_source *src = &res->tables[rec->table];
+	double v;
 
-	if (c >= 0)
-		return *t->rows[rec->row][c] ? csv_parse_double(t->rows[rec->row][c], out)
-		                             : -ENOENT; /* empty: does not apply */
+	if (res->want && src->want_col >= 0 &&
+	    (metric == res->want || strcmp(metric, res->want) == 0)) {
+		if (isnan(rec->want))
+			return -ENOENT; /* empty: does not apply */
+		*out = rec->want;
+		return 0;
+	}
+	if (source_has_col(src, metric)) {
+		if (res->want && strcmp(metric, res->want) == 0 && src->want_col >= 0)
+			v = rec->want;
+		else if (!typed_value(rec, metric, &v))
+			return -EINVAL; /* a column not kept: load with want = metric */
+		if (isnan(v))
+			return -ENOENT; /* empty: does not apply */
+		*out = v;
+		return 0;
+	}
 	return metrics_lookup(rec->metrics, metric, out);
 }
 
@@ -629,7 +963,7 @@ bool results_has_metric(const struct cb_results *res, const char *metric)
 	bool all = res->ntables > 0;
 
 	for (unsigned i = 0; i < res->ntables; i++)
-		if (csv_table_col(&res->tables[i], metric) < 0)
+		if (!source_has_col(&res->tables[i], metric))
 			all = false;
 	if (all)
 		return true;

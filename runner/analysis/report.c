@@ -1,8 +1,10 @@
 /* report.c - `concbench report CSV... [-o DIR]`: DIR/report.md and a
  * self-contained DIR/index.html with gnuplot SVG plots inline.
  *
- * Rows are grouped by host, then by (workload, size, tasks), then by
- * (mode, workers) into cells; every figure is recomputed from the raw
+ * Rows are grouped into series by the cell identity of analysis/cell.h:
+ * host, workload, size, tasks, pin, params and the git revision make a
+ * series (one table, one plot), then mode, workers, transport and switch
+ * interval make its cells; every figure is recomputed from the raw
  * reps, so files of many runs and hosts can be mixed. CSV files written by
  * hyperfine (scripts/hyperfine.sh) are recognised by their header and shown
  * beside the internal figures. */
@@ -21,7 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cell.h"
 #include "csvread.h"
+#include "../base/safeio.h"
 #include "../base/stats.h"
 #include "../base/util.h"
 
@@ -29,7 +33,8 @@
 
 struct rcell {
 	const struct cb_rec *first;
-	const char *mode;
+	const char *mode; /* the mode, or mode/variant when the series has two */
+	char *label; /* what mode points to when it is not first->mode */
 	long workers;
 	double *wall, *gilshare, *ops;
 	size_t n, cap, nall, unverified;
@@ -49,6 +54,8 @@ struct group {
 	struct rcell *cells;
 	size_t ncells, cap;
 	double load_max; /* highest 1-minute load average seen by a seq rep */
+	size_t last; /* index + 1 of the cell the last rep went to */
+	char variant[160]; /* pin, params, rev when another series shares the rest */
 	char plot[512]; /* path relative to DIR, "" when none */
 	char reading[1024];
 };
@@ -59,6 +66,7 @@ struct report {
 	unsigned nhf;
 	struct group *g;
 	size_t ng, capg;
+	size_t last; /* index + 1 of the group the last rep went to */
 	const char *dir;
 	const char **files;
 	int nfiles;
@@ -71,8 +79,10 @@ static const char *const mode_order[] = {"seq", "threads",         "procs",
 
 static int mode_rank(const char *m)
 {
+	size_t n = strcspn(m, "/"); /* a variant label: procs/transport=pipe */
+
 	for (size_t i = 0; i < ARRAY_SIZE(mode_order); i++)
-		if (strcmp(m, mode_order[i]) == 0)
+		if (strlen(mode_order[i]) == n && strncmp(m, mode_order[i], n) == 0)
 			return (int)i;
 	return (int)ARRAY_SIZE(mode_order);
 }
@@ -106,16 +116,33 @@ static int cell_reserve(struct rcell *c)
 	return 0;
 }
 
+/* A series: every parameter of the cell identity (cell.h) but those that
+ * tell its cells apart, and the revision. Benches have tasks = workers. */
+#define SERIES_MASK (CELL_HOST | CELL_WORKLOAD | CELL_SIZE | CELL_TASKS | CELL_PIN | CELL_PARAMS)
+#define CELL_MASK (CELL_MODE | CELL_WORKERS | CELL_TRANSPORT | CELL_SWITCH)
+
+static unsigned series_mask(bool bench)
+{
+	return bench ? SERIES_MASK & ~CELL_TASKS : SERIES_MASK;
+}
+
+static bool same_series(const struct group *g, const struct cb_rec *r)
+{
+	return cell_cmp(g->first, r, series_mask(g->bench)) == 0 &&
+	       strcmp(g->first->git_rev, r->git_rev) == 0;
+}
+
 static struct group *find_group(struct report *rp, const struct cb_rec *r)
 {
 	bool bench = r->bench; /* tasks = workers: not a key */
 
+	if (rp->last && same_series(&rp->g[rp->last - 1], r))
+		return &rp->g[rp->last - 1];
 	for (size_t i = 0; i < rp->ng; i++) {
-		struct group *g = &rp->g[i];
-
-		if (g->size == r->size && (bench || g->tasks == r->tasks) &&
-		    strcmp(g->host, r->host) == 0 && strcmp(g->workload, r->workload) == 0)
-			return g;
+		if (same_series(&rp->g[i], r)) {
+			rp->last = i + 1;
+			return &rp->g[i];
+		}
 	}
 	if (rp->ng == rp->capg) {
 		size_t nc = rp->capg ? 2 * rp->capg : 32;
@@ -136,14 +163,20 @@ static struct group *find_group(struct report *rp, const struct cb_rec *r)
 	g->cpus = r->cpus;
 	g->first = r;
 	g->bench = bench;
+	rp->last = rp->ng;
 	return g;
 }
 
 static struct rcell *find_cell(struct group *g, const struct cb_rec *r)
 {
-	for (size_t i = 0; i < g->ncells; i++)
-		if (g->cells[i].workers == r->workers && strcmp(g->cells[i].mode, r->mode) == 0)
+	if (g->last && cell_cmp(g->cells[g->last - 1].first, r, CELL_MASK) == 0)
+		return &g->cells[g->last - 1];
+	for (size_t i = 0; i < g->ncells; i++) {
+		if (cell_cmp(g->cells[i].first, r, CELL_MASK) == 0) {
+			g->last = i + 1;
 			return &g->cells[i];
+		}
+	}
 	if (g->ncells == g->cap) {
 		size_t nc = g->cap ? 2 * g->cap : 16;
 		struct rcell *p = realloc(g->cells, nc * sizeof(*p));
@@ -159,8 +192,57 @@ static struct rcell *find_cell(struct group *g, const struct cb_rec *r)
 	c->first = r;
 	c->mode = r->mode;
 	c->workers = r->workers;
+	g->last = g->ncells;
 	c->prec_target = NAN;
 	return c;
+}
+
+/* Name what tells apart the cells of a series with the same mode and
+ * workers (procs/transport=pipe, gil/switch_interval=0.005s), and the series
+ * that share host, workload, size and tasks (pin, params, revision).
+ * 0 or -ENOMEM. */
+static int label_variants(struct report *rp)
+{
+	char d[160];
+
+	for (size_t i = 0; i < rp->ng; i++) {
+		struct group *g = &rp->g[i];
+
+		for (size_t k = 0; k < rp->ng; k++) {
+			const struct group *o = &rp->g[k];
+			unsigned same = series_mask(g->bench) & ~(CELL_PIN | CELL_PARAMS);
+
+			if (k == i || cell_cmp(g->first, o->first, same))
+				continue;
+			cell_describe(g->first, CELL_PIN | CELL_PARAMS, d, sizeof(d));
+			if (snprintf(g->variant, sizeof(g->variant), "%s%srev %s", d,
+			             *d ? ", " : "",
+			             *g->first->git_rev ? g->first->git_rev : "?") >=
+			    (int)sizeof(g->variant))
+				strcpy(g->variant + sizeof(g->variant) - 4, "...");
+			break;
+		}
+		for (size_t a = 0; a < g->ncells; a++) {
+			struct rcell *c = &g->cells[a];
+
+			for (size_t b = 0; b < g->ncells && !c->label; b++) {
+				const struct rcell *o = &g->cells[b];
+
+				if (b == a || cell_cmp(c->first, o->first, CELL_MODE) ||
+				    !cell_cmp(c->first, o->first, CELL_TRANSPORT | CELL_SWITCH))
+					continue;
+				cell_describe(c->first, CELL_TRANSPORT | CELL_SWITCH, d, sizeof(d));
+				if (!*d)
+					continue;
+				c->label = malloc(strlen(c->mode) + strlen(d) + 2);
+				if (!c->label)
+					return -ENOMEM;
+				sprintf(c->label, "%s/%s", c->mode, d);
+				c->mode = c->label;
+			}
+		}
+	}
+	return 0;
 }
 
 static int add_rec(struct report *rp, const struct cb_rec *r)
@@ -233,6 +315,10 @@ static int group_order(const void *a, const void *b)
 		c = (x->size > y->size) - (x->size < y->size);
 	if (!c)
 		c = (x->tasks > y->tasks) - (x->tasks < y->tasks);
+	if (!c)
+		c = cell_cmp(x->first, y->first, CELL_PIN | CELL_PARAMS);
+	if (!c)
+		c = strcmp(x->first->git_rev, y->first->git_rev);
 	return c;
 }
 
@@ -635,6 +721,8 @@ static int run_gnuplot(const char *script, const char *log)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 		if (w < 0)
 			return -errno;
+		if (cb_interrupted) /* no gnuplot outlives the report */
+			break;
 		nanosleep(&(struct timespec){0, 50000000}, NULL);
 	}
 	kill(pid, SIGKILL);
@@ -645,6 +733,7 @@ static int run_gnuplot(const char *script, const char *log)
 static void make_plots(struct report *rp)
 {
 	char path[4200], log[4200], dir[4200], host[128], wl[128];
+	struct safe_out gp;
 	FILE *f;
 	int rc;
 
@@ -655,11 +744,11 @@ static void make_plots(struct report *rp)
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot create %s", dir);
 		return;
 	}
-	f = fopen(path, "w");
-	if (!f) {
+	if (safe_out_open(&gp, path)) {
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
 		return;
 	}
+	f = gp.f;
 	fprintf(f,
 	        "# concbench report plots; rerun with: gnuplot %s\n"
 	        "set terminal svg size 960,680 dynamic enhanced font 'sans,10' "
@@ -683,9 +772,12 @@ static void make_plots(struct report *rp)
 		else
 			snprintf(g->plot, sizeof(g->plot), "plots/%s/%s-%ld-%ld.svg", host, wl,
 			         g->size, g->tasks);
+		if (*g->variant) /* series that differ in pin, params or revision */
+			snprintf(g->plot + strlen(g->plot) - 4,
+			         sizeof(g->plot) - strlen(g->plot) + 4, "-%zu.svg", i);
 		gp_group(f, rp, g);
 	}
-	if (fclose(f)) {
+	if (safe_out_commit(&gp)) {
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
 		return;
 	}
@@ -1013,16 +1105,20 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 {
 	char f[NFIELDS][64];
 	bool plot = plot_exists(rp, g);
-	char sub[64];
+	char sub[256];
 
 	if (g->bench)
-		snprintf(sub, sizeof(sub), "size %ld", g->size);
+		snprintf(sub, sizeof(sub), "size %ld%s%s", g->size, *g->variant ? ", " : "",
+		         g->variant);
 	else
-		snprintf(sub, sizeof(sub), "size %ld, %ld tasks", g->size, g->tasks);
+		snprintf(sub, sizeof(sub), "size %ld, %ld tasks%s%s", g->size, g->tasks,
+		         *g->variant ? ", " : "", g->variant);
 	fprintf(md, "\n### %s — %s\n\n%s\n\n", g->workload, sub, g->reading);
 	fprintf(html, "<h3>");
 	html_esc(html, g->workload);
-	fprintf(html, " — %s</h3>\n<p class=\"reading\">", sub);
+	fprintf(html, " — ");
+	html_esc(html, sub);
+	fprintf(html, "</h3>\n<p class=\"reading\">");
 	html_esc(html, g->reading);
 	fprintf(html, "</p>\n<table><tr>");
 	for (int i = 0; i < NFIELDS; i++) {
@@ -1066,36 +1162,43 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 static int write_outputs(struct report *rp)
 {
 	char pmd[4200], phtml[4200];
-	FILE *md = NULL, *html = NULL;
-	int rc = 0;
+	struct safe_out md = {0}, html = {0};
+	const char *failed = pmd;
+	int rc;
 
 	snprintf(pmd, sizeof(pmd), "%s/report.md", rp->dir);
 	snprintf(phtml, sizeof(phtml), "%s/index.html", rp->dir);
-	md = fopen(pmd, "w");
-	html = fopen(phtml, "w");
-	if (!md || !html) {
-		cb_errorf("report", "%s: %s", md ? phtml : pmd, strerror(errno));
-		rc = EXIT_CHECK;
-		goto out;
+	rc = safe_out_open(&md, pmd);
+	if (!rc) {
+		failed = phtml;
+		rc = safe_out_open(&html, phtml);
 	}
-	write_header(md, html, rp);
+	if (rc)
+		goto fail;
+	write_header(md.f, html.f, rp);
 	for (size_t i = 0; i < rp->ng; i++) {
 		if (i == 0 || strcmp(rp->g[i].host, rp->g[i - 1].host) != 0)
-			write_host(md, html, &rp->g[i]);
-		write_group(md, html, rp, &rp->g[i]);
+			write_host(md.f, html.f, &rp->g[i]);
+		write_group(md.f, html.f, rp, &rp->g[i]);
 	}
-	write_hyperfine(md, html, rp);
-	fprintf(html, "</body></html>\n");
-out:
-	if (md && (ferror(md) | fclose(md)) && !rc) {
-		cb_errorf("report", "%s: %s", pmd, strerror(errno));
-		rc = EXIT_CHECK;
+	write_hyperfine(md.f, html.f, rp);
+	fprintf(html.f, "</body></html>\n");
+	/* both or neither: index.html is committed only after report.md was */
+	failed = pmd;
+	rc = safe_out_commit(&md);
+	if (!rc) {
+		failed = phtml;
+		rc = safe_out_commit(&html);
 	}
-	if (html && fclose(html) && !rc) {
-		cb_errorf("report", "%s: %s", phtml, strerror(errno));
-		rc = EXIT_CHECK;
-	}
-	return rc;
+	if (!rc)
+		return 0;
+fail:
+	safe_out_abort(&md);
+	safe_out_abort(&html);
+	if (rc == -EINTR && cb_interrupted)
+		return 128 + cb_interrupted;
+	cb_errorf("report", "%s: %s", failed, safe_strerror(rc));
+	return EXIT_CHECK;
 }
 
 static bool is_hyperfine(const struct csv_table *t)
@@ -1110,7 +1213,8 @@ static void report_usage(void)
 	       "Write DIR/report.md and a self-contained DIR/index.html (default DIR:\n"
 	       "results/report): per host and workload a mode x workers table and gnuplot\n"
 	       "plots. CSV files of hyperfine (--export-csv) are shown beside the internal\n"
-	       "figures.\n\n"
+	       "figures. A CSV (a regular file, a pipe or - for stdin) may hold at most\n"
+	       "1 GiB; a larger one, a device or a directory is refused (exit 2).\n\n"
 	       "  -o, --output=DIR  where to write (created when missing)\n"
 	       "      --no-plots    skip gnuplot\n"
 	       "  -h, --help        this help\n");
@@ -1123,6 +1227,7 @@ static void report_free(struct report *rp)
 			free(rp->g[i].cells[k].wall);
 			free(rp->g[i].cells[k].gilshare);
 			free(rp->g[i].cells[k].ops);
+			free(rp->g[i].cells[k].label);
 		}
 		free(rp->g[i].cells);
 	}
@@ -1139,8 +1244,17 @@ static int load_inputs(struct report *rp)
 
 	for (int i = 0; i < rp->nfiles; i++) {
 		struct csv_table t;
-		int rc = csv_table_read(rp->files[i], &t, err, sizeof(err));
+		bool in = strcmp(rp->files[i], "-") == 0; /* can't be read twice */
+		int rc = in ? -ENOMSG : results_load(&rp->res, rp->files[i], err, sizeof(err));
 
+		if (rc != -ENOMSG) { /* a concbench CSV, streamed (or its error) */
+			if (rc) {
+				cb_errorf("report", "%s", err);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		rc = csv_table_read(rp->files[i], &t, err, sizeof(err));
 		if (!rc && is_hyperfine(&t)) {
 			struct csv_table *p = realloc(rp->hf, (rp->nhf + 1) * sizeof(*p));
 
@@ -1213,16 +1327,25 @@ int cmd_report(int argc, char **argv)
 	rc = load_inputs(&rp);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < rp.res.n; i++)
+	for (size_t i = 0; i < rp.res.n && !cb_interrupted; i++)
 		if (add_rec(&rp, &rp.res.rec[i])) {
 			cb_errorf("report", "out of memory");
 			rc = EXIT_CHECK;
 			goto out;
 		}
+	if (label_variants(&rp)) {
+		cb_errorf("report", "out of memory");
+		rc = EXIT_CHECK;
+		goto out;
+	}
 	qsort(rp.g, rp.ng, sizeof(*rp.g), group_order);
-	for (size_t i = 0; i < rp.ng; i++) {
+	for (size_t i = 0; i < rp.ng && !cb_interrupted; i++) {
 		summarize_group(&rp.g[i]);
 		make_reading(&rp.g[i]);
+	}
+	if (cb_interrupted) { /* polled between groups: stop before writing */
+		rc = 128 + cb_interrupted;
+		goto out;
 	}
 	rc = mkdir_p(rp.dir);
 	if (rc) {
@@ -1232,7 +1355,11 @@ int cmd_report(int argc, char **argv)
 	}
 	if (plots)
 		make_plots(&rp);
-	else
+	if (cb_interrupted) {
+		rc = 128 + cb_interrupted;
+		goto out;
+	}
+	if (!plots)
 		snprintf(rp.plot_note, sizeof(rp.plot_note), "skipped (--no-plots)");
 	rc = write_outputs(&rp);
 	if (!rc) {

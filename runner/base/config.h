@@ -27,6 +27,10 @@ enum cb_pin { PIN_NONE, PIN_MASK, PIN_COMPACT, PIN_SPREAD };
 /* "none", "mask", "compact", "spread": the CSV `pin` column. */
 extern const char *const pin_names[];
 
+/* A pin name, or 0 / 1 (the `pin` column before schema 4: none / mask), as
+ * enum cb_pin; -1 for anything else. */
+int pin_parse(const char *s);
+
 struct cb_config {
 	unsigned modes; /* MODE_BIT mask */
 	bool modes_given; /* --mode on the command line */

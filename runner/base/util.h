@@ -10,7 +10,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes of the command-line contract. */
-enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_INCONCLUSIVE = 3 };
 
 /* Print `concbench: <what>: <why>` to stderr. Can't fail. */
 void cb_errorf(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -14,6 +14,7 @@
 #include "../out/output.h"
 #include "registry.h"
 #include "../exec/signals.h"
+#include "../out/trace.h"
 #include "../base/util.h"
 
 static int cmd_run(int argc, char **argv)
@@ -24,7 +25,6 @@ static int cmd_run(int argc, char **argv)
 	int rc, vrc;
 
 	memset(&r, 0, sizeof(r));
-	signals_install();
 	rc = options_parse(argc, argv, &r.cfg);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
@@ -55,12 +55,14 @@ static int cmd_run(int argc, char **argv)
 	machine_collect_end(&r.machine);
 	if (vrc == ENGINE_INTERRUPTED || cb_interrupted) {
 		/* Workers are stopped and reaped; no CSV, not even part of one. */
+		trace_finish(&r, false);
 		engine_free(&r);
 		cb_errorf("run", "interrupted by signal %d; no results written",
 		          (int)cb_interrupted);
 		return signals_exit_status();
 	}
 	if (vrc == EXIT_USAGE || vrc < 0) {
+		trace_finish(&r, false);
 		engine_free(&r);
 		return vrc < 0 ? EXIT_CHECK : vrc;
 	}
@@ -82,6 +84,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!rc && r.cfg.json_path)
 		rc = export_json_file(r.cfg.json_path, &r);
+	if (trace_finish(&r, !rc) && !rc)
+		rc = EXIT_CHECK;
 	engine_free(&r);
 	return rc ? rc : vrc;
 }
@@ -213,14 +217,31 @@ const struct command commands[] = {
     {NULL, NULL, NULL},
 };
 
+/* A subcommand interrupted by SIGINT/SIGTERM outside the run's reps (its
+ * readers poll cb_interrupted and give up with -EINTR, having removed
+ * their temp files and children) ends with the run's status: 128 + signal. */
+static int finish(const char *cmd, int rc)
+{
+	if (!cb_interrupted)
+		return rc;
+	if (strcmp(cmd, "run") == 0 && rc == signals_exit_status())
+		return rc; /* cmd_run said so already */
+	cb_errorf(cmd, "interrupted by signal %d; no results written", (int)cb_interrupted);
+	return signals_exit_status();
+}
+
 int main(int argc, char **argv)
 {
 	cb_commands = commands;
 	if (argc > 1) {
-
-		for (const struct command *c = commands; c->name; c++)
-			if (strcmp(argv[1], c->name) == 0)
-				return c->fn(argc - 1, argv + 1);
+		for (const struct command *c = commands; c->name; c++) {
+			if (strcmp(argv[1], c->name) != 0)
+				continue;
+			if (strcmp(c->name, "serve") != 0) /* serve sets its own */
+				signals_install();
+			return finish(c->name, c->fn(argc - 1, argv + 1));
+		}
 	}
-	return cmd_run(argc, argv);
+	signals_install();
+	return finish("run", cmd_run(argc, argv));
 }

@@ -112,8 +112,9 @@ static const struct core_opt core_opts[] = {
      "scale each workload's size until its seq rep lasts this long (default 100ms "
      "unless --size is given; 0: off)"},
     {{"inject", required_argument, NULL, OPT_INJECT},
-     "KIND@TASK",
-     "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3"},
+     "KIND@TASK|slow=PCT",
+     "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "
+     "every task 25% slower"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
     {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
@@ -231,12 +232,21 @@ static int cmp_unsigned(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int parse_list_check(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
+		return -EINVAL;
+	return 0;
+}
+
 int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n)
 {
 	char buf[512], *tok, *save = NULL;
 	unsigned k = 0;
 
-	if (!s || !*s || strlen(s) >= sizeof(buf))
+	if (parse_list_check(s) || strlen(s) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -299,7 +309,7 @@ int parse_modes(const char *s, unsigned *mask)
 	char buf[256], *tok, *save = NULL;
 	unsigned m = 0;
 
-	if (!s || !*s || strlen(s) >= sizeof(buf))
+	if (parse_list_check(s) || strlen(s) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -339,7 +349,7 @@ int parse_workloads(const char *s, const struct workload **out, unsigned cap, un
 
 	while (registry[nreg])
 		nreg++;
-	if (!s || !*s || strlen(s) >= sizeof(buf) || nreg > ARRAY_SIZE(want)) {
+	if (parse_list_check(s) || strlen(s) >= sizeof(buf) || nreg > ARRAY_SIZE(want)) {
 		snprintf(bad, badlen, "%s", s ? s : "");
 		return -EINVAL;
 	}
@@ -458,8 +468,12 @@ void options_usage(void)
 		       o->def ? o->def : "", o->def ? ")" : "");
 	}
 	printf("\nDurations take a unit: ns, us, ms, s, m (bare numbers are seconds).\n"
+	       "Output FILEs (--csv, --json, --trace): a regular file is replaced atomically,\n"
+	       "a symlink written through, a FIFO, device or - (stdout) written into;\n"
+	       "a directory is refused. Lists (1,2,4) have no empty items.\n"
 	       "Exit status: 0 success; 1 a check failed (verification, a task or worker failed,\n"
-	       "a cell timed out); 2 usage or input error; 130 / 143 after SIGINT / SIGTERM.\n");
+	       "a cell timed out); 2 usage or input error; 3 (compare) a cell is inconclusive;\n"
+	       "130 / 143 after SIGINT / SIGTERM.\n");
 }
 
 /* Apply one core option. Returns 0 or EXIT_USAGE (message printed). */
@@ -469,6 +483,14 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 	long v;
 	int rc;
 
+	if ((c == 'm' || c == 'w' || c == 'j' || c == OPT_INJECT) && parse_list_check(arg))
+		return usage_error(c == 'm'   ? "--mode"
+		                   : c == 'w' ? "--workload"
+		                   : c == 'j' ? "--workers"
+		                              : "--inject",
+		                   "'%s': %san empty item in the list (a leading, trailing or "
+		                   "doubled comma)",
+		                   arg, c == 'w' ? "unknown workload: " : "");
 	switch (c) {
 	case 'm':
 		if (parse_modes(arg, &cfg->modes))
@@ -528,13 +550,12 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 			cfg->pin = PIN_MASK;
 			return 0;
 		}
-		for (int p = PIN_NONE; p <= PIN_SPREAD; p++) {
-			if (strcmp(arg, pin_names[p]) == 0) {
-				cfg->pin = (enum cb_pin)p;
-				return 0;
-			}
-		}
-		return usage_error("--pin", "'%s': want none, mask, compact or spread", arg);
+		/* names only: 0 and 1 are the CSV's old spelling, not an option value */
+		if (isdigit((unsigned char)*arg) || pin_parse(arg) < 0)
+			return usage_error("--pin", "'%s': want none, mask, compact or spread",
+			                   arg);
+		cfg->pin = (enum cb_pin)pin_parse(arg);
+		return 0;
 	case OPT_TIMEOUT:
 		if (parse_duration(arg, &cfg->timeout_s) || cfg->timeout_s > 86400)
 			return usage_error("--timeout", "'%s': want a duration up to 24h, e.g. 30s",
@@ -612,7 +633,7 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		if (inject_parse(arg))
 			return usage_error("--inject",
 			                   "'%s': want KIND@TASK[,…] with KIND kill, segv, hang "
-			                   "or fail",
+			                   "or fail, or slow=PCT%%",
 			                   arg);
 		return 0;
 	case 'q':

@@ -21,6 +21,9 @@ extern const struct command *cb_commands;
  * from the registry. */
 void options_usage(void);
 
+/* A comma-separated list option's value has no empty item: -EINVAL for
+ * "", ",1", "1,", "1,,2"; else 0. Every list parser below checks it. */
+int parse_list_check(const char *s);
 /* "4" | "1,2,4" | "1-8" | "auto" (CPUs in the affinity mask); sorted, unique. */
 int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n);
 /* "3%", "0.5%" or "3" (percent) → fraction in (0, 1); -EINVAL / -ERANGE. */

@@ -1,10 +1,14 @@
 /* inject.c - the faults of --inject. */
 #include "inject.h"
 
+#include "../gil.h"
+
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum fault { FAULT_NONE, FAULT_KILL, FAULT_SEGV, FAULT_HANG, FAULT_FAIL };
@@ -15,6 +19,7 @@ static struct {
 	unsigned task;
 } faults[MAX_FAULTS];
 static unsigned nfaults;
+static double slow_frac; /* slow=PCT: extra time per task, as a fraction of its own */
 
 int inject_parse(const char *spec)
 {
@@ -22,6 +27,7 @@ int inject_parse(const char *spec)
 	char buf[256], *tok, *save = NULL;
 
 	nfaults = 0;
+	slow_frac = 0;
 	if (!spec || !*spec || strlen(spec) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, spec);
@@ -30,6 +36,17 @@ int inject_parse(const char *spec)
 		unsigned long task;
 		int kind = 0;
 
+		if (strncmp(tok, "slow=", 5) == 0) {
+			double v;
+
+			errno = 0;
+			v = strtod(tok + 5, &end);
+			if (end == tok + 5 || errno || *end != '%' || end[1] || !(v > 0) ||
+			    v > 1000)
+				return -EINVAL;
+			slow_frac = v / 100;
+			continue;
+		}
 		if (!at || nfaults == MAX_FAULTS)
 			return -EINVAL;
 		*at = '\0';
@@ -68,4 +85,42 @@ int inject_before_task(unsigned i)
 		}
 	}
 	return 0;
+}
+
+static double clock_s(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+void inject_mark(struct inject_mark *m)
+{
+	m->wall = m->cpu = 0;
+	if (slow_frac > 0) {
+		m->wall = clock_s(CLOCK_MONOTONIC);
+		m->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	}
+}
+
+void inject_after_task(const struct inject_mark *m)
+{
+	double wall, cpu, cpu_until, wall_until;
+
+	if (!(slow_frac > 0))
+		return;
+	wall = clock_s(CLOCK_MONOTONIC);
+	cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+	/* the task's CPU work PCT% again, and PCT% of its time off the CPU
+	 * (blocked, sleeping) as more wall time: a spin that only watched the
+	 * wall clock would overshoot by a scheduler time slice whenever the
+	 * machine is busy */
+	cpu_until = cpu + slow_frac * (cpu - m->cpu);
+	wall_until = wall + slow_frac * fmax(0, (wall - m->wall) - (cpu - m->cpu));
+	while (cpu < cpu_until || wall < wall_until) {
+		gil_check(); /* like the task's own loops: gil mode can switch */
+		cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		wall = clock_s(CLOCK_MONOTONIC);
+	}
 }

@@ -1,10 +1,15 @@
-/* inject.h - testing-only fault injection (--inject=KIND@TASK,…).
+/* inject.h - testing-only fault injection (--inject=KIND@TASK,…,slow=PCT).
  *
  * Makes task TASK of every rep misbehave, so tests can check that faults
  * are detected and reported and that nothing hangs or is left behind:
  *   kill  the worker raises SIGKILL       segv  the worker raises SIGSEGV
  *   hang  the task never returns          fail  the task returns -EIO
-  * Faults are injected in every mode but seq, so the baseline stays sound.
+  *   slow=PCT  every task (bench: worker body), in every mode seq included,
+ *             spins after it ran: PCT% of its own CPU time more on the CPU
+ *             and PCT% of its off-CPU (blocked) time more on the wall
+ *             clock: a head PCT% slower in the same cells, for A/B tests of
+ *             `compare` (not written to the CSV: not part of a cell).
+ * Faults are injected in every mode but seq, so the baseline stays sound.
  * In threads, gil and thread-per-task modes kill and segv take the whole
  * process down: threads share one address space — that is the point.
 
@@ -12,11 +17,25 @@
 #ifndef CONCBENCH_INJECT_H
 #define CONCBENCH_INJECT_H
 
-/* Parse "kill@3,hang@7". 0 or -EINVAL. */
+/* Parse "kill@3,hang@7" or "slow=25%" (0 < PCT <= 1000), comma-separated.
+ * 0 or -EINVAL. */
 int inject_parse(const char *spec);
 
 /* Called by the pool before running task i; returns 0 or the injected
  * error (fail). kill/segv/hang don't return. */
 int inject_before_task(unsigned i);
+
+/* Where a task started (wall and this thread's CPU clock); zero and cheap
+ * without slow=PCT. */
+struct inject_mark {
+	double wall, cpu;
+};
+
+/* Called by the pool before a task runs. Can't fail. */
+void inject_mark(struct inject_mark *m);
+
+/* Called by the pool after the task that m marked ran: with slow=PCT,
+ * busy-waits as inject.h's top comment says. Can't fail. */
+void inject_after_task(const struct inject_mark *m);
 
 #endif

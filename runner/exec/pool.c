@@ -161,12 +161,14 @@ static void test_alloc_touch(size_t bytes)
 static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 {
 	struct task_result *r = &p->pp.res[i];
+	struct inject_mark mark;
 	int rc;
 
 	if (p->test_alloc)
 		test_alloc_touch(p->test_alloc);
 	atomic_store_explicit(&p->sh->slots[id].task, (int)i, memory_order_relaxed);
 	r->cpu_start = (uint16_t)current_cpu();
+	inject_mark(&mark);
 	r->t_start = cb_now() - p->sh->t0;
 	rc = p->pp.mode == MODE_SEQ ? 0 : inject_before_task(i);
 
@@ -174,6 +176,8 @@ static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 		cb_error(ctx, rc, "task %u: injected failure", i);
 	else
 		rc = ctx->wl->run(ctx, i, r);
+	if (!rc)
+		inject_after_task(&mark);
 	r->t_end = cb_now() - p->sh->t0;
 	r->cpu_end = (uint16_t)current_cpu();
 	r->worker = id;

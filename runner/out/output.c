@@ -4,7 +4,6 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/safeio.h"
 #include "../base/util.h"
 
 /* Each put_* writes one field's value; output_csv() writes the separators. */
@@ -47,6 +47,42 @@ static void put_metrics(FILE *f, const struct cb_metrics *m)
 	for (unsigned i = 0; i < m->n && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s=%.9g", i ? ";" : "",
 		                      m->name[i], m->value[i]);
+	put_str(f, buf);
+}
+
+/* The workload options given on the command line for w, `name=value;…` in
+ * its declaration order (a flag: its name; a repeated option: each value).
+ * Part of the cell identity (runner/analysis/cell.h); defaults are left out,
+ * so a new option or default does not unmatch the cells of older runs. */
+static void put_params(FILE *f, const struct workload *w)
+{
+	char buf[4096];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (const struct wl_option *opt = w->options; opt && opt->name; opt++) {
+		const char *v;
+
+		if (!cb_opt_flag(opt->name))
+			continue;
+		if (!opt->arg) {
+			o += (size_t)snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0,
+			                      "%s%s", o ? ";" : "", opt->name);
+			continue;
+		}
+		for (unsigned k = 0; (v = cb_opt_nth(opt->name, k)) || k == 0; k++) {
+			if (!v)
+				v = cb_opt_str(opt->name);
+			if (!v)
+				break;
+			o += (size_t)snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0,
+			                      "%s%s=%s", o ? ";" : "", opt->name, v);
+			if (!cb_opt_nth(opt->name, 0))
+				break;
+		}
+		if (o >= sizeof(buf))
+			break;
+	}
 	put_str(f, buf);
 }
 
@@ -251,6 +287,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 		break;
 	case CSV_COL_MIN_REP_TIME_S:
 		put_num(f, config_scales_sizes(&r->cfg) ? r->cfg.min_rep_time_s : NAN);
+		break;
+	case CSV_COL_PARAMS:
+		put_params(f, w);
 		break;
 	case CSV_NCOLS:
 		break;
@@ -495,71 +534,48 @@ void output_default_path(char *buf, size_t len)
 	snprintf(buf, len, "results/concbench-%s-%d.csv", stamp, (int)getpid());
 }
 
-static void dir_of(const char *path, char *buf, size_t len)
-{
-	char tmp[4096];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	snprintf(buf, len, "%s", dirname(tmp));
-}
-
 int output_path_check(const char *what, const char *path, int made_default)
 {
 	char dir[4096];
-	struct stat st;
+	int rc;
 
-	dir_of(path, dir, sizeof(dir));
-	if (made_default && mkdir(dir, 0777) && errno != EEXIST) {
-		cb_errorf(what, "%s: cannot create directory: %s", dir, strerror(errno));
+	if (made_default && mkdir("results", 0777) && errno != EEXIST) {
+		cb_errorf(what, "results: cannot create directory: %s", strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+	rc = safe_out_check(path, dir, sizeof(dir));
+	if (rc == -ENOENT || rc == -ENOTDIR)
 		cb_errorf(what, "%s: directory %s does not exist", path, dir);
-		return EXIT_USAGE;
-	}
-	if (access(dir, W_OK)) {
-		cb_errorf(what, "%s: directory %s is not writable: %s", path, dir, strerror(errno));
-		return EXIT_USAGE;
-	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	else if (rc == -EACCES || rc == -EROFS || rc == -EPERM)
+		cb_errorf(what, "%s: directory %s is not writable: %s", path, dir, strerror(-rc));
+	else if (rc == -EISDIR)
 		cb_errorf(what, "%s: is a directory", path);
-		return EXIT_USAGE;
-	}
-	return 0;
+	else if (rc)
+		cb_errorf(what, "%s: %s", path, safe_strerror(rc));
+	return rc ? EXIT_USAGE : 0;
+}
+
+struct run_writer {
+	int (*write)(FILE *, const struct run *);
+	const struct run *r;
+};
+
+static int write_run(FILE *f, void *arg)
+{
+	const struct run_writer *w = arg;
+
+	return w->write(f, w->r);
 }
 
 int output_file(const char *path, const char *what, int (*write)(FILE *, const struct run *),
                 const struct run *r)
 {
-	char tmp[4200];
-	FILE *f;
-	int fd, rc;
+	struct run_writer w = {write, r};
+	int rc = safe_write_file(path, write_run, &w);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		cb_errorf(what, "%s: %s", path, strerror(errno));
-		return EXIT_CHECK;
-	}
-	fchmod(fd, 0644);
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
-		close(fd);
-		goto fail;
-	}
-	rc = write(f, r);
-	if ((fflush(f) || fsync(fileno(f))) && !rc)
-		rc = -errno;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
 	if (!rc)
 		return 0;
-fail:
-	unlink(tmp);
-	cb_errorf(what, "%s: %s", path, strerror(-rc));
+	cb_errorf(what, "%s: %s", path, safe_strerror(rc));
 	return EXIT_CHECK;
 }
 

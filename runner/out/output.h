@@ -36,15 +36,16 @@ void output_machine_notes(FILE *f, const struct run *r);
  * 0 or a negative errno. */
 int output_csv(FILE *f, const struct run *r);
 
-/* Check now, before any work, that `path` can be written: its directory
- * exists and is writable (results/ is created when path is the default).
+/* Check now, before any work, that `path` can be written (safeio.h's
+ * safe_out_check(): "-", a FIFO, a character device, or a regular file in
+ * a writable directory; results/ is created when path is the default).
  * 0, or EXIT_USAGE after printing `concbench: <what>: <path>: <why>`. */
 int output_path_check(const char *what, const char *path, int made_default);
 
-/* Write path with write(f, r) through a temp file in the same directory
- * and rename(), so a killed run never leaves half a file. 0 or EXIT_CHECK
- * after printing `concbench: <what>: <path>: <why>`; the temp file is
- * removed on failure. */
+/* Write path with write(f, r) through safeio.h's safe_write_file(): a
+ * regular file is replaced atomically (a killed run or a full disk never
+ * leaves half a file), a FIFO, device or "-" is streamed into. 0 or
+ * EXIT_CHECK after printing `concbench: <what>: <path>: <why>`. */
 int output_file(const char *path, const char *what, int (*write)(FILE *, const struct run *),
                 const struct run *r);
 

@@ -71,6 +71,7 @@ enum col_type {
 	X(LOADAVG_START, "loadavg_start", COL_NUM_OPT, 1)                                          \
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
 	X(KIND, "kind", COL_STR, 2)                                                                \
+	X(PARAMS, "params", COL_STR, 2)                                                            \
 	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                        \
 	X(WORKER_CPUS, "worker_cpus", COL_STR, 4)                                                  \
 	X(MIGRATIONS, "migrations", COL_NUM_OPT, 4)                                                \

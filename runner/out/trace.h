@@ -12,10 +12,17 @@
 #include "results.h"
 
 /* Called by the engine after every measured rep of cell `c` (its row is
- * c->rows[c->nrows - 1]). The first call of a run creates FILE (truncated)
- * with its header; the call for a cell's last measured rep appends that
- * rep's tasks, read from res[0..c->ntasks). Does nothing when --trace is unset.
- * 0, or -1 after printing `concbench: --trace: FILE: why`. */
+ * c->rows[c->nrows - 1]). The first call of a run starts the file (a temp
+ * file beside FILE, see safeio.h) with its header; the call for a cell's
+ * last measured rep adds that rep's tasks, read from res[0..c->ntasks). Does
+ * nothing when --trace is unset. 0, or -1 after printing
+ * `concbench: --trace: FILE: why`. */
 int trace_rep(const struct run *r, const struct cell *c, const struct task_result *res);
+
+/* After the run: keep (rename the temp file over FILE; a run without
+ * measured reps gets the header only) or drop it (an interrupted or failed
+ * run: FILE stays as it was). 0, or -1 after printing
+ * `concbench: --trace: FILE: why` (the temp file is gone). */
+int trace_finish(const struct run *r, bool keep);
 
 #endif

@@ -169,7 +169,7 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	[ "$status" -eq 0 ]
 	grep -q '^| workload | mode | workers |' <<<"$output"
 	grep -q '^| w.x | threads | 2 | 8/8 |' <<<"$output"
-	grep -q 'only in base (base.csv): w.x threads workers=4 (8 reps)' <<<"$output"
+	grep -q 'only in base (base.csv): w.x threads workers=4 tasks=8 size=100 (8 reps)' <<<"$output"
 	grep -q '^\*\*summary:\*\* 2 pass' <<<"$output"
 }
 

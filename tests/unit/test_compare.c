@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../runner/analysis/cell.h"
 #include "../../runner/analysis/compare.h"
 #include "../../runner/analysis/csvread.h"
 
@@ -58,25 +59,29 @@ Test(compare, verdict_regression_improvement_pass)
 {
 	double h[10];
 	struct cmp_stats s;
-	const char *why;
+	char why[160];
 
 	scaled(h, base10, 10, 1.25);
 	cr_assert_eq(cmp_compute(base10, 10, h, 10, &s), 0);
 	cr_assert_float_eq(s.ratio, 1.25, 1e-9);
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, &why), CMP_REGRESSION, "%s", why);
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, why, sizeof(why)), CMP_REGRESSION, "%s",
+	             why);
 	/* the same numbers as throughput: more is better */
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, true, &why), CMP_IMPROVEMENT, "%s", why);
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, true, why, sizeof(why)), CMP_IMPROVEMENT, "%s",
+	             why);
 
 	scaled(h, base10, 10, 0.75);
 	cr_assert_eq(cmp_compute(base10, 10, h, 10, &s), 0);
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, &why), CMP_IMPROVEMENT, "%s", why);
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, why, sizeof(why)), CMP_IMPROVEMENT, "%s",
+	             why);
 
-	/* 5% slower: significant but inside a 10% threshold */
+	/* 5% slower: inside a 10% threshold */
 	scaled(h, base10, 10, 1.05);
 	cr_assert_eq(cmp_compute(base10, 10, h, 10, &s), 0);
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, &why), CMP_PASS, "%s", why);
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, why, sizeof(why)), CMP_PASS, "%s", why);
 	/* ... and a regression with a 2% threshold */
-	cr_assert_eq(cmp_decide(&s, 0.02, 0.01, false, &why), CMP_REGRESSION, "%s", why);
+	cr_assert_eq(cmp_decide(&s, 0.02, 0.01, false, why, sizeof(why)), CMP_REGRESSION, "%s",
+	             why);
 }
 
 Test(compare, verdict_same_sample_passes)
@@ -87,31 +92,186 @@ Test(compare, verdict_same_sample_passes)
 	for (int i = 0; i < 10; i++)
 		h[i] = base10[(i + 5) % 10];
 	cr_assert_eq(cmp_compute(base10, 10, h, 10, &s), 0);
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, NULL), CMP_PASS);
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, NULL, 0), CMP_PASS);
 }
 
 Test(compare, verdict_too_few_reps_is_inconclusive)
 {
 	double b[] = {1, 1.01, 0.99}, h[] = {2, 2.01, 1.99};
 	struct cmp_stats s;
-	const char *why;
+	char why[160];
 
-	/* 3 vs 3 reps: the smallest reachable p is 0.1 > alpha */
+	/* 3 vs 3 reps: no 95% interval exists (P(U = 0) = 1/20 per tail) */
 	cr_assert_eq(cmp_compute(b, 3, h, 3, &s), 0);
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, &why), CMP_INCONCLUSIVE);
-	cr_assert(strstr(why, "few"));
+	cr_assert_lt(s.conf, 0.95);
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, why, sizeof(why)), CMP_INCONCLUSIVE);
+	cr_assert(strstr(why, "4 reps per side would decide"), "%s", why);
 }
 
-Test(compare, verdict_noisy_is_inconclusive)
+Test(compare, verdict_noisy_is_inconclusive_and_says_how_many_reps)
 {
-	double b[] = {1.0, 1.6, 0.7, 1.3, 0.8, 1.9, 1.0, 0.6, 1.4, 1.1};
-	double h[] = {1.2, 0.7, 1.8, 1.0, 1.5, 0.9, 2.1, 1.1, 0.8, 1.3};
+	double b[] = {1.0, 1.6, 0.7, 1.3, 0.8, 1.9, 1.0, 0.6, 1.4, 1.1}, h[10];
 	struct cmp_stats s;
-	const char *why;
+	char why[160];
+	long need;
 
+	for (int i = 0; i < 10; i++)
+		h[i] = b[(i + 3) % 10] * 1.04; /* 4% slower, noise +-50% */
 	cr_assert_eq(cmp_compute(b, 10, h, 10, &s), 0);
-	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, &why), CMP_INCONCLUSIVE);
-	cr_assert(strstr(why, "noisy"));
+	cr_assert_eq(cmp_decide(&s, 0.10, 0.01, false, why, sizeof(why)), CMP_INCONCLUSIVE);
+	need = cmp_reps_needed(&s, 0.10, false);
+	cr_assert(need > 10 && need < 100000, "%ld", need);
+	char want[64];
+	snprintf(want, sizeof(want), "about %ld reps per side would decide", need);
+	cr_assert(strstr(why, want), "%s", why);
+}
+
+/* Five reps a side, 30% slower with 1% noise: the smallest Mann-Whitney p
+ * is 2/252, which Holm over three cells pushes past alpha = 0.01; the
+ * Hodges-Lehmann interval lies wholly above +10%, so each is a regression
+ * (the interval method asv falls back to). */
+Test(compare, small_n_interval_beyond_threshold_is_a_regression)
+{
+	const double b[5] = {1.00, 1.01, 0.99, 1.02, 0.98};
+	struct cmp_stats s[3];
+	double h[5];
+	char why[160];
+
+	for (int c = 0; c < 3; c++) {
+		for (int i = 0; i < 5; i++)
+			h[i] = 1.30 * b[(i + c) % 5] * (1 + 0.001 * c);
+		cr_assert_eq(cmp_compute(b, 5, h, 5, &s[c]), 0);
+		cr_assert_gt(s[c].ci_lo, 1.10);
+	}
+	cr_assert_eq(cmp_adjust(s, 3, 0.10, false), 0);
+	for (int c = 0; c < 3; c++) {
+		cr_assert_geq(s[c].p, 0.01, "Holm-adjusted p %g", s[c].p);
+		cr_assert_eq(cmp_decide(&s[c], 0.10, 0.01, false, why, sizeof(why)), CMP_REGRESSION,
+		             "cell %d: %s", c, why);
+	}
+}
+
+/* A 100-cell suite, 5 reps a side, one cell 25% slower: that cell is a
+ * regression, every other passes. */
+Test(compare, large_suite_with_one_real_regression_fails)
+{
+	const double b[5] = {1.000, 1.004, 0.996, 1.008, 0.992};
+	struct cmp_stats s[100];
+	double h[5];
+	int reg = 0, pass = 0;
+
+	for (int c = 0; c < 100; c++) {
+		for (int i = 0; i < 5; i++)
+			h[i] = b[(i + c) % 5] * (1 + 0.002 * ((c * 7 + i) % 5 - 2)) *
+			       (c == 42 ? 1.25 : 1);
+		cr_assert_eq(cmp_compute(b, 5, h, 5, &s[c]), 0);
+	}
+	cr_assert_eq(cmp_adjust(s, 100, 0.10, false), 0);
+	for (int c = 0; c < 100; c++) {
+		enum cmp_verdict v = cmp_decide(&s[c], 0.10, 0.01, false, NULL, 0);
+
+		if (c == 42)
+			cr_assert_eq(v, CMP_REGRESSION);
+		reg += v == CMP_REGRESSION;
+		pass += v == CMP_PASS;
+	}
+	cr_assert_eq(reg, 1);
+	cr_assert_eq(pass, 99);
+}
+
+/* Twelve reps a side, 22% slower with wide noise: the interval reaches
+ * below +10%, so only the significance route can flag it (p = 0.0023).
+ * Holm over all 100 cells would need p < 1e-4; over the cells beyond the
+ * threshold (this one) p < alpha suffices. */
+Test(compare, holm_only_over_cells_beyond_the_threshold)
+{
+	const double b[12] = {0.80, 0.84, 0.88, 0.92, 0.96, 1.00,
+	                      1.02, 1.06, 1.10, 1.14, 1.18, 1.22};
+	struct cmp_stats s[100];
+	double h[12], raw;
+
+	for (int c = 0; c < 100; c++) {
+		for (int i = 0; i < 12; i++)
+			h[i] = b[(i + 5 + c) % 12] * (c == 7 ? 1.22 : 1);
+		cr_assert_eq(cmp_compute(b, 12, h, 12, &s[c]), 0);
+	}
+	raw = s[7].p;
+	cr_assert_lt(s[7].ci_lo, 1.10, "the interval alone must not decide");
+	cr_assert_lt(raw, 0.01);
+	cr_assert_gt(raw * 100, 0.01, "plain Holm over 100 cells would not reach alpha");
+	cr_assert_eq(cmp_adjust(s, 100, 0.10, false), 0);
+	cr_assert(s[7].candidate);
+	cr_assert_float_eq(s[7].p, raw, 1e-15);
+	cr_assert_eq(cmp_decide(&s[7], 0.10, 0.01, false, NULL, 0), CMP_REGRESSION);
+	for (int c = 0; c < 100; c++)
+		cr_assert(c == 7 || !s[c].candidate);
+}
+
+/* The verdict, the ratio shown and the interval come from one estimator:
+ * here median(h)/median(b) = 1.12 but the Hodges-Lehmann estimate, the
+ * centre of the interval, is 1.244. */
+Test(compare, ratio_is_the_hodges_lehmann_estimate)
+{
+	double b[] = {0.80, 0.90, 1.00, 1.00, 1.00, 1.10, 1.20};
+	double h[] = {1.00, 1.05, 1.10, 1.12, 1.40, 1.50, 1.60};
+	double est, lo, hi;
+	struct cmp_stats s;
+
+	cr_assert_eq(cmp_compute(b, 7, h, 7, &s), 0);
+	cr_assert_eq(hl_ratio(b, 7, h, 7, &est, &lo, &hi), 0);
+	cr_assert_float_eq(s.ratio, est, 1e-12);
+	cr_assert_float_eq(s.ratio, 1.244, 1e-3);
+	cr_assert_float_eq(s.ci_lo, lo, 1e-12);
+	cr_assert_float_eq(s.ci_hi, hi, 1e-12);
+}
+
+static struct cb_rec rec(const char *mode, long workers, long size)
+{
+	return (struct cb_rec){.host = "vm",
+	                       .workload = "cpu.primes",
+	                       .mode = mode,
+	                       .workers = workers,
+	                       .tasks = 64,
+	                       .size = size,
+	                       .pin = 0,
+	                       .switch_interval_s = NAN,
+	                       .transport = "",
+	                       .params = "",
+	                       .git_rev = "abc",
+	                       .run_id = "1"};
+}
+
+Test(cell, identity_is_every_parameter_that_changes_the_work)
+{
+	struct cb_rec a = rec("procs", 2, 1000), b = a;
+
+	b.git_rev = "def"; /* what compare compares */
+	b.run_id = "2";
+	cr_assert_eq(cell_cmp(&a, &b, CELL_ALL), 0);
+	cr_assert_eq(cell_hash(&a, CELL_ALL), cell_hash(&b, CELL_ALL));
+	struct cb_rec v[8];
+	unsigned f[8] = {CELL_SIZE,      CELL_TASKS,  CELL_PIN,  CELL_SWITCH,
+	                 CELL_TRANSPORT, CELL_PARAMS, CELL_HOST, CELL_WORKERS};
+	for (int i = 0; i < 8; i++)
+		v[i] = a;
+	v[0].size = 1250;
+	v[1].tasks = 32;
+	v[2].pin = 1;
+	v[3].switch_interval_s = 0.005;
+	v[4].transport = "pipe";
+	v[5].params = "sleep=2ms";
+	v[6].host = "other";
+	v[7].workers = 4;
+	for (int i = 0; i < 8; i++) {
+		cr_assert_neq(cell_cmp(&a, &v[i], CELL_ALL), 0, "field %d", i);
+		cr_assert_eq(cell_diff(&a, &v[i]), f[i], "field %d", i);
+		cr_assert_eq(cell_cmp(&a, &v[i], CELL_ALL & ~f[i]), 0, "field %d", i);
+	}
+	char d[256];
+	cr_assert_str_eq(cell_describe(&v[4],
+	                               CELL_WORKERS | CELL_SIZE | CELL_TRANSPORT | CELL_SWITCH, d,
+	                               sizeof(d)),
+	                 "workers=2 size=1000 transport=pipe");
 }
 
 Test(compare, threshold_parsing)

@@ -36,6 +36,30 @@ Test(options, workers_rejects_zero_negative_absurd_and_junk)
 	cr_assert_neq(parse_workers("1-100", w, 64, &n), 0); /* more values than fit */
 }
 
+Test(options, an_empty_list_item_is_an_error_in_every_list)
+{
+	static const char *const bad[] = {"1,,2", ",1", "1,", ",", "1,2,,", ",,"};
+	const struct workload *wl[64];
+	unsigned w[64], n, mask;
+	char why[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse_list_check(bad[i]), -EINVAL, "%s", bad[i]);
+		cr_assert_neq(parse_workers(bad[i], w, 64, &n), 0, "%s", bad[i]);
+	}
+	cr_assert_neq(parse_modes("seq,,threads", &mask), 0);
+	cr_assert_neq(parse_modes("seq,", &mask), 0);
+	cr_assert_neq(parse_workloads("cpu.primes,,cpu.matmul", wl, 64, &n, why, sizeof(why)), 0);
+	cr_assert_neq(parse_workloads(",cpu.primes", wl, 64, &n, why, sizeof(why)), 0);
+	/* the well-formed lists still parse */
+	cr_assert_eq(parse_list_check("1,2"), 0);
+	cr_assert_eq(parse_workers("1,2", w, 64, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(parse_modes("seq,threads", &mask), 0);
+	cr_assert_eq(parse_workloads("cpu.primes,cpu.matmul", wl, 64, &n, why, sizeof(why)), 0);
+	cr_assert_eq(n, 2);
+}
+
 Test(options, long_is_strict)
 {
 	long v;

@@ -437,6 +437,7 @@ enum {
 	C_SWITCH,
 	C_TRANSPORT,
 	C_PARAMS,
+	C_PREC_TARGET,
 	C__COUNT
 };
 
@@ -470,6 +471,7 @@ static const struct col_spec specs[C__COUNT] = {
     [C_SWITCH] = {CSV_COL_SWITCH_INTERVAL_S, false},
     [C_TRANSPORT] = {CSV_COL_TRANSPORT, false},
     [C_PARAMS] = {CSV_COL_PARAMS, false},
+    [C_PREC_TARGET] = {CSV_COL_PRECISION_TARGET, false},
 };
 
 #define SPEC_NAME(c) (csv_schema[specs[c].col].name)
@@ -759,6 +761,7 @@ static int add_row(void *ctx, char **f, unsigned n, unsigned line, char *err, si
 	    .gil_wait_s = d[C_GIL_WAIT],
 	    .ops_per_s = d[C_OPS_PER_S],
 	    .loadavg = d[C_LOADAVG],
+	    .precision_target = d[C_PREC_TARGET],
 	    .want = want,
 	    .table = res->ntables - 1,
 	};

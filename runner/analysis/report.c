@@ -255,8 +255,7 @@ static int add_rec(struct report *rp, const struct cb_rec *r)
 	if (is_seq_mode(r->mode) && !isnan(r->loadavg) && r->loadavg > g->load_max)
 		g->load_max = r->loadavg;
 	c->nall++;
-	if (results_value(&rp->res, r, "precision_target", &c->prec_target))
-		c->prec_target = NAN;
+	c->prec_target = r->precision_target;
 	if (!r->verified) {
 		c->unverified++;
 		return 0;

@@ -167,8 +167,8 @@ static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 	if (p->test_alloc)
 		test_alloc_touch(p->test_alloc);
 	atomic_store_explicit(&p->sh->slots[id].task, (int)i, memory_order_relaxed);
-	r->cpu_start = (uint16_t)current_cpu();
 	inject_mark(&mark);
+	r->cpu_start = (uint16_t)current_cpu();
 	r->t_start = cb_now() - p->sh->t0;
 	rc = p->pp.mode == MODE_SEQ ? 0 : inject_before_task(i);
 

@@ -7,7 +7,7 @@
 #ifndef CONCBENCH_SCHEMA_H
 #define CONCBENCH_SCHEMA_H
 
-#define CSV_SCHEMA_VERSION 4
+#define CSV_SCHEMA_VERSION 3
 
 enum col_type {
 	COL_STR,
@@ -72,17 +72,17 @@ enum col_type {
 	X(LOADAVG_END, "loadavg_end", COL_NUM_OPT, 1)                                              \
 	X(KIND, "kind", COL_STR, 2)                                                                \
 	X(PARAMS, "params", COL_STR, 2)                                                            \
-	X(COLD_S, "cold_s", COL_NUM_OPT, 3)                                                        \
-	X(WORKER_CPUS, "worker_cpus", COL_STR, 4)                                                  \
-	X(MIGRATIONS, "migrations", COL_NUM_OPT, 4)                                                \
-	X(CPU_SPEED_START, "cpu_speed_start", COL_STR, 4)                                          \
-	X(CPU_SPEED_END, "cpu_speed_end", COL_STR, 4)                                              \
-	X(SYS_CHECKS, "sys_checks", COL_STR, 4)                                                    \
-	X(PRECISION_TARGET, "precision_target", COL_NUM_OPT, 4)                                    \
-	X(CELL_REPS, "cell_reps", COL_NUM_OPT, 4)                                                  \
-	X(PRECISION_REACHED, "precision_reached", COL_NUM_OPT, 4)                                  \
-	X(PRECISION_MET, "precision_met", COL_BOOL, 4)                                             \
-	X(MIN_REP_TIME_S, "min_rep_time_s", COL_NUM_OPT, 4)
+	X(COLD_S, "cold_s", COL_NUM_OPT, 2)                                                        \
+	X(WORKER_CPUS, "worker_cpus", COL_STR, 3)                                                  \
+	X(MIGRATIONS, "migrations", COL_NUM_OPT, 3)                                                \
+	X(CPU_SPEED_START, "cpu_speed_start", COL_STR, 3)                                          \
+	X(CPU_SPEED_END, "cpu_speed_end", COL_STR, 3)                                              \
+	X(SYS_CHECKS, "sys_checks", COL_STR, 3)                                                    \
+	X(PRECISION_TARGET, "precision_target", COL_NUM_OPT, 3)                                    \
+	X(CELL_REPS, "cell_reps", COL_NUM_OPT, 3)                                                  \
+	X(PRECISION_REACHED, "precision_reached", COL_NUM_OPT, 3)                                  \
+	X(PRECISION_MET, "precision_met", COL_BOOL, 3)                                             \
+	X(MIN_REP_TIME_S, "min_rep_time_s", COL_NUM_OPT, 3)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

@@ -126,8 +126,8 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	bad_report type.csv "concbench: report: type.csv:3: column wall_s: 'slow' is not a number"
 	sed '4s/,[^,]*$//' good.csv >ragged.csv
 	bad_report ragged.csv "concbench: report: ragged.csv:4: 15 fields, but the header has 16"
-	sed '2s/^[0-9]*,/5,/' good.csv >v5.csv
-	bad_report v5.csv "concbench: report: v5.csv:2: schema_version 5; this concbench reads schema_version 1 to 4"
+	sed '2s/^[0-9]*,/4,/' good.csv >v4.csv
+	bad_report v4.csv "concbench: report: v4.csv:2: schema_version 4; this concbench reads schema_version 1 to 3"
 	printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR' >img.csv
 	bad_report img.csv "concbench: report: img.csv:"
 	[[ "$output" == *"not CSV"* ]]

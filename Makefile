@@ -10,7 +10,9 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE
-LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lpthread -lm
+PG_INC   ?= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+CPPFLAGS += -I$(PG_INC)
+LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lsqlite3 -lpq -ljansson -lgsl -lgslcblas -lpthread -lm
 
 comma    := ,
 O        ?= build
@@ -113,6 +115,15 @@ $(B)/plainloop: $(B)/tools/plainloop.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+
+# The results store: ingest rates, history/dashboard times, detection quality.
+.PHONY: bench-store
+bench-store: $(BIN) $(B)/cpquality
+	scripts/bench-store.sh $(BIN) $(B)/cpquality
+
+$(B)/cpquality: $(B)/tools/cpquality.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench-gil: $(BIN)
 	scripts/bench-gil.sh $(BIN)

@@ -1,4 +1,4 @@
-/* report_write.c - `report`: report.md and the self-contained index.html. */
+/* report_write.c - `report`: DIR/report.md and the self-contained index.html. */
 #include "report.h"
 
 #include <dirent.h>
@@ -295,7 +295,7 @@ int rp_write_outputs(struct report *rp)
 	}
 	rp_write_hyperfine(md.f, html.f, rp);
 	fprintf(html.f, "</body></html>\n");
-	/* both or neither: index.html is committed only after report.md was */
+	/* both or neither: DIR/index.html is committed only after DIR/report.md was */
 	failed = pmd;
 	rc = safe_out_commit(&md);
 	if (!rc) {

@@ -62,6 +62,8 @@ struct cb_config {
 
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */
+	bool db; /* --db[=URL]: also store the run */
+	const char *db_url; /* NULL: $CONCBENCH_DB or results/concbench.db */
 };
 
 /* Mode names in enum order, and one-line summaries. */

@@ -16,6 +16,7 @@
 #include "../exec/signals.h"
 #include "../out/trace.h"
 #include "../base/util.h"
+#include "../store/store.h"
 
 static int cmd_run(int argc, char **argv)
 {
@@ -31,6 +32,11 @@ static int cmd_run(int argc, char **argv)
 	if (r.cfg.switch_interval_given && !(r.cfg.modes & MODE_BIT(MODE_GIL)))
 		cb_note("--switch-interval has no effect without mode gil");
 	csv = r.cfg.csv_path;
+	if (r.cfg.db && r.cfg.no_csv) {
+		cb_errorf("--db",
+		          "needs the CSV file (it stores the rows written there); drop --no-csv");
+		return EXIT_USAGE;
+	}
 	if (!r.cfg.no_csv) {
 		if (!csv) {
 			output_default_path(path, sizeof(path));
@@ -86,6 +92,8 @@ static int cmd_run(int argc, char **argv)
 		rc = export_json_file(r.cfg.json_path, &r);
 	if (trace_finish(&r, !rc) && !rc)
 		rc = EXIT_CHECK;
+	if (!rc && r.cfg.db)
+		rc = store_csv_file(r.cfg.db_url, csv);
 	engine_free(&r);
 	return rc ? rc : vrc;
 }

@@ -41,6 +41,7 @@ enum {
 	OPT_PRECISION,
 	OPT_MAX_TIME,
 	OPT_MIN_REP_TIME,
+	OPT_DB,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -97,6 +98,10 @@ static const struct core_opt core_opts[] = {
     {{"json", required_argument, NULL, OPT_JSON},
      "FILE",
      "also write Google Benchmark JSON (github-action-benchmark, compare.py)"},
+    {{"db", optional_argument, NULL, OPT_DB},
+     NULL,
+     "also store the run; --db=URL: a SQLite file or postgresql://… (default "
+     "$CONCBENCH_DB, else results/concbench.db)"},
     {{"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
      NULL,
      "stop the run at the first failed or timed-out rep"},
@@ -628,6 +633,12 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 			                   arg);
 		}
 		cfg->min_rep_time_given = true;
+		return 0;
+	case OPT_DB:
+		if (arg && !*arg)
+			return usage_error("--db", "empty URL");
+		cfg->db = true;
+		cfg->db_url = arg;
 		return 0;
 	case OPT_INJECT:
 		if (inject_parse(arg))

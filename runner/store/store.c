@@ -1,0 +1,952 @@
+/* store.c - runs, cells and rep rows into the results store; `concbench
+ * store add`. Reads rows (csvread), writes through db.h only. */
+#include "store.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "adapters.h"
+#include "../base/stats.h"
+#include "../base/util.h"
+#include "../analysis/cell.h"
+
+#define REP_COLS 13
+#define BATCH 64
+#define MAX_COLS 13
+
+char *store_hash_hex(const void *data, size_t len, char out[33])
+{
+	XXH128_hash_t h = XXH3_128bits(data, len);
+
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+	return out;
+}
+
+int store_hash_file(const char *path, char out[33])
+{
+	XXH3_state_t *st = XXH3_createState();
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || !st) {
+		rc = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	XXH3_128bits_reset(st);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		XXH3_128bits_update(st, buf, (size_t)n);
+	if (n < 0) {
+		rc = -errno;
+		goto out;
+	}
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+out:
+	if (fd >= 0)
+		close(fd);
+	XXH3_freeState(st);
+	return rc;
+}
+
+/* The raw row of rec: the row of in->raw that ends on rec's line. NULL
+ * if none (can't happen for rows csvread read from the same bytes). */
+static char **raw_row(const struct store_input *in, const struct cb_rec *r)
+{
+	const struct csv_table *t = &in->raw;
+	size_t lo = 0, hi = t->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->line[mid] < r->line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nrows && t->line[lo] == r->line ? t->rows[lo] : NULL;
+}
+
+/* The field `col` of rec's raw row, or "" when the file has no such column. */
+static const char *field(const struct store_input *in, const struct cb_rec *r, const char *col)
+{
+	int c = csv_table_col(&in->raw, col);
+	char **row = c < 0 ? NULL : raw_row(in, r);
+
+	return row ? row[c] : "";
+}
+
+char *store_cell_key(const struct cb_rec *r, char *buf, size_t len)
+{
+	/* cell_describe names host, workload, mode, workers, tasks, size,
+	 * pin, switch interval, transport and the workload options. */
+	return cell_describe(r, CELL_ALL, buf, len);
+}
+
+/* Append fields[0..n) to buf as one CSV record (libcsv quoting). */
+static int csv_join(char **buf, size_t *cap, char *const *fields, unsigned n)
+{
+	size_t o = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t need = 2 * strlen(fields[i]) + 4;
+
+		if (o + need >= *cap) {
+			size_t nc = (o + need) * 2;
+			char *p = realloc(*buf, nc);
+
+			if (!p)
+				return -ENOMEM;
+			*buf = p;
+			*cap = nc;
+		}
+		if (i)
+			(*buf)[o++] = ',';
+		o += csv_write(*buf + o, *cap - o, fields[i], strlen(fields[i]));
+	}
+	if (!*buf && !(*buf = malloc(*cap = 1)))
+		return -ENOMEM;
+	(*buf)[o] = '\0';
+	return 0;
+}
+
+static void fmt_num(char *buf, size_t len, double v)
+{
+	if (isfinite(v))
+		snprintf(buf, len, "%.17g", v);
+	else
+		buf[0] = '\0';
+}
+
+static long long parse_stamp(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	return end ? (long long)timegm(&tm) : 0;
+}
+
+static char *now_stamp(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* One rec of a run, with its cell key hash. */
+struct item {
+	size_t i; /* index into res->rec */
+	char cell[33];
+};
+
+static const struct cb_results *sort_res;
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	const struct cb_rec *p = &sort_res->rec[x->i], *q = &sort_res->rec[y->i];
+	int c = strcmp(p->host, q->host);
+
+	if (!c)
+		c = strcmp(p->run_id, q->run_id);
+	if (!c)
+		c = strcmp(x->cell, y->cell);
+	if (!c)
+		c = (p->rep > q->rep) - (p->rep < q->rep);
+	if (!c)
+		c = (x->i > y->i) - (x->i < y->i);
+	return c;
+}
+
+static int returned(void *arg, int n, char **vals)
+{
+	(void)n;
+	(void)vals;
+	*(bool *)arg = true;
+	return 0;
+}
+
+/* Rows waiting to go into one table, BATCH at a time as one multi-row
+ * INSERT (a round trip per 64 rows, not per row: what PostgreSQL ingest
+ * costs). The text of each row's values lives in its slot until sent. */
+struct rows {
+	const char *one; /* the single-row INSERT … VALUES (?,…) [suffix] */
+	int ncols, n;
+	const char *p[BATCH * MAX_COLS];
+	char num[BATCH][8][48];
+	char *str[BATCH]; /* a longer value per row (raw row, params) */
+	size_t strcap[BATCH];
+};
+
+/* `one` with its VALUES tuple repeated BATCH times; built once per `one`. */
+static const char *many_sql(const char *one)
+{
+	static struct {
+		const char *one;
+		char *many;
+	} cache[4];
+	const char *v = strstr(one, "VALUES ("), *close;
+	size_t i, o, tl;
+	char *m;
+
+	for (i = 0; i < ARRAY_SIZE(cache) && cache[i].one; i++)
+		if (cache[i].one == one)
+			return cache[i].many;
+	if (i == ARRAY_SIZE(cache) || !v || !(close = strchr(v, ')')))
+		return NULL;
+	v += 7;
+	tl = (size_t)(close - v) + 1;
+	m = malloc(strlen(one) + BATCH * (tl + 1) + 1);
+	if (!m)
+		return NULL;
+	o = (size_t)(v - one);
+	memcpy(m, one, o);
+	for (int r = 0; r < BATCH; r++) {
+		if (r)
+			m[o++] = ',';
+		memcpy(m + o, v, tl);
+		o += tl;
+	}
+	strcpy(m + o, close + 1);
+	cache[i].one = one;
+	cache[i].many = m;
+	return m;
+}
+
+static int rows_flush(struct db *db, struct rows *b, char *err, size_t errlen)
+{
+	const char *many = b->n == BATCH ? many_sql(b->one) : NULL;
+	int rc = 0;
+
+	if (many)
+		rc = db_query(db, many, BATCH * b->ncols, b->p, NULL, NULL, err, errlen);
+	else
+		for (int r = 0; r < b->n && !rc; r++)
+			rc = db_query(db, b->one, b->ncols, b->p + r * b->ncols, NULL, NULL, err,
+			              errlen);
+	b->n = 0;
+	return rc;
+}
+
+/* The row just filled in slot b->n is complete; send a full batch. */
+static int rows_push(struct db *db, struct rows *b, char *err, size_t errlen)
+{
+	return ++b->n == BATCH ? rows_flush(db, b, err, errlen) : 0;
+}
+
+static void rows_free(struct rows *b)
+{
+	for (int k = 0; k < BATCH; k++)
+		free(b->str[k]);
+	free(b);
+}
+
+static const char rep_sql[] =
+    "INSERT INTO reps (run_uid, cell_uid, rep, wall_s, user_s, sys_s, cpu_util, ops_per_s, "
+    "gil_wait_s, verified, status, metrics, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char cell_sql[] =
+    "INSERT INTO cells (cell_uid, host, workload, mode, workers, tasks, size, params, "
+    "config_hash) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (cell_uid) DO NOTHING";
+static const char median_sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
+                                 "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
+
+static int add_rep(struct db *db, struct rows *b, const struct store_input *in,
+                   const struct item *it, const char *run_uid, char *err, size_t errlen)
+{
+	const struct cb_rec *r = &in->res.rec[it->i];
+	const struct csv_table *t = &in->raw;
+	char **row = raw_row(in, r);
+	const char **p = b->p + b->n * REP_COLS;
+	char(*num)[48] = b->num[b->n];
+
+	if (!row) {
+		snprintf(err, errlen, "%s:%u: row not found", r->file, r->line);
+		return DB_ERUNTIME;
+	}
+	if (csv_join(&b->str[b->n], &b->strcap[b->n], row, t->ncols)) {
+		snprintf(err, errlen, "store: out of memory");
+		return DB_ERUNTIME;
+	}
+	snprintf(num[0], 48, "%ld", r->rep);
+	fmt_num(num[1], 48, r->wall_s);
+	fmt_num(num[2], 48, r->user_s);
+	fmt_num(num[3], 48, r->sys_s);
+	fmt_num(num[4], 48, r->cpu_util);
+	fmt_num(num[5], 48, r->ops_per_s);
+	fmt_num(num[6], 48, r->gil_wait_s);
+	p[0] = run_uid;
+	p[1] = it->cell;
+	for (int k = 0; k < 7; k++)
+		p[2 + k] = num[k][0] || k == 0 ? num[k] : NULL;
+	p[9] = r->verified ? "1" : "0";
+	p[10] = r->status ? r->status : "";
+	p[11] = r->metrics ? r->metrics : "";
+	p[12] = b->str[b->n];
+	return rows_push(db, b, err, errlen);
+}
+
+static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
+                    const struct item *it, char *err, size_t errlen)
+{
+	const struct cb_rec *r = &res->rec[it->i];
+	const char **p = b->p + b->n * 9;
+	char(*num)[48] = b->num[b->n];
+	char key[2048];
+
+	/* The configuration hash: the identity without the host, so one
+	 * configuration on two hosts (or twice on one) compares. */
+	cell_describe(r, CELL_ALL & ~CELL_HOST, key, sizeof(key));
+	store_hash_hex(key, strlen(key), num[0]);
+	snprintf(num[1], 48, "%ld", r->workers);
+	snprintf(num[2], 48, "%ld", r->tasks);
+	snprintf(num[3], 48, "%ld", r->size);
+	if (b->strcap[b->n] < sizeof(key)) {
+		char *q = realloc(b->str[b->n], sizeof(key));
+
+		if (!q) {
+			snprintf(err, errlen, "store: out of memory");
+			return DB_ERUNTIME;
+		}
+		b->str[b->n] = q;
+		b->strcap[b->n] = sizeof(key);
+	}
+	/* params: what the identity holds beyond the columns of cells */
+	cell_describe(r, CELL_PIN | CELL_SWITCH | CELL_TRANSPORT | CELL_PARAMS, b->str[b->n],
+	              sizeof(key));
+	p[0] = it->cell;
+	p[1] = r->host;
+	p[2] = r->workload;
+	p[3] = r->mode;
+	p[4] = num[1];
+	p[5] = num[2];
+	p[6] = num[3];
+	p[7] = b->str[b->n];
+	p[8] = num[0];
+	return rows_push(db, b, err, errlen);
+}
+
+/* The median of wall_s over the verified reps of one cell of one run. */
+static int add_median(struct db *db, struct rows *b, const struct cb_results *res,
+                      const struct item *its, size_t n, const char *run_uid, double *x, char *err,
+                      size_t errlen)
+{
+	const char **p = b->p + b->n * 7;
+	char(*num)[48] = b->num[b->n];
+	struct summary s;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cb_rec *r = &res->rec[its[i].i];
+
+		if (r->verified && isfinite(r->wall_s))
+			x[k++] = r->wall_s;
+	}
+	stats_summarize(x, k, &s);
+	snprintf(num[0], 48, "%zu", k);
+	fmt_num(num[1], 48, s.median);
+	fmt_num(num[2], 48, s.ci_lo);
+	fmt_num(num[3], 48, s.ci_hi);
+	p[0] = run_uid;
+	p[1] = its[0].cell;
+	p[2] = "wall_s";
+	p[3] = num[0];
+	p[4] = num[1][0] ? num[1] : NULL;
+	p[5] = num[2][0] ? num[2] : NULL;
+	p[6] = num[3][0] ? num[3] : NULL;
+	return rows_push(db, b, err, errlen);
+}
+
+/* Insert the run row; *added tells whether it was new. */
+static int add_run_row(struct db *db, const struct store_input *in, const struct item *its,
+                       size_t n, const struct store_meta *m, const char *run_uid, bool *added,
+                       char *err, size_t errlen)
+{
+	static const char sql[] =
+	    "INSERT INTO runs (run_uid, run_id, host, fingerprint, started, git_commit, "
+	    "git_branch, commit_time, binary_hash, version, machine, columns, source, stored_at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_uid) DO NOTHING "
+	    "RETURNING run_uid";
+	const struct cb_results *res = &in->res;
+	const struct cb_rec *r0 = &res->rec[its[0].i];
+	const struct csv_table *t = &in->raw;
+	const char *started = field(in, r0, "timestamp");
+	char machine[2048], fp[33], bh[33], ctime[24], now[32], *cols = NULL;
+	size_t cap = 0;
+	const char *p[14];
+	int rc;
+
+	for (size_t i = 1; i < n; i++) {
+		const char *ts = field(in, &res->rec[its[i].i], "timestamp");
+
+		if (strcmp(ts, started) < 0)
+			started = ts;
+	}
+	snprintf(machine, sizeof(machine),
+	         "cpu_model=%s;cpus=%ld;cpus_online=%s;cgroup_cpus=%s;kernel=%s;compiler=%s;"
+	         "cflags=%s",
+	         field(in, r0, "cpu_model"), r0->cpus, field(in, r0, "cpus_online"),
+	         field(in, r0, "cgroup_cpus"), field(in, r0, "kernel"), field(in, r0, "compiler"),
+	         field(in, r0, "cflags"));
+	{
+		char f[1024];
+		int len = snprintf(f, sizeof(f), "%s\x1f%s\x1f%s\x1f%s\x1f%s", r0->host,
+		                   field(in, r0, "cpu_model"), field(in, r0, "cpus_online"),
+		                   field(in, r0, "cgroup_cpus"), field(in, r0, "kernel"));
+
+		store_hash_hex(f, (size_t)len < sizeof(f) ? (size_t)len : sizeof(f) - 1, fp);
+	}
+	if (m->binary_hash) {
+		snprintf(bh, sizeof(bh), "%.32s", m->binary_hash);
+	} else {
+		char b[1024];
+		int len = snprintf(b, sizeof(b), "%s\x1f%s\x1f%s\x1f%s", field(in, r0, "version"),
+		                   r0->git_rev ? r0->git_rev : "", field(in, r0, "compiler"),
+		                   field(in, r0, "cflags"));
+
+		store_hash_hex(b, (size_t)len < sizeof(b) ? (size_t)len : sizeof(b) - 1, bh);
+	}
+	snprintf(ctime, sizeof(ctime), "%lld",
+	         m->commit_time >= 0 ? m->commit_time : parse_stamp(started));
+	if (csv_join(&cols, &cap, t->cols, t->ncols)) {
+		snprintf(err, errlen, "store: out of memory");
+		return DB_ERUNTIME;
+	}
+	p[0] = run_uid;
+	p[1] = r0->run_id;
+	p[2] = r0->host;
+	p[3] = fp;
+	p[4] = started;
+	p[5] = m->commit ? m->commit : r0->git_rev ? r0->git_rev : "";
+	p[6] = m->branch ? m->branch : "";
+	p[7] = ctime;
+	p[8] = bh;
+	p[9] = field(in, r0, "version");
+	p[10] = machine;
+	p[11] = cols;
+	p[12] = m->source ? m->source : "";
+	p[13] = now_stamp(now, sizeof(now));
+	*added = false;
+	rc = db_query(db, sql, 14, p, returned, added, err, errlen);
+	free(cols);
+	return rc;
+}
+
+/* Store the run its[0..n) (sorted by cell, rep) in one transaction:
+ * the run, its cells, its reps, the per-cell medians, in that order
+ * (foreign keys), each table in batches. */
+static int store_run(struct db *db, const struct store_input *in, const struct item *its, size_t n,
+                     const struct store_meta *m, struct store_count *cnt, struct rows *b[3],
+                     double *x, char *err, size_t errlen)
+{
+	const struct cb_results *res = &in->res;
+	const struct cb_rec *r0 = &res->rec[its[0].i];
+	char key[1024], run_uid[33];
+	bool added;
+	int rc, len = snprintf(key, sizeof(key), "%s\x1f%s", r0->host, r0->run_id);
+
+	store_hash_hex(key, (size_t)len < sizeof(key) ? (size_t)len : sizeof(key) - 1, run_uid);
+	rc = db_begin(db, err, errlen);
+	if (rc)
+		return rc;
+	rc = add_run_row(db, in, its, n, m, run_uid, &added, err, errlen);
+	if (rc || !added) {
+		db_rollback(db);
+		if (!rc)
+			cnt->runs_skipped++;
+		return rc;
+	}
+	db_pipeline(db);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct cb_rec *r = &res->rec[its[i].i];
+
+		if (i == 0 || strcmp(its[i].cell, its[i - 1].cell)) {
+			rc = add_cell(db, b[0], res, &its[i], err, errlen);
+		} else if (r->rep == res->rec[its[i - 1].i].rep) {
+			snprintf(err, errlen, "%s:%u: rep %ld of this cell appears twice in run %s",
+			         r->file, r->line, r->rep, r0->run_id);
+			rc = DB_EINPUT;
+		}
+	}
+	if (!rc)
+		rc = rows_flush(db, b[0], err, errlen);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = add_rep(db, b[1], in, &its[i], run_uid, err, errlen);
+	if (!rc)
+		rc = rows_flush(db, b[1], err, errlen);
+	for (size_t i = 0; i < n && !rc;) {
+		size_t j = i;
+
+		while (j < n && strcmp(its[j].cell, its[i].cell) == 0)
+			j++;
+		rc = add_median(db, b[2], res, &its[i], j - i, run_uid, x, err, errlen);
+		i = j;
+	}
+	if (!rc)
+		rc = rows_flush(db, b[2], err, errlen);
+	for (int k = 0; k < 3; k++)
+		b[k]->n = 0;
+	if (!rc)
+		rc = db_commit(db, err, errlen);
+	else
+		db_rollback(db);
+	if (!rc) {
+		cnt->runs_added++;
+		cnt->reps += n;
+	}
+	return rc;
+}
+
+int store_add(struct db *db, const struct store_input *in, const struct store_meta *m,
+              struct store_count *cnt, char *err, size_t errlen)
+{
+	const struct cb_results *res = &in->res;
+	static const char *const sql[3] = {cell_sql, rep_sql, median_sql};
+	static const int ncols[3] = {9, REP_COLS, 7};
+	struct item *its = malloc((res->n ? res->n : 1) * sizeof(*its));
+	double *x = malloc((res->n ? res->n : 1) * sizeof(*x));
+	struct rows *b[3] = {NULL, NULL, NULL};
+	char key[2048];
+	int rc = 0;
+
+	for (int k = 0; k < 3; k++)
+		if ((b[k] = calloc(1, sizeof(*b[k]))) != NULL) {
+			b[k]->one = sql[k];
+			b[k]->ncols = ncols[k];
+		}
+	if (!its || !x || !b[0] || !b[1] || !b[2]) {
+		snprintf(err, errlen, "store: out of memory");
+		rc = DB_ERUNTIME;
+		goto out;
+	}
+	for (size_t i = 0; i < res->n; i++) {
+		store_cell_key(&res->rec[i], key, sizeof(key));
+		its[i].i = i;
+		store_hash_hex(key, strlen(key), its[i].cell);
+	}
+	sort_res = res;
+	qsort(its, res->n, sizeof(*its), item_cmp);
+	for (size_t i = 0; i < res->n && !rc;) {
+		const struct cb_rec *r = &res->rec[its[i].i];
+		size_t j = i;
+
+		while (j < res->n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
+		       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
+			j++;
+		rc = store_run(db, in, its + i, j - i, m, cnt, b, x, err, errlen);
+		i = j;
+	}
+out:
+	for (int k = 0; k < 3; k++)
+		if (b[k])
+			rows_free(b[k]);
+	free(x);
+	free(its);
+	return rc;
+}
+
+static int exit_of(int rc)
+{
+	return rc == DB_EINPUT || rc == -EINVAL ? EXIT_USAGE : EXIT_CHECK;
+}
+
+static void meta_from_env(struct store_meta *m)
+{
+	const char *t = getenv("CONCBENCH_COMMIT_TIME");
+
+	m->commit = getenv("CONCBENCH_COMMIT");
+	m->branch = getenv("CONCBENCH_BRANCH");
+	m->commit_time = t && *t ? atoll(t) : -1;
+}
+
+int store_input_load(struct store_input *in, const char *path, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	if (adapter_is_json(path))
+		return adapter_load_json(path, in, err, errlen);
+	/* Twice: typed and validated by csvread, raw for what it drops. */
+	rc = results_load(&in->res, path, err, errlen);
+	if (!rc)
+		rc = csv_table_read(path, &in->raw, err, errlen);
+	if (!rc && in->raw.nrows != in->res.n) {
+		snprintf(err, errlen, "%s: changed while being read", path);
+		rc = -EINVAL;
+	}
+	if (rc)
+		store_input_free(in);
+	return rc;
+}
+
+void store_input_free(struct store_input *in)
+{
+	results_free(&in->res);
+	csv_table_free(&in->raw);
+	memset(in, 0, sizeof(*in));
+}
+
+int store_csv_file(const char *url, const char *csv_path)
+{
+	struct store_input in;
+	struct store_meta m = {0};
+	struct store_count cnt = {0};
+	struct db *db = NULL;
+	char err[1024], exe[33];
+	int rc;
+
+	url = db_default_url(url);
+	meta_from_env(&m);
+	m.source = "run";
+	if (store_hash_file("/proc/self/exe", exe) == 0)
+		m.binary_hash = exe;
+	rc = store_input_load(&in, csv_path, err, sizeof(err));
+	if (rc) {
+		cb_errorf("--db", "%s", err);
+		return EXIT_CHECK;
+	}
+	rc = db_open(url, false, &db, err, sizeof(err));
+	if (!rc)
+		rc = store_add(db, &in, &m, &cnt, err, sizeof(err));
+	db_close(db);
+	store_input_free(&in);
+	if (rc) {
+		cb_errorf("--db", "%s (the CSV is written: %s)", err, csv_path);
+		return exit_of(rc);
+	}
+	cb_note("stored %zu rep rows in %s", cnt.reps, db_redact(url, err, sizeof(err)));
+	return 0;
+}
+
+static void store_usage(void)
+{
+	printf(
+	    "usage: concbench store add [--db=URL] [--commit=SHA] [--branch=NAME]\n"
+	    "                           [--commit-time=UNIX] FILE.csv...\n"
+	    "       concbench store export [--db=URL] [--host=H] [--branch=B] [--last=N]\n"
+	    "                              [--format=csv|bmf|github-action-benchmark] [-o FILE]\n"
+	    "\n"
+	    "Import concbench CSV files into the results store: every rep row, the machine\n"
+	    "block and the git commit. A run already stored is skipped, so importing twice\n"
+	    "stores once. Each run is one transaction.\n"
+	    "\n"
+	    "  --db=URL           a SQLite file or postgresql://… (default $CONCBENCH_DB,\n"
+	    "                     else results/concbench.db)\n"
+	    "  --commit=SHA       the commit measured (default: the CSV's git_rev, or\n"
+	    "                     $CONCBENCH_COMMIT)\n"
+	    "  --branch=NAME      its branch (default $CONCBENCH_BRANCH, else empty)\n"
+	    "  --commit-time=UNIX when it was committed, for ordering (default\n"
+	    "                     $CONCBENCH_COMMIT_TIME, else the run's start)\n"
+	    "\n"
+	    "add also reads Google Benchmark JSON (cells gbench.NAME) and hyperfine JSON\n"
+	    "(cells hyperfine.COMMAND), mode external.\n"
+	    "\n"
+	    "export: the stored rep rows of the newest N runs (by commit time) of a host\n"
+	    "and branch, as one concbench CSV: a trailing baseline for compare. With\n"
+	    "--format=bmf (Bencher Metric Format, latency in ns) or\n"
+	    "--format=github-action-benchmark (customSmallerIsBetter, seconds): the\n"
+	    "per-cell medians of the newest matching run.\n");
+}
+
+static int store_cmd_add(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},     {"commit", required_argument, NULL, 'c'},
+	    {"branch", required_argument, NULL, 'b'}, {"commit-time", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct store_meta m = {0};
+	struct store_count cnt = {0};
+	struct store_input *res = NULL;
+	struct db *db = NULL;
+	const char *url = NULL;
+	char err[1024];
+	int c, rc = 0, nf;
+	long t;
+
+	meta_from_env(&m);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			url = optarg;
+			break;
+		case 'c':
+			m.commit = optarg;
+			break;
+		case 'b':
+			m.branch = optarg;
+			break;
+		case 't':
+			if (csv_parse_long(optarg, &t) || t < 0) {
+				cb_errorf("--commit-time", "'%s': want unix seconds", optarg);
+				return EXIT_USAGE;
+			}
+			m.commit_time = t;
+			break;
+		case 'h':
+			store_usage();
+			return 0;
+		default:
+			cb_errorf("store add", "'%s': unknown option or missing value",
+			          argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	nf = argc - optind;
+	if (nf < 1) {
+		cb_errorf("store add", "no CSV file given (see concbench store add --help)");
+		return EXIT_USAGE;
+	}
+	/* Read and validate every file before storing any. */
+	res = calloc((size_t)nf, sizeof(*res));
+	if (!res) {
+		cb_errorf("store add", "out of memory");
+		return EXIT_CHECK;
+	}
+	for (int i = 0; i < nf && !rc; i++)
+		if ((rc = store_input_load(&res[i], argv[optind + i], err, sizeof(err))) != 0) {
+			cb_errorf("store add", "%s", err);
+			rc = EXIT_USAGE;
+		}
+	if (!rc) {
+		url = db_default_url(url);
+		rc = db_open(url, false, &db, err, sizeof(err));
+		for (int i = 0; i < nf && !rc; i++) {
+			m.source = argv[optind + i];
+			rc = store_add(db, &res[i], &m, &cnt, err, sizeof(err));
+		}
+		if (rc) {
+			cb_errorf("store add", "%s", err);
+			rc = exit_of(rc);
+		} else {
+			printf("stored %zu runs (%zu rep rows); %zu already stored; in %s\n",
+			       cnt.runs_added, cnt.reps, cnt.runs_skipped,
+			       db_redact(url, err, sizeof(err)));
+		}
+		db_close(db);
+	}
+	for (int i = 0; i < nf; i++)
+		store_input_free(&res[i]);
+	free(res);
+	return rc;
+}
+
+/* ---- store export ------------------------------------------------------ */
+
+struct run_list {
+	char **uid, **cols;
+	size_t n, cap;
+	int err;
+};
+
+static int list_run(void *arg, int n, char **v)
+{
+	struct run_list *l = arg;
+
+	if (n < 2)
+		return 0;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		char **u = realloc(l->uid, nc * sizeof(char *));
+		char **c = u ? realloc(l->cols, nc * sizeof(char *)) : NULL;
+
+		if (u)
+			l->uid = u;
+		if (!c)
+			return l->err = -ENOMEM;
+		l->cols = c;
+		l->cap = nc;
+	}
+	l->uid[l->n] = strdup(v[0] ? v[0] : "");
+	l->cols[l->n] = strdup(v[1] ? v[1] : "");
+	if (!l->uid[l->n] || !l->cols[l->n])
+		return l->err = -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int write_raw(void *arg, int n, char **v)
+{
+	if (n > 0 && v[0])
+		fprintf(arg, "%s\n", v[0]);
+	return 0;
+}
+
+/* The rep rows of the newest `last` runs matching host and branch (NULL:
+ * any), as one CSV (the stored raw rows under the newest run's header;
+ * runs with another header are left out with a note). */
+static int store_export(struct db *db, const char *host, const char *branch, long last,
+                        const char *fmt, FILE *f, size_t *nruns, char *err, size_t errlen)
+{
+	static const char runs_sql[] =
+	    "SELECT run_uid, columns FROM runs WHERE host = COALESCE(?, host) AND "
+	    "git_branch = COALESCE(?, git_branch) ORDER BY commit_time DESC, started DESC, run_uid";
+	static const char reps_sql[] =
+	    "SELECT raw FROM reps WHERE run_uid = ? ORDER BY cell_uid, rep";
+	const char *p[2] = {host, branch};
+	struct run_list l = {0};
+	int rc = db_query(db, runs_sql, 2, p, list_run, &l, err, errlen);
+
+	*nruns = 0;
+	if (rc && l.err)
+		snprintf(err, errlen, "store export: %s", strerror(-l.err));
+	if (!rc && l.n && strcmp(fmt, "csv")) {
+		/* BMF and github-action-benchmark: the newest run's medians */
+		rc = adapter_export(db, l.uid[0], strcmp(fmt, "bmf") ? ADAPT_GAB : ADAPT_BMF, f,
+		                    err, errlen);
+		*nruns = 1;
+		last = 0;
+	}
+	for (size_t i = 0; !rc && i < l.n && (long)*nruns < last; i++) {
+		if (i == 0)
+			fprintf(f, "%s\n", l.cols[0]);
+		else if (strcmp(l.cols[i], l.cols[0])) {
+			cb_note("store export: run %s has other columns; left out", l.uid[i]);
+			continue;
+		}
+		rc = db_query(db, reps_sql, 1, (const char *const *)&l.uid[i], write_raw, f, err,
+		              errlen);
+		(*nruns)++;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		free(l.uid[i]);
+		free(l.cols[i]);
+	}
+	free(l.uid);
+	free(l.cols);
+	return rc;
+}
+
+static int store_cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},     {"host", required_argument, NULL, 'H'},
+	    {"branch", required_argument, NULL, 'b'}, {"last", required_argument, NULL, 'n'},
+	    {"output", required_argument, NULL, 'o'}, {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	const char *url = NULL, *host = NULL, *branch = NULL, *out = NULL, *fmt = "csv";
+	char err[1024], tmp[4200];
+	struct db *db = NULL;
+	long last = 1000000000L;
+	size_t n = 0;
+	FILE *f = stdout;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			url = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'b':
+			branch = optarg;
+			break;
+		case 'n':
+			if (csv_parse_long(optarg, &last) || last < 1) {
+				cb_errorf("--last", "'%s': want a number of runs >= 1", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "csv") && strcmp(optarg, "bmf") &&
+			    strcmp(optarg, "github-action-benchmark")) {
+				cb_errorf("--format",
+				          "'%s': want csv, bmf or github-action-benchmark", optarg);
+				return EXIT_USAGE;
+			}
+			fmt = optarg;
+			break;
+		case 'h':
+			store_usage();
+			return 0;
+		default:
+			cb_errorf("store export", "'%s': unknown option or missing value",
+			          argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cb_errorf("store export", "'%s': unexpected argument", argv[optind]);
+		return EXIT_USAGE;
+	}
+	rc = db_open(db_default_url(url), true, &db, err, sizeof(err));
+	if (rc) {
+		cb_errorf("store export", "%s", err);
+		return exit_of(rc);
+	}
+	if (out) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+		if (!(f = fopen(tmp, "w"))) {
+			cb_errorf("store export", "%s: %s", tmp, strerror(errno));
+			db_close(db);
+			return EXIT_USAGE;
+		}
+	}
+	rc = store_export(db, host, branch, last, fmt, f, &n, err, sizeof(err));
+	db_close(db);
+	if (out) {
+		if (fclose(f) && !rc) {
+			snprintf(err, sizeof(err), "%s: %s", out, strerror(errno));
+			rc = DB_ERUNTIME;
+		}
+		if (!rc && n == 0) {
+			snprintf(err, sizeof(err), "no stored run matches");
+			rc = DB_EINPUT;
+		}
+		if (!rc && rename(tmp, out)) {
+			snprintf(err, sizeof(err), "%s: %s", out, strerror(errno));
+			rc = DB_ERUNTIME;
+		}
+		if (rc)
+			unlink(tmp);
+	} else if (!rc && n == 0) {
+		snprintf(err, sizeof(err), "no stored run matches");
+		rc = DB_EINPUT;
+	}
+	if (rc) {
+		cb_errorf("store export", "%s", err);
+		return exit_of(rc);
+	}
+	cb_note("store export: %zu runs", n);
+	return 0;
+}
+
+int cmd_store(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		store_usage();
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "add") == 0)
+		return store_cmd_add(argc - 1, argv + 1);
+	if (strcmp(argv[1], "export") == 0)
+		return store_cmd_export(argc - 1, argv + 1);
+	cb_errorf("store", "'%s': unknown subcommand (want add or export)", argv[1]);
+	return EXIT_USAGE;
+}

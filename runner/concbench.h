@@ -46,13 +46,16 @@ enum cb_kind { KIND_WORKLOAD, KIND_BENCH };
 
 /* What one task (workload) or one worker body (bench) reports. The runner
  * fills worker, t_start and t_end; run() fills checksum and ops. */
+#define CB_NO_CPU 0xffffu
+
 struct task_result {
 	uint64_t checksum; /* deterministic digest of what the task computed */
 	double ops; /* units of work done (flops, bytes, increments …) */
 	double t_start; /* seconds since the rep's clock started */
 	double t_end;
 	uint32_t worker;
-	uint32_t pad;
+	uint16_t cpu_start; /* CPU the task started and ended on (set by the */
+	uint16_t cpu_end; /* runner; CB_NO_CPU when unknown) */
 };
 
 #define CB_MAX_METRICS 16

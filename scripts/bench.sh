@@ -4,10 +4,14 @@
 # (--mode=all: seq, threads, procs, gil; not the per-task modes, which pay a
 # thread or fork per task in the clock), workers 1..2xCPUs - then
 # `concbench report`. The list comes from the binary, so new workloads
-# and benches join without editing this file.
+# and benches join without editing this file. Each invocation runs
+# --precision=BENCH_PRECISION with an equal share of what is left of the
+# BENCH_BUDGET as its --max-time; the report and the end of this script say
+# per cell the precision reached, and which cells ran out of budget.
 #   usage: scripts/bench.sh [CONCBENCH]     (default bin/concbench)
-#   env:   BENCH_RUNS (3), BENCH_WARMUP (1), BENCH_OUT (results),
-#          BENCH_MODES (all; e.g. all,thread-per-task,fork-per-task),
+#   env:   BENCH_PRECISION (3%), BENCH_BUDGET (seconds of measuring in all: 480),
+#          BENCH_RUNS (first rounds before --precision adds more: 2), BENCH_WARMUP (1),
+#          BENCH_OUT (results), BENCH_MODES (all; e.g. all,thread-per-task,fork-per-task),
 #          BENCH_WORKLOADS (comma list; default: all), BENCH_TIMEOUT (60s per rep),
 #          BENCH_LIST_ONLY=1 (print the workers and workloads it would run, and stop)
 set -eu
@@ -43,20 +47,28 @@ echo "bench: $(echo "$names" | tr ',' ' ' | wc -w) workloads/benches, workers $w
 start=$(date +%s)
 rc=0
 n=0
+precision=${BENCH_PRECISION:-3%}
+budget=${BENCH_BUDGET:-480}
+total=$(echo "$names" | tr ',' ' ' | wc -w)
 # One invocation per workload, so one that rejects the worker list (a
 # two-party bench) is retried with 2 workers instead of stopping the suite.
 for w in $(echo "$names" | tr ',' ' '); do
 	n=$((n + 1))
-	echo "bench: [$n] $w ($(($(date +%s) - start)) s)" >&2
+	left=$((budget - ($(date +%s) - start)))
+	share=$((left / (total - n + 1)))
+	[ "$share" -ge 5 ] || share=5
+	echo "bench: [$n] $w ($(($(date +%s) - start)) s, --max-time=${share}s)" >&2
 	r=0
-	"$cb" --mode="$modes" --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-3}" \
+	"$cb" --mode="$modes" --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-2}" \
 		--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
+		--precision="$precision" --max-time="${share}s" \
 		--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?
 	if [ "$r" -eq 2 ]; then
 		echo "bench: $w: $(head -1 "$tmp/err"); retrying with --workers=2" >&2
 		r=0
-		"$cb" --mode="$modes" --workload="$w" --workers=2 --runs="${BENCH_RUNS:-3}" \
+		"$cb" --mode="$modes" --workload="$w" --workers=2 --runs="${BENCH_RUNS:-2}" \
 			--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
+			--precision="$precision" --max-time="${share}s" \
 			--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?
 	fi
 	if [ "$r" -ne 0 ]; then
@@ -68,7 +80,25 @@ for w in $(echo "$names" | tr ',' ' '); do
 done
 echo "bench: measured in $(($(date +%s) - start)) s (exit $rc)" >&2
 [ -s "$csv" ] || exit 1
+# The precision each cell reached (the CSV's cell_reps, precision_reached,
+# precision_met), also in the report's flags column.
+python3 - "$csv" "$out/precision-$stamp.txt" <<'PY' >&2
+import csv, sys
+cells = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    cells[(r["workload"], r["mode"], int(r["workers"]))] = r
+met = [k for k, r in cells.items() if r["precision_met"] == "1"]
+with open(sys.argv[2], "w") as f:
+    for k, r in sorted(cells.items()):
+        reached = float(r["precision_reached"]) if r["precision_reached"] else float("nan")
+        f.write("%-20s %-16s %3d  %4s reps  +-%5.1f%%  %s\n" % (k + (r["cell_reps"], 100 * reached,
+                "precise" if r["precision_met"] == "1" else "IMPRECISE (out of budget)")))
+    f.write("%d of %d cells within %g%%\n" % (len(met), len(cells),
+            100 * float(next(iter(cells.values()))["precision_target"] or "nan")))
+print(open(sys.argv[2]).read(), end="")
+PY
 "$cb" report -o "$out/report-$stamp" "$csv"
+cp "$out/precision-$stamp.txt" "$out/report-$stamp/precision.txt"
 ln -sfn "report-$stamp" "$out/report-latest"
 echo "bench: report: $out/report-$stamp/index.html" >&2
 exit "$rc"

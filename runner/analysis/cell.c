@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../base/config.h"
+
 static int cmp_long(long a, long b)
 {
 	return (a > b) - (a < b);
@@ -128,8 +130,8 @@ char *cell_describe(const struct cb_rec *r, unsigned mask, char *buf, size_t len
 		PUT("tasks=%ld", r->tasks);
 	if (mask & CELL_SIZE)
 		PUT("size=%ld", r->size);
-	if ((mask & CELL_PIN) && r->pin >= 0)
-		PUT("pin=%ld", r->pin);
+	if ((mask & CELL_PIN) && r->pin >= PIN_NONE && r->pin <= PIN_SPREAD)
+		PUT("pin=%s", pin_names[r->pin]);
 	if ((mask & CELL_SWITCH) && !isnan(r->switch_interval_s))
 		PUT("switch_interval=%gs", r->switch_interval_s);
 	if ((mask & CELL_TRANSPORT) && *r->transport)

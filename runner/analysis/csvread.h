@@ -57,6 +57,7 @@ struct cb_rec {
 	double switch_interval_s; /* gil mode, else NaN */
 	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
 	double loadavg; /* 1-minute load average when the rep started, or NaN */
+	double precision_target; /* --precision of the run (0.03), or NaN */
 	double want; /* the value of cb_results.want in this rep, NaN when empty */
 	struct { /* the mechanism columns, NaN where absent (older files) */
 		double runq_s, steal_s, busy_s, imbalance_s, dispatch_s;

@@ -140,6 +140,7 @@ static struct rcell *find_cell(struct group *g, const struct cb_rec *r)
 	c->first = r;
 	c->mode = r->mode;
 	c->workers = r->workers;
+	c->prec_target = NAN;
 	g->last = g->ncells;
 	return c;
 }
@@ -202,6 +203,7 @@ int rp_add_rec(struct report *rp, const struct cb_rec *r)
 	if (rp_is_seq_mode(r->mode) && !isnan(r->loadavg) && r->loadavg > g->load_max)
 		g->load_max = r->loadavg;
 	c->nall++;
+	c->prec_target = r->precision_target;
 	if (!r->verified) {
 		c->unverified++;
 		return 0;

@@ -25,6 +25,7 @@ struct rcell {
 	struct summary s;
 	double ops_med, gil_med, cpu_util;
 	double speedup, sp_lo, sp_hi, sp_conf, eff; /* stats_speedup() over seq */
+	double prec_target; /* --precision of the run (precision_target), or NaN */
 	char metric[64];
 };
 

@@ -67,7 +67,12 @@ static void fmt_cell_fields(const struct group *g, const struct rcell *c, char f
 	if (c->s.outliers && o < 64)
 		o += (size_t)snprintf(f[11] + o, 64 - o, "outliers=%zu ", c->s.outliers);
 	if (c->n && c->n < 3 && o < 64)
-		snprintf(f[11] + o, 64 - o, "few-reps");
+		o += (size_t)snprintf(f[11] + o, 64 - o, "few-reps ");
+	/* --precision: the half-width reached, by the table's definition */
+	if (!isnan(c->prec_target) && o < 64)
+		snprintf(f[11] + o, 64 - o, "%s±%.1f%% (target %g%%)",
+		         stats_is_precise(&c->s, c->prec_target) ? "precise " : "IMPRECISE ",
+		         100 * stats_rel_halfwidth(&c->s), 100 * c->prec_target);
 	snprintf(f[12], 64, "%s", c->metric[0] ? c->metric : "");
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../out/schema.h"
+#include "../base/config.h"
 #include "../base/safeio.h"
 #include "../base/util.h"
 
@@ -64,6 +65,7 @@ enum {
 	C_DISPATCH,
 	C_WUSER,
 	C_WSYS,
+	C_PREC_TARGET,
 	C__COUNT
 };
 
@@ -106,6 +108,7 @@ static const struct col_spec specs[C__COUNT] = {
     [C_DISPATCH] = {CSV_COL_DISPATCH_S, false},
     [C_WUSER] = {CSV_COL_WORKER_USER_S, false},
     [C_WSYS] = {CSV_COL_WORKER_SYS_S, false},
+    [C_PREC_TARGET] = {CSV_COL_PRECISION_TARGET, false},
 };
 
 #define SPEC_NAME(c) (csv_schema[specs[c].col].name)
@@ -383,7 +386,7 @@ static int add_row(void *ctx, char **f, unsigned n, unsigned line, char *err, si
 	    .tasks = l[C_TASKS],
 	    .size = l[C_SIZE],
 	    .rep = l[C_REP],
-	    .pin = b->idx[C_PIN] >= 0 && *s[C_PIN] ? l[C_PIN] : -1,
+	    .pin = b->idx[C_PIN] >= 0 && *s[C_PIN] ? pin_parse(s[C_PIN]) : -1,
 	    .verified = l[C_VERIFIED] == 1,
 	    .baseline = l[C_BASELINE] == 1,
 	    .bench = b->idx[C_KIND] >= 0 && strcmp(s[C_KIND], CSV_KIND_BENCH) == 0,
@@ -395,6 +398,7 @@ static int add_row(void *ctx, char **f, unsigned n, unsigned line, char *err, si
 	    .gil_wait_s = d[C_GIL_WAIT],
 	    .ops_per_s = d[C_OPS_PER_S],
 	    .loadavg = d[C_LOADAVG],
+	    .precision_target = d[C_PREC_TARGET],
 	    .want = want,
 	    .table = res->ntables - 1,
 	    .mech = {.runq_s = d[C_RUNQ],

@@ -114,3 +114,27 @@ int resolve_size(const struct workload *w, const char *size, long *out)
 	}
 	return parse_long(size, 1, w->sizes[2] * 64 > 0 ? w->sizes[2] * 64 : 1, out);
 }
+
+const char *const pin_names[] = {
+    [PIN_NONE] = "none",
+    [PIN_MASK] = "mask",
+    [PIN_COMPACT] = "compact",
+    [PIN_SPREAD] = "spread",
+};
+
+int pin_parse(const char *s)
+{
+	if (strcmp(s, "0") == 0)
+		return PIN_NONE;
+	if (strcmp(s, "1") == 0)
+		return PIN_MASK;
+	for (int p = PIN_NONE; p <= PIN_SPREAD; p++)
+		if (strcmp(s, pin_names[p]) == 0)
+			return p;
+	return -1;
+}
+
+bool config_scales_sizes(const struct cb_config *cfg)
+{
+	return cfg->min_rep_time_s > 0 && (!cfg->size || cfg->min_rep_time_given);
+}

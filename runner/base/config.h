@@ -12,8 +12,24 @@
 #define CB_MAX_TASKS 10000000L
 #define CB_MAX_RUNS 100000L
 #define CB_MAX_SELECTED 64
+/* --min-rep-time default: shorter reps on the shared 2-vCPU VM are mostly
+ * scheduler noise (docs/measurements/issue-16.md). */
+#define CB_MIN_REP_TIME_S 0.1
 
 enum cb_format { FORMAT_TABLE, FORMAT_CSV, FORMAT_MARKDOWN, FORMAT_JSON };
+
+/* --pin: PIN_NONE leaves placement to the scheduler; PIN_MASK (plain --pin)
+ * puts worker i on the (i mod n)-th CPU of the affinity mask in number order;
+ * PIN_COMPACT fills the SMT siblings of one core before the next core;
+ * PIN_SPREAD takes one CPU of every core before any second sibling. */
+enum cb_pin { PIN_NONE, PIN_MASK, PIN_COMPACT, PIN_SPREAD };
+
+/* "none", "mask", "compact", "spread": the CSV `pin` column. */
+extern const char *const pin_names[];
+
+/* A pin name, or 0 / 1 (the `pin` column before schema 4: none / mask), as
+ * enum cb_pin; -1 for anything else. */
+int pin_parse(const char *s);
 
 struct cb_config {
 	unsigned modes; /* MODE_BIT mask */
@@ -27,7 +43,7 @@ struct cb_config {
 	long runs;
 	long warmup;
 	uint64_t seed;
-	bool pin;
+	enum cb_pin pin; /* --pin[=none|mask|compact|spread]; plain --pin is mask */
 	double timeout_s; /* 0: none */
 	double switch_interval_s;
 	bool switch_interval_given;
@@ -37,6 +53,13 @@ struct cb_config {
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	bool fail_fast; /* stop at the first failed rep */
 	double max_steal; /* --max-steal as a fraction; 0: keep every rep */
+
+	/* --precision, --max-time, --min-rep-time (issue 16) */
+	double precision; /* target median-interval half-width / median; 0: fixed --runs */
+	double max_time_s; /* time budget of the whole run with --precision */
+	bool max_time_given;
+	double min_rep_time_s; /* scale sizes until a seq rep lasts this long; 0: off */
+	bool min_rep_time_given;
 
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */
@@ -55,6 +78,10 @@ int parse_u64(const char *s, uint64_t *out);
 int parse_duration(const char *s, double *out_s);
 /* CPUs this process may run on (sched_getaffinity). At least 1. */
 unsigned cpus_available(void);
+
+/* Whether --min-rep-time chooses the sizes of this run: it is set (> 0),
+ * and the size was not given explicitly without it. */
+bool config_scales_sizes(const struct cb_config *cfg);
 
 /* Resolve --size for one workload: small|medium|large|number. */
 int resolve_size(const struct workload *w, const char *size, long *out);

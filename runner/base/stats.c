@@ -167,6 +167,19 @@ void stats_summarize(double *x, size_t n, struct summary *s)
 	}
 }
 
+double stats_rel_halfwidth(const struct summary *s)
+{
+	if (s->n < 2 || !(s->median > 0))
+		return NAN;
+	return (s->ci_hi - s->ci_lo) / 2 / s->median;
+}
+
+bool stats_is_precise(const struct summary *s, double target)
+{
+	/* from 6 reps on the median interval covers >= 95% (ci_conf) */
+	return s->ci_conf >= 0.95 && stats_rel_halfwidth(s) <= target;
+}
+
 bool is_noisy(const struct summary *s)
 {
 	return s->n > 1 && (s->cv > NOISY_CV || s->outliers > 0);

@@ -44,6 +44,15 @@ double stats_quantile(const double *sorted, size_t n, double p);
 /* Sort ascending in place. */
 void stats_sort(double *x, size_t n);
 
+/* Half-width of the median interval relative to the median,
+ * (ci_hi - ci_lo) / 2 / median: the table's ±spread and --precision's
+ * measure. NaN when n < 2 or the median is not positive. */
+double stats_rel_halfwidth(const struct summary *s);
+
+/* --precision's test: the median interval's achieved confidence (ci_conf)
+ * is at least 95% (6 reps or more) and stats_rel_halfwidth(s) <= target. */
+bool stats_is_precise(const struct summary *s, double target);
+
 /* Noisy: CV above NOISY_CV or an outlier by hyperfine's MAD rule. */
 bool is_noisy(const struct summary *s);
 

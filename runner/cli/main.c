@@ -92,6 +92,7 @@ static int cmd_run(int argc, char **argv)
 	machine_collect(&r.machine);
 	snprintf(r.run_id, sizeof(r.run_id), "%ld-%d", (long)time(NULL), (int)getpid());
 	vrc = engine_run(&r);
+	machine_collect_end(&r.machine);
 	if (vrc == ENGINE_INTERRUPTED || cb_interrupted) {
 		/* Workers are stopped and reaped; no CSV, not even part of one. */
 		trace_finish(&r, false);
@@ -216,23 +217,44 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
+/* sysinfo [--check [--strict]]: the machine block, or the system checks
+ * (exit 1 with --strict when one is WARN). */
 static int cmd_sysinfo(int argc, char **argv)
 {
 	struct machine m;
+	bool check = false, strict = false;
 
-	if (argc > 1) {
-		cb_errorf("sysinfo", "'%s': unexpected argument", argv[1]);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0) {
+			check = true;
+		} else if (strcmp(argv[i], "--strict") == 0) {
+			strict = true;
+		} else {
+			cb_errorf("sysinfo", "'%s': unexpected argument; want --check [--strict]",
+			          argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (strict && !check) {
+		cb_errorf("sysinfo", "--strict: only with --check");
 		return EXIT_USAGE;
 	}
 	machine_collect(&m);
-	machine_print(stdout, &m);
-	return 0;
+	if (!check) {
+		machine_print(stdout, &m);
+		return 0;
+	}
+	machine_checks_print(stdout, &m);
+	printf("%u of %u checks WARN%s\n", machine_warnings(&m), m.nchecks,
+	       machine_warnings(&m) ? ": each says what to change" : "");
+	return strict && machine_warnings(&m) ? EXIT_CHECK : 0;
 }
 
 const struct command commands[] = {
     {"run", "run benchmarks (the default subcommand; options below)", cmd_run},
     {"list", "workloads, benches and modes, with one-line summaries", cmd_list},
-    {"sysinfo", "the machine block recorded with every result", cmd_sysinfo},
+    {"sysinfo", "the machine block recorded with every result; --check [--strict]: what to tune",
+     cmd_sysinfo},
 #define COMMAND(name, summary, fn) {name, summary, fn},
 #include "commands.def"
 #undef COMMAND

@@ -38,6 +38,9 @@ enum {
 	OPT_JSON,
 	OPT_FAIL_FAST,
 	OPT_INJECT,
+	OPT_PRECISION,
+	OPT_MAX_TIME,
+	OPT_MIN_REP_TIME,
 	OPT_DB,
 	OPT_MAX_STEAL,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
@@ -69,7 +72,11 @@ static const struct core_opt core_opts[] = {
     {{"seed", required_argument, NULL, OPT_SEED},
      "N",
      "seed of the rep order and of random inputs (default 1)"},
-    {{"pin", no_argument, NULL, OPT_PIN}, NULL, "pin worker i to CPU i mod n"},
+    {{"pin", optional_argument, NULL, OPT_PIN},
+     "none|mask|compact|spread",
+     "worker placement (default none); --pin alone is mask: worker i on CPU i mod n of the "
+     "affinity mask; compact: SMT siblings first; spread: one CPU per core first; seq runs "
+     "where worker 0 does"},
     {{"timeout", required_argument, NULL, OPT_TIMEOUT},
      "DURATION",
      "per-rep watchdog, e.g. 30s (default none)"},
@@ -103,6 +110,17 @@ static const struct core_opt core_opts[] = {
      "PCT",
      "re-run (up to 3 times) a rep that lost more than PCT% of the CPUs to steal; "
      "the CSV keeps it, marked discarded"},
+    {{"precision", required_argument, NULL, OPT_PRECISION},
+     "PCT",
+     "after --runs rounds, add interleaved rounds of the cells whose median interval "
+     "half-width is above PCT of the median (e.g. 3%), until --max-time"},
+    {{"max-time", required_argument, NULL, OPT_MAX_TIME},
+     "DURATION",
+     "time budget of a --precision run (default 10m); cells still imprecise are named"},
+    {{"min-rep-time", required_argument, NULL, OPT_MIN_REP_TIME},
+     "DURATION",
+     "scale each workload's size until its seq rep lasts this long (default 100ms "
+     "unless --size is given; 0: off)"},
     {{"inject", required_argument, NULL, OPT_INJECT},
      "KIND@TASK|slow=PCT",
      "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "
@@ -276,6 +294,23 @@ int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n)
 	for (unsigned i = 0; i < k; i++)
 		if (*n == 0 || out[*n - 1] != out[i])
 			out[(*n)++] = out[i];
+	return 0;
+}
+
+int parse_percent(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v) || (*end && strcmp(end, "%") != 0))
+		return -EINVAL;
+	if (!(v > 0) || v >= 100)
+		return -ERANGE;
+	*out = v / 100;
 	return 0;
 }
 
@@ -521,7 +556,15 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 			return usage_error("--seed", "'%s': not an unsigned 64-bit number", arg);
 		return 0;
 	case OPT_PIN:
-		cfg->pin = true;
+		if (!arg) {
+			cfg->pin = PIN_MASK;
+			return 0;
+		}
+		/* names only: 0 and 1 are the CSV's old spelling, not an option value */
+		if (isdigit((unsigned char)*arg) || pin_parse(arg) < 0)
+			return usage_error("--pin", "'%s': want none, mask, compact or spread",
+			                   arg);
+		cfg->pin = (enum cb_pin)pin_parse(arg);
 		return 0;
 	case OPT_TIMEOUT:
 		if (parse_duration(arg, &cfg->timeout_s) || cfg->timeout_s > 86400)
@@ -572,6 +615,30 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 	case OPT_FAIL_FAST:
 		cfg->fail_fast = true;
 		return 0;
+	case OPT_PRECISION:
+		if (parse_percent(arg, &cfg->precision))
+			return usage_error("--precision",
+			                   "'%s': want a percentage above 0 and below "
+			                   "100, e.g. 3%%",
+			                   arg);
+		return 0;
+	case OPT_MAX_TIME:
+		if (parse_duration(arg, &cfg->max_time_s) || cfg->max_time_s > 7 * 86400)
+			return usage_error("--max-time",
+			                   "'%s': want a duration up to 7 days, e.g. 120s", arg);
+		cfg->max_time_given = true;
+		return 0;
+	case OPT_MIN_REP_TIME:
+		if (strcmp(arg, "0") == 0) {
+			cfg->min_rep_time_s = 0;
+		} else if (parse_duration(arg, &cfg->min_rep_time_s) ||
+		           cfg->min_rep_time_s > 3600) {
+			return usage_error("--min-rep-time",
+			                   "'%s': want 0 (off) or a duration up to 1h, e.g. 100ms",
+			                   arg);
+		}
+		cfg->min_rep_time_given = true;
+		return 0;
 	case OPT_DB:
 		if (arg && !*arg)
 			return usage_error("--db", "empty URL");
@@ -618,6 +685,8 @@ int options_parse(int argc, char **argv, struct cb_config *cfg)
 	cfg->seed = 1;
 	cfg->switch_interval_s = 5e-3;
 	cfg->transport = "shm";
+	cfg->max_time_s = 600;
+	cfg->min_rep_time_s = CB_MIN_REP_TIME_S;
 	cfg->modes = MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS) |
 	             (gil_available ? MODE_BIT(MODE_GIL) : 0);
 	cfg->workers[0] = cpus_available();

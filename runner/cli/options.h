@@ -26,6 +26,8 @@ void options_usage(void);
 int parse_list_check(const char *s);
 /* "4" | "1,2,4" | "1-8" | "auto" (CPUs in the affinity mask); sorted, unique. */
 int parse_workers(const char *s, unsigned *out, unsigned cap, unsigned *n);
+/* "3%", "0.5%" or "3" (percent) → fraction in (0, 1); -EINVAL / -ERANGE. */
+int parse_percent(const char *s, double *out);
 /* "seq,threads" | "all" → MODE_BIT mask; unknown name: -EINVAL. */
 int parse_modes(const char *s, unsigned *mask);
 /* "cpu" (family default), "cpu.*", "cpu.matmul", lists; -EINVAL with the

@@ -22,6 +22,7 @@ struct instance {
 	bool have_ref;
 	bool poisoned; /* a timed-out thread still runs on it */
 	uint64_t ref_checksum; /* the seq cell's first rep */
+	long size_from; /* the size before --min-rep-time scaled it (== ctx.size if not) */
 };
 
 /* Build instances and cells from cfg. 0 or EXIT_USAGE (message printed). */
@@ -33,7 +34,10 @@ int engine_plan(struct run *r);
 #define MAX_STEAL_RERUNS 3
 
 /* Prepare, warm up and measure every cell, interleaved rep by rep in a
- * seeded shuffled order; verify and summarise. Each cell's pool is started
+ * seeded shuffled order; verify and summarise. With cfg.precision, after
+ * the --runs rounds further rounds run only the cells not yet precise, in
+ * the same seeded order restricted to them, while the next round fits in
+ * cfg.max_time_s. Each cell's pool is started
  * at its first (warmup) rep and stopped after its last measured rep or its
  * failure, so several idle pools may be alive at once. 0, EXIT_USAGE when a
  * workload rejected its input, EXIT_CHECK when a rep failed or did not

@@ -106,7 +106,7 @@ static void pin_self(struct pool *p, unsigned id, bool thread)
 {
 	cpu_set_t set;
 
-	if (!p->pp.pin || !p->ncpu)
+	if (p->pp.pin == PIN_NONE || !p->ncpu)
 		return;
 	CPU_ZERO(&set);
 	CPU_SET(p->cpus[id % p->ncpu], &set);
@@ -122,6 +122,14 @@ static void record_error(struct pool *p, int rc, const char *msg)
 
 	if (atomic_compare_exchange_strong(&p->sh->error, &expected, rc))
 		snprintf(p->sh->errmsg, sizeof(p->sh->errmsg), "%s", msg);
+}
+
+/* The CPU this thread runs on now, or CB_NO_CPU. */
+static unsigned current_cpu(void)
+{
+	int c = sched_getcpu();
+
+	return c < 0 || c >= (int)CB_NO_CPU ? CB_NO_CPU : (unsigned)c;
 }
 
 /* Testing only (tests/cli/engine.bats): CONCBENCH_TEST_ALLOC=WORKLOAD:MIB
@@ -162,6 +170,7 @@ static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 		test_alloc_touch(p->test_alloc);
 	atomic_store_explicit(&p->sh->slots[id].task, (int)i, memory_order_relaxed);
 	inject_mark(&mark);
+	r->cpu_start = (uint16_t)current_cpu();
 	r->t_start = cb_now() - p->sh->t0;
 	rc = p->pp.mode == MODE_SEQ ? 0 : inject_before_task(i);
 
@@ -172,6 +181,7 @@ static int run_one(struct pool *p, struct wl_ctx *ctx, unsigned id, unsigned i)
 	if (!rc)
 		inject_after_task(&mark);
 	r->t_end = cb_now() - p->sh->t0;
+	r->cpu_end = (uint16_t)current_cpu();
 	r->worker = id;
 	atomic_store_explicit(&p->sh->slots[id].task, -1, memory_order_relaxed);
 	if (rc) {
@@ -496,19 +506,13 @@ static void free_pool(struct pool *p)
 
 static int affinity_cpus(struct pool *p)
 {
-	cpu_set_t set;
-
-	if (!p->pp.pin)
+	if (p->pp.pin == PIN_NONE)
 		return 0;
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
 	p->cpus = calloc(CPU_SETSIZE, sizeof(*p->cpus));
 	if (!p->cpus)
 		return -ENOMEM;
-	for (unsigned c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set))
-			p->cpus[p->ncpu++] = c;
-	return 0;
+	p->ncpu = placement_cpus(p->pp.pin, p->cpus, CPU_SETSIZE);
+	return p->ncpu ? 0 : -errno;
 }
 
 static int init_sems(struct pool *p)
@@ -621,12 +625,21 @@ err_free:
 	return cb_error(pp->ctx, rc, "pool: %s", strerror(-rc));
 }
 
+/* seq runs in the calling thread, pinned where worker 0 would be (its
+ * own mask is restored after), so the baseline shares worker 0's CPU. */
 static int run_seq(struct pool *p)
 {
 	struct wl_ctx *ctx = &p->seq_ctx;
+	bool pinned = false;
+	cpu_set_t saved;
 	int rc = 0;
 
 	ctx->err[0] = '\0';
+	if (p->pp.pin != PIN_NONE && p->ncpu &&
+	    !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
+		pin_self(p, 0, true);
+		pinned = true;
+	}
 	mech_begin(&p->seq_mech);
 	for (unsigned i = 0; i < p->pp.ntasks && !rc; i++) {
 		if (cb_interrupted)
@@ -635,6 +648,8 @@ static int run_seq(struct pool *p)
 			rc = atomic_load(&p->sh->error);
 	}
 	mech_end(&p->seq_mech, &p->sh->slots[0].mech);
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 	return rc;
 }
 

@@ -25,6 +25,7 @@
 
 #include "../concbench.h"
 #include "mech.h"
+#include "placement.h"
 
 struct pool;
 
@@ -33,7 +34,7 @@ struct pool_params {
 	unsigned nworkers; /* 1 in seq */
 	unsigned ntasks; /* benches: == nworkers */
 	bool bench; /* worker i runs body i once per rep, all at the same time */
-	bool pin; /* worker i on CPU i mod n of the affinity mask */
+	enum cb_pin pin; /* worker i on CPU i mod n of placement_cpus(pin); seq like worker 0 */
 	double timeout_s; /* 0: none; pool_run gives up after it */
 	struct wl_ctx *ctx; /* shared by all workers; each gets its own copy at pool_start */
 	struct task_result *res; /* ntasks entries in cb_shm_alloc() memory */

@@ -40,6 +40,8 @@ void progress_tick(unsigned round, unsigned rounds)
 	}
 	pg.in_round++;
 	pg.done++;
+	if (pg.done > pg.total)
+		pg.total = pg.done; /* --precision added a round */
 	now = cb_now();
 	if (pg.drawn && now - pg.last < 0.2)
 		return;

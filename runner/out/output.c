@@ -100,7 +100,7 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	const struct machine *m = &r->machine;
 	const struct workload *w = c->wl;
 	bool gil = c->mode == MODE_GIL;
-	char sum[24];
+	char sum[24], buf[512];
 
 	switch (col) {
 	case CSV_COL_SCHEMA_VERSION:
@@ -222,7 +222,7 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 		fprintf(f, "%llu", (unsigned long long)r->cfg.seed);
 		break;
 	case CSV_COL_PIN:
-		put_long(f, r->cfg.pin);
+		put_str(f, pin_names[r->cfg.pin]);
 		break;
 	case CSV_COL_SWITCH_INTERVAL_S:
 		put_num(f, gil ? r->cfg.switch_interval_s : NAN);
@@ -329,6 +329,38 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_COLD_S:
 		put_num(f, row->cold_s);
 		break;
+	case CSV_COL_WORKER_CPUS:
+		put_str(f, row->worker_cpus);
+		break;
+	case CSV_COL_CPU_CHANGES:
+		put_long(f, row->cpu_changes);
+		break;
+	case CSV_COL_CPU_SPEED_START:
+	case CSV_COL_CPU_SPEED_END:
+		cpucal_format(col == CSV_COL_CPU_SPEED_START ? &m->cal_start : &m->cal_end, buf,
+		              sizeof(buf));
+		put_str(f, buf);
+		break;
+	case CSV_COL_SYS_CHECKS:
+		machine_checks_summary(m, buf, sizeof(buf));
+		put_str(f, buf);
+		break;
+	case CSV_COL_PRECISION_TARGET:
+		put_num(f, r->cfg.precision > 0 ? r->cfg.precision : NAN);
+		break;
+	case CSV_COL_CELL_REPS:
+		put_long(f, c->nrows);
+		break;
+	case CSV_COL_PRECISION_REACHED:
+		put_num(f, c->halfwidth);
+		break;
+	case CSV_COL_PRECISION_MET:
+		if (c->prec == PREC_MET || c->prec == PREC_BUDGET)
+			put_long(f, c->prec == PREC_MET);
+		break;
+	case CSV_COL_MIN_REP_TIME_S:
+		put_num(f, config_scales_sizes(&r->cfg) ? r->cfg.min_rep_time_s : NAN);
+		break;
 	case CSV_COL_PARAMS:
 		put_params(f, w);
 		break;
@@ -379,9 +411,8 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	strcpy(t->speedup, "-");
 	strcpy(t->eff, "-");
 	strcpy(t->cpu, "-");
-	if (s->n > 1 && s->median > 0)
-		snprintf(t->spread, sizeof(t->spread), "%.1f%%",
-		         100 * (s->ci_hi - s->ci_lo) / 2 / s->median);
+	if (!isnan(stats_rel_halfwidth(s)))
+		snprintf(t->spread, sizeof(t->spread), "%.1f%%", 100 * stats_rel_halfwidth(s));
 	if (!isnan(c->speedup) && c->baseline == c)
 		snprintf(t->speedup, sizeof(t->speedup), unicode ? "1× (base)" : "1x (base)");
 	else if (!isnan(c->speedup) && !(c->speedup_conf > 0)) /* 1 rep a side: no interval */
@@ -396,6 +427,12 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 		snprintf(t->cpu, sizeof(t->cpu), "%.0f", 100 * c->cpu_util);
 	if (c->implicit)
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "baseline ");
+	if (c->prec == PREC_MET)
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "precise(%u reps) ",
+		                      c->nrows);
+	else if (c->prec == PREC_BUDGET)
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o,
+		                      "IMPRECISE(out of budget, %u reps) ", c->nrows);
 	if (is_noisy(s))
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "noisy(cv=%.0f%%) ",
 		                      100 * s->cv);
@@ -574,6 +611,81 @@ void output_table(FILE *f, const struct run *r)
 	output_interval_note(r, false, note, sizeof(note));
 	if (*note)
 		fprintf(f, "intervals: %s\n", note);
+	output_machine_notes(f, r);
+}
+
+/* --min-rep-time: the size each workload ran at, and what it was scaled from. */
+static void size_notes(FILE *f, const struct run *r)
+{
+	const char *sep = "";
+	char t[24];
+
+	if (!config_scales_sizes(&r->cfg))
+		return;
+	fprintf(f, "sizes for a seq rep of at least %s (--min-rep-time):",
+	        fmt_seconds(t, sizeof(t), r->cfg.min_rep_time_s));
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		bool seen = false;
+
+		for (unsigned j = 0; j < i; j++)
+			seen |= r->cells[j].wl == c->wl;
+		if (seen)
+			continue;
+		if (c->size_from != c->size)
+			fprintf(f, "%s %s %ld (from %ld)", sep, c->wl->name, c->size, c->size_from);
+		else
+			fprintf(f, "%s %s %ld", sep, c->wl->name, c->size);
+		sep = ",";
+	}
+	fputs("\n", f);
+}
+
+/* --precision: how many cells reached the target, and which did not. */
+static void precision_notes(FILE *f, const struct run *r)
+{
+	unsigned met = 0, missed = 0;
+
+	if (!(r->cfg.precision > 0))
+		return;
+	for (unsigned i = 0; i < r->ncells; i++) {
+		met += r->cells[i].prec == PREC_MET;
+		missed += r->cells[i].prec == PREC_BUDGET;
+	}
+	fprintf(f,
+	        "precision %g%%: %u of %u cells within it after %u rounds in %.1f s (budget %g s)",
+	        100 * r->cfg.precision, met, met + missed, r->rounds - (unsigned)r->cfg.warmup,
+	        r->elapsed_s, r->cfg.max_time_s);
+	fputs(missed ? "; not within it:" : "\n", f);
+	for (unsigned i = 0, k = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+
+		if (c->prec != PREC_BUDGET)
+			continue;
+		fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->wl->name,
+		        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->nrows);
+	}
+	if (missed)
+		fputs("\n", f);
+}
+
+void output_machine_notes(FILE *f, const struct run *r)
+{
+	char msg[1024];
+	unsigned warn = machine_warnings(&r->machine);
+
+	precision_notes(f, r);
+	size_notes(f, r);
+	if (machine_cpu_warning(&r->machine, msg, sizeof(msg)))
+		fprintf(f, "warning: %s\n", msg);
+	if (r->cfg.pin == PIN_NONE && machine_check_status(&r->machine, "smt") == CHECK_WARN)
+		fprintf(f, "note: unpinned on a machine with SMT: two workers may share a core "
+		           "(--pin=spread or --pin=compact decides)\n");
+	if (warn) {
+		machine_checks_summary(&r->machine, msg, sizeof(msg));
+		fprintf(f, "note: %u system check(s) WARN (%s): see concbench sysinfo --check\n",
+		        warn, msg);
+	}
 }
 
 void output_default_path(char *buf, size_t len)

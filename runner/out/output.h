@@ -35,6 +35,10 @@ void output_interval_note(const struct run *r, bool unicode, char *buf, size_t l
  * under it) and the interval note. Can't fail. */
 void output_table(FILE *f, const struct run *r);
 
+/* Lines after the table: unequal or drifting CPU speeds, unpinned with SMT,
+ * system checks that WARN. Can't fail. */
+void output_machine_notes(FILE *f, const struct run *r);
+
 /* Write the header and every measured rep of r to f with libcsv quoting.
  * 0 or a negative errno. */
 int output_csv(FILE *f, const struct run *r);

@@ -50,12 +50,19 @@ struct rep_row {
 	char error[256];
 	double loadavg;
 	struct rep_mech mech;
+	char worker_cpus[128]; /* placement_describe(): "0:0;1:1" */
+	unsigned cpu_changes; /* CPU changes seen at task starts and ends */
 };
+
+/* A cell under --precision: still adding rounds, within the target, or left
+ * imprecise when the time budget (or the rep cap) ran out. */
+enum cell_prec { PREC_OFF, PREC_OPEN, PREC_MET, PREC_BUDGET };
 
 struct cell {
 	struct instance *inst; /* opaque outside exec/ */
 	const struct workload *wl;
-	long size; /* the resolved --size of its instance */
+	long size; /* the resolved --size of its instance (--min-rep-time's choice) */
+	long size_from; /* the size before --min-rep-time scaled it (== size if not) */
 	unsigned inst_index; /* its instance in run.inst[]: cells that share work */
 	enum cb_mode mode;
 	unsigned workers;
@@ -65,12 +72,15 @@ struct cell {
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
 	unsigned ndiscarded; /* rows discarded by --max-steal (among nrows) */
+	unsigned cap; /* rows allocated; always > nrows while reps run */
+	enum cell_prec prec;
 	struct cell *baseline; /* seq cell of the same instance, or NULL */
 	/* filled by engine_summarize() */
 	struct summary wall;
 	/* stats_speedup() over the baseline: ops/s ratio for benches, wall
 	 * ratio for workloads; speedup_conf = the interval's confidence */
 	double speedup, speedup_lo, speedup_hi, speedup_conf, efficiency, cpu_util;
+	double halfwidth; /* stats_rel_halfwidth(&wall) */
 	bool all_verified;
 };
 
@@ -84,6 +94,8 @@ struct run {
 	unsigned ncells;
 	double load_end;
 	unsigned failures; /* reps not verified or failed */
+	unsigned rounds; /* interleaved rounds run, warmups included */
+	double elapsed_s; /* engine_run from preparation to the last rep */
 };
 
 /* Names of enum rep_status, for the CSV `status` column. */

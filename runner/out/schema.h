@@ -58,7 +58,7 @@ enum col_type {
 	X(GIL_WAIT_P99_S, "gil_wait_p99_s", COL_NUM_OPT, 1)                                        \
 	X(BASELINE, "baseline", COL_BOOL, 1)                                                       \
 	X(SEED, "seed", COL_STR, 1)                                                                \
-	X(PIN, "pin", COL_INT, 1)                                                                  \
+	X(PIN, "pin", COL_STR, 1) /* 0/1 before schema 3 */                                        \
 	X(SWITCH_INTERVAL_S, "switch_interval_s", COL_NUM_OPT, 1)                                  \
 	X(TRANSPORT, "transport", COL_STR, 1)                                                      \
 	X(CPU_MODEL, "cpu_model", COL_STR, 1)                                                      \
@@ -94,7 +94,17 @@ enum col_type {
 	X(INSTRUCTIONS, "instructions", COL_NUM_OPT, 2)                                            \
 	X(CYCLES, "cycles", COL_NUM_OPT, 2)                                                        \
 	X(CACHE_MISSES, "cache_misses", COL_NUM_OPT, 2)                                            \
-	X(MECH_SRC, "mech_src", COL_STR, 2)
+	X(MECH_SRC, "mech_src", COL_STR, 2)                                                        \
+	X(WORKER_CPUS, "worker_cpus", COL_STR, 2)                                                  \
+	X(CPU_CHANGES, "cpu_changes", COL_NUM_OPT, 2)                                              \
+	X(CPU_SPEED_START, "cpu_speed_start", COL_STR, 2)                                          \
+	X(CPU_SPEED_END, "cpu_speed_end", COL_STR, 2)                                              \
+	X(SYS_CHECKS, "sys_checks", COL_STR, 2)                                                    \
+	X(PRECISION_TARGET, "precision_target", COL_NUM_OPT, 2)                                    \
+	X(CELL_REPS, "cell_reps", COL_NUM_OPT, 2)                                                  \
+	X(PRECISION_REACHED, "precision_reached", COL_NUM_OPT, 2)                                  \
+	X(PRECISION_MET, "precision_met", COL_BOOL, 2)                                             \
+	X(MIN_REP_TIME_S, "min_rep_time_s", COL_NUM_OPT, 2)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

@@ -167,7 +167,7 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 		fprintf(f, ", \"mode\": ");
 		json_write_str(f, c->mode);
 		fprintf(f, ", \"workers\": %ld, \"params\": ", c->workers);
-		json_write_str(f, strcmp(c->params, "pin=0") ? c->params : ""); /* the default */
+		json_write_str(f, strcmp(c->params, "pin=none") ? c->params : ""); /* the default */
 		fprintf(f, ", \"too_short\": %s, \"commits\": [", c->too_short ? "true" : "false");
 		for (size_t k = 0; k < c->n; k++) {
 			fputs(k ? "," : "", f);

@@ -71,8 +71,8 @@ cells() {
 	cells head.csv 1 5 -1 1 125
 	run "$CB" compare base.csv head.csv
 	[ "$status" -eq 3 ]
-	grep -q 'only in base (base.csv): w.c0 seq workers=1 tasks=8 size=100 pin=0 (5 reps)' <<<"$output"
-	grep -q 'only in head (head.csv): w.c0 seq workers=1 tasks=8 size=125 pin=0 (5 reps)' <<<"$output"
+	grep -q 'only in base (base.csv): w.c0 seq workers=1 tasks=8 size=100 pin=none (5 reps)' <<<"$output"
+	grep -q 'only in head (head.csv): w.c0 seq workers=1 tasks=8 size=125 pin=none (5 reps)' <<<"$output"
 	grep -q 'no cell in common' <<<"$output"
 	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 0 inconclusive' <<<"$output"
 	# one parameter at a time: the row keeps its cell only when it is equal
@@ -107,7 +107,7 @@ cells() {
 	run "$CB" report --no-plots -o rep2 a.csv pinned.csv
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^### w.c0 — size 100, 8 tasks' rep2/report.md)" -eq 2 ]
-	grep -q '^### w.c0 — size 100, 8 tasks, pin=1' rep2/report.md
+	grep -q '^### w.c0 — size 100, 8 tasks, pin=mask' rep2/report.md
 }
 
 @test "gate: --inject=slow=PCT slows every task in every mode, same cells" {

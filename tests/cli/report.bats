@@ -252,7 +252,8 @@ bad_report() { # bad_report FILE EXPECTED-MESSAGE
 	[ "$(printf '%s\n' "${lines[@]:2}" | sort)" = "$(sort listed)" ]
 	run env BENCH_LIST_ONLY=1 BENCH_MODES=all,fork-per-task "$bench" "$CB"
 	[ "${lines[1]}" = "modes=all,fork-per-task" ]
-	run env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=1 BENCH_WARMUP=0 BENCH_OUT=out "$bench" "$CB"
+	run env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=1 BENCH_WARMUP=0 BENCH_BUDGET=5 BENCH_OUT=out \
+		"$bench" "$CB"
 	[ "$status" -eq 0 ]
 	ls out/bench-*.csv
 	[ -f out/report-latest/report.md ]

@@ -138,5 +138,5 @@ Test(options, run_command_line_parses_into_config)
 	cr_assert_eq(cfg.runs, 3);
 	cr_assert_eq(cfg.warmup, 0);
 	cr_assert_eq(cfg.tasks, 7);
-	cr_assert(cfg.pin && cfg.no_csv);
+	cr_assert(cfg.pin == PIN_MASK && cfg.no_csv);
 }

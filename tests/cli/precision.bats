@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+# Results to a stated precision on a noisy machine (issue 16): the system
+# checks, per-CPU calibration, pinning choices, and where workers ran.
+# No timing thresholds: these assert what is recorded and decided.
+load helpers
+
+# col FILE NAME: the values of column NAME, one per data row (quoting-aware).
+col() {
+	python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])): print(r[sys.argv[2]])' "$1" "$2"
+}
+
+# rows FILE MODE COLUMN: column values of the rows of one mode.
+rows() {
+	python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["mode"] == sys.argv[2]: print(r[sys.argv[3]])' "$1" "$2" "$3"
+}
+
+CHECKS="governor boost smt aslr thp load steal cgroup isolated perf vm cpu_speed"
+
+# A fake /proc and /sys for the file-based checks (CONCBENCH_SYSROOT).
+fake_root() { # fake_root THP-LINE ASLR
+	mkdir -p root/sys/kernel/mm/transparent_hugepage root/proc/sys/kernel
+	echo "$1" >root/sys/kernel/mm/transparent_hugepage/enabled
+	echo "$2" >root/proc/sys/kernel/randomize_va_space
+}
+
+@test "sysinfo --check prints every check with OK, WARN or n/a" {
+	run "$CB" sysinfo --check
+	[ "$status" -eq 0 ]
+	for c in $CHECKS; do
+		grep -Eq "^(OK|WARN|n/a) +$c " <<<"$output" || { echo "no line for $c"; false; }
+	done
+	# every WARN says what to change on the next line
+	[ "$(grep -c '^WARN ' <<<"$output")" -eq "$(grep -c -- '-> ' <<<"$output")" ]
+	grep -Eq '^[0-9]+ of 12 checks WARN' <<<"$output"
+}
+
+@test "sysinfo --check reads the THP and ASLR settings it reports" {
+	fake_root "[always] madvise never" 2
+	CONCBENCH_SYSROOT=$PWD/root run "$CB" sysinfo --check
+	[ "$status" -eq 0 ]
+	grep -Eq '^WARN +thp ' <<<"$output"
+	grep -Eq '^WARN +aslr ' <<<"$output"
+	grep -q 'echo madvise | sudo tee /sys/kernel/mm/transparent_hugepage/enabled' <<<"$output"
+	fake_root "always [madvise] never" 0
+	CONCBENCH_SYSROOT=$PWD/root run "$CB" sysinfo --check
+	grep -Eq '^OK +thp ' <<<"$output"
+	grep -Eq '^OK +aslr ' <<<"$output"
+}
+
+@test "sysinfo --check --strict exits 1 on a WARN, 0 without" {
+	fake_root "[always] madvise never" 2
+	CONCBENCH_SYSROOT=$PWD/root run "$CB" sysinfo --check --strict
+	[ "$status" -eq 1 ]
+	# on the real machine: 1 exactly when some check is WARN
+	run "$CB" sysinfo --check --strict
+	if grep -q '^WARN ' <<<"$output"; then [ "$status" -eq 1 ]; else [ "$status" -eq 0 ]; fi
+}
+
+@test "sysinfo: bad arguments are usage errors" {
+	run "$CB" sysinfo --strict
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: sysinfo: --strict: only with --check"* ]]
+	run "$CB" sysinfo --chek
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: sysinfo: '--chek': unexpected argument"* ]]
+}
+
+@test "sysinfo prints the calibrated speed of every CPU" {
+	run "$CB" sysinfo
+	[ "$status" -eq 0 ]
+	n=$(nproc)
+	line=$(grep '^cpu_speed: ' <<<"$output")
+	[ "$(grep -o '[0-9]*:[0-9.]*ms' <<<"$line" | wc -l)" -eq "$n" ]
+}
+
+@test "a run records the checks, both calibrations and where workers ran" {
+	run "$CB" -m seq,threads -w cpu.primes -s small -j 2 --runs=2 --warmup=0 --csv=out.csv
+	[ "$status" -eq 0 ]
+	for c in $CHECKS; do
+		col out.csv sys_checks | head -1 | grep -Eq "(^|;)$c=(ok|WARN|n/a)(;|$)"
+	done
+	[ "$(col out.csv cpu_speed_start | sort -u | wc -l)" -eq 1 ]
+	col out.csv cpu_speed_start | head -1 | grep -Eq '^0:[0-9.]+ms'
+	col out.csv cpu_speed_end | head -1 | grep -Eq '^0:[0-9.]+ms'
+	# every threads row names worker 0 (and worker 1 when it took a task)
+	[ "$(rows out.csv threads worker_cpus | wc -l)" -eq 2 ]
+	[ -z "$(rows out.csv threads worker_cpus | grep -Ev '^0:[0-9+]+(;1:[0-9+]+)?$|^1:[0-9+]+$')" ]
+	[ -z "$(col out.csv cpu_changes | grep -Ev '^[0-9]+$')" ]
+}
+
+@test "--pin values are recorded per row; plain --pin is mask" {
+	for p in none mask compact spread; do
+		run "$CB" -m threads -w cpu.primes -s small -j 2 --runs=1 --warmup=0 --pin=$p \
+			--csv=out.csv
+		[ "$status" -eq 0 ]
+		[ "$(col out.csv pin | sort -u)" = "$p" ]
+	done
+	run "$CB" -m threads -w cpu.primes -s small -j 2 --runs=1 --warmup=0 --pin --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv pin | sort -u)" = mask ]
+	run "$CB" -m threads -w cpu.primes -s small -j 2 --runs=1 --warmup=0 --csv=out.csv
+	[ "$(col out.csv pin | sort -u)" = none ]
+}
+
+@test "bad --pin values are usage errors and write nothing" {
+	for v in bogus "" Compact 1; do
+		run "$CB" -m threads -w cpu.primes -s small --runs=1 --pin="$v" --csv=out.csv
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"concbench: --pin: '$v': want none, mask, compact or spread"* ]]
+		[ ! -e out.csv ]
+	done
+}
+
+@test "pinned seq runs on worker 0's CPU, and pinned workers stay put" {
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+	# CPU 1 only: worker 0 of every pin order, and so seq, is on CPU 1
+	run taskset -c 1 "$CB" -m seq,threads,procs -w cpu.primes -s small -j 1 --runs=2 \
+		--warmup=0 --pin=spread --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv worker_cpus | sort -u)" = "0:1" ]
+	[ "$(col out.csv cpu_changes | sort -u)" = 0 ]
+	# two CPUs, mask order: worker i on the i-th CPU of the mask
+	run taskset -c 0,1 "$CB" -m threads -w pool.tiny -j 2 --runs=2 --warmup=0 --pin \
+		--csv=out.csv
+	[ "$status" -eq 0 ]
+	[ -z "$(col out.csv worker_cpus | grep -Ev '^0:0(;1:1)?$|^1:1$')" ]
+}
+
+# A short, nearly deterministic cell: 4 tasks of one 2 ms sleep.
+SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
+
+@test "bad --precision, --max-time and --min-rep-time values are usage errors" {
+	for v in 0 0% 100% 150 -3% abc 3%% "" " 3%" inf nan; do
+		run "$CB" $SLEEPY --precision="$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "--precision='$v': status $status"; false; }
+		[[ "$output" == *"concbench: --precision: '$v': want a percentage"* ]]
+	done
+	for v in 0 -1s abc 8d 1y ""; do
+		run "$CB" $SLEEPY --precision=5% --max-time="$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "--max-time='$v': status $status"; false; }
+		[[ "$output" == *"concbench: --max-time: '$v': want a duration"* ]]
+	done
+	for v in -1ms abc 2h 0s ""; do
+		run "$CB" $SLEEPY --min-rep-time="$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "--min-rep-time='$v': status $status"; false; }
+		[[ "$output" == *"concbench: --min-rep-time: '$v': want 0 (off) or a duration"* ]]
+	done
+	[ ! -e out.csv ]
+}
+
+@test "--precision adds rounds only until the cell is precise, and says so per cell" {
+	# without --precision: exactly --runs reps
+	run "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.csv)" -eq 3 ]
+	[ "$(col out.csv precision_met | sort -u)" = "" ]
+	# 50% is always within reach of a 2 ms sleep; 6 reps are the fewest whose
+	# median interval covers 95%, so it stops at exactly 6
+	run "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --precision=50% --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.csv)" -eq 7 ]
+	[ "$(col out.csv cell_reps | sort -u)" = 6 ]
+	[ "$(col out.csv precision_met | sort -u)" = 1 ]
+	[ "$(col out.csv precision_target | sort -u)" = 0.5 ]
+	[ "$(col out.csv rep | tr '\n' ' ')" = "0 1 2 3 4 5 " ]
+	grep -Eq '^sleep +seq .*precise\(6 reps\)' <<<"$output"
+	grep -q '^precision 50%: 1 of 1 cells within it' <<<"$output"
+}
+
+@test "--max-time is honoured: an unreachable precision stops at the budget and is named" {
+	# 0.0001% is out of reach; without the budget this would run 100000 reps
+	run timeout 120 "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --precision=0.0001% \
+		--max-time=1s --csv=out.csv
+	[ "$status" -eq 0 ]
+	n=$(col out.csv cell_reps | sort -u)
+	[ "$n" -gt 2 ]
+	[ "$(wc -l <out.csv)" -eq $((n + 1)) ]
+	[ "$(col out.csv precision_met | sort -u)" = 0 ]
+	grep -Eq "^sleep +seq .*IMPRECISE\(out of budget, $n reps\)" <<<"$output"
+	grep -Eq "^precision 0.0001%: 0 of 1 cells within it.*not within it: sleep seq/1 ±[0-9.]+% \($n reps\)" \
+		<<<"$output"
+}
+
+@test "--precision keeps the seeded rep order: the same seed, the same order" {
+	for k in 1 2; do
+		# 99%: any 6 reps of a 20 ms sleep are within it, so each cell takes 6
+		run "$CB" -w sleep --sleep=20ms -t 2 -s 1 -m seq,threads,procs -j 1,2 --runs=2 \
+			--warmup=0 --min-rep-time=0 --precision=99% --seed=7 -v --no-csv
+		[ "$status" -eq 0 ]
+		grep -E '^concbench: sleep .* rep [0-9]+:' <<<"$output" | cut -d: -f2 >order$k
+	done
+	[ "$(wc -l <order1)" -eq 30 ]
+	cmp order1 order2
+}
+
+@test "--min-rep-time scales the size by powers of two, prints and records it" {
+	# a sleep can't last an hour: the size climbs from medium (2) to its cap, 8 x 64
+	run timeout 120 "$CB" -w sleep --sleep=1ms -t 4 -m seq --runs=1 --warmup=0 \
+		--min-rep-time=60m --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv size)" = 512 ]
+	[ "$(col out.csv min_rep_time_s)" = 3600 ]
+	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): sleep 512 (from 2)$' <<<"$output"
+}
+
+@test "--min-rep-time leaves a long enough rep and an explicit --size alone" {
+	run "$CB" $SLEEPY --runs=1 --warmup=0 --min-rep-time=1us --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv size)" = 1 ]
+	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): sleep 1$' <<<"$output"
+	# --size given, no --min-rep-time: the size asked for, nothing scaled
+	run "$CB" $SLEEPY --runs=1 --warmup=0 --csv=out.csv
+	[ "$(col out.csv size)" = 1 ]
+	[ "$(col out.csv min_rep_time_s)" = "" ]
+	[ -z "$(grep '^sizes for' <<<"$output")" ]
+}
+
+@test "make bench's script runs --precision within its budget and reports each cell's precision" {
+	bench=$BATS_TEST_DIRNAME/../../scripts/bench.sh
+	run timeout 300 env BENCH_WORKLOADS=cpu.primes BENCH_RUNS=2 BENCH_WARMUP=0 BENCH_BUDGET=5 \
+		BENCH_PRECISION=50% BENCH_OUT=out "$bench" "$CB"
+	[ "$status" -eq 0 ]
+	csv=$(ls out/bench-*.csv)
+	[ "$(col "$csv" precision_target | sort -u)" = 0.5 ]
+	cells=$(python3 -c 'import csv,sys
+print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}))' "$csv")
+	p=out/report-latest/precision.txt
+	[ "$(grep -c '^cpu.primes ' $p)" -eq "$cells" ]
+	[ -z "$(grep '^cpu.primes ' $p | grep -Ev ' reps  \+- *[0-9.]+%  (precise|IMPRECISE \(out of budget\))$')" ]
+	grep -Eq "^[0-9]+ of $cells cells within 50%$" $p
+	# the report's flags say the same per cell
+	[ "$(grep -c '(target 50%)' out/report-latest/report.md)" -eq "$cells" ]
+}

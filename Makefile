@@ -10,7 +10,7 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE
-LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lpthread -lm
+LDLIBS   += -lcsv -lxxhash -lspng -lcurl -luring -lpthread -lm
 
 comma    := ,
 O        ?= build

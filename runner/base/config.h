@@ -36,6 +36,11 @@ struct cb_config {
 	bool no_csv;
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	bool fail_fast; /* stop at the first failed rep */
+	long inflight; /* async: tasks in flight per loop; 0: all */
+	/* --baseline: the reference cell of speedups and checksums */
+	bool baseline_none; /* none: no reference, checksums across measured cells */
+	enum cb_mode baseline_mode; /* default MODE_SEQ */
+	unsigned baseline_workers; /* 0: 1 for seq, else the cell's --workers (first) */
 
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "async.h"
 #include "pool.h"
 #include "progress.h"
 #include "../out/trace.h"
@@ -73,12 +74,46 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->rows = calloc((size_t)r->cfg.runs, sizeof(*c->rows));
 }
 
+/* The workers of the --baseline cell of a plan whose cells have `first`
+ * workers (the first --workers value). */
+static unsigned baseline_workers(const struct cb_config *cfg)
+{
+	if (cfg->baseline_mode == MODE_SEQ)
+		return 1;
+	return cfg->baseline_workers ? cfg->baseline_workers : cfg->workers[0];
+}
+
+/* Refuse async for workloads without an async form. 0 or EXIT_USAGE. */
+static int check_async(const struct cb_config *cfg)
+{
+	bool want = (cfg->modes & MODE_BIT(MODE_ASYNC)) ||
+	            (!cfg->baseline_none && cfg->baseline_mode == MODE_ASYNC);
+
+	for (unsigned i = 0; want && i < cfg->nwl; i++) {
+		const struct workload *w = cfg->wl[i];
+
+		if (w->kind == KIND_BENCH || !async_supported(w)) {
+			cb_errorf("--mode",
+			          "async: %s has no async form (a start() on the event loop, or "
+			          "compute-only CPU work run inline); choose other modes or "
+			          "workloads (see `concbench list`)",
+			          w->name);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int engine_plan(struct run *r)
 {
 	struct cb_config *cfg = &r->cfg;
 	size_t maxcells = (size_t)cfg->nwl * (MODE__COUNT * cfg->nworkers + 1);
-	unsigned asked = 0, maxw = 1;
+	unsigned asked = 0, maxw = baseline_workers(cfg);
+	enum cb_mode bm = cfg->baseline_mode;
+	bool none = cfg->baseline_none;
 
+	if (check_async(cfg))
+		return EXIT_USAGE;
 	r->inst = calloc(maxcells, sizeof(*r->inst));
 	r->cells = calloc(maxcells, sizeof(*r->cells));
 	if (!r->inst || !r->cells) {
@@ -92,7 +127,9 @@ int engine_plan(struct run *r)
 		const struct workload *w = cfg->wl[i];
 		bool bench = w->kind == KIND_BENCH;
 		unsigned ntasks = cfg->tasks ? (unsigned)cfg->tasks : w->default_tasks;
+		unsigned bw = baseline_workers(cfg);
 		struct instance *shared = NULL, *seq_in;
+		bool base_asked = false;
 		long size;
 
 		if (resolve_size(w, cfg->size, &size)) {
@@ -103,14 +140,15 @@ int engine_plan(struct run *r)
 		if (!bench) {
 			shared = add_instance(r, w, size, ntasks, ntasks);
 			/* what prepare() sees: the most workers of any cell */
-			shared->ctx.nworkers = cfg->modes & ~MODE_BIT(MODE_SEQ) ? maxw : 1;
+			shared->ctx.nworkers =
+			    (cfg->modes & ~MODE_BIT(MODE_SEQ)) || (!none && bm != MODE_SEQ) ? maxw
+			                                                                    : 1;
 		}
-		/* The seq baseline of every workload, asked for or not. */
-		if ((cfg->modes & MODE_BIT(MODE_SEQ)) || !bench) {
+		if (cfg->modes & MODE_BIT(MODE_SEQ)) {
 			seq_in = bench ? add_instance(r, w, size, 1, 1) : shared;
-			add_cell(r, seq_in, MODE_SEQ, 1, bench ? 1 : ntasks,
-			         !(cfg->modes & MODE_BIT(MODE_SEQ)));
-			asked += !!(cfg->modes & MODE_BIT(MODE_SEQ));
+			add_cell(r, seq_in, MODE_SEQ, 1, bench ? 1 : ntasks, false);
+			asked++;
+			base_asked |= !none && bm == MODE_SEQ;
 		}
 		for (int m = MODE_SEQ + 1; m < MODE__COUNT; m++) {
 			if (!(cfg->modes & MODE_BIT(m)))
@@ -129,7 +167,17 @@ int engine_plan(struct run *r)
 				in->ctx.pshared = bench && (m == MODE_PROCS);
 				add_cell(r, in, (enum cb_mode)m, n, bench ? n : ntasks, false);
 				asked++;
+				base_asked |= !none && m == (int)bm && n == bw;
 			}
+		}
+		/* The --baseline cell of every workload, asked for or not. */
+		if (!bench && !none && !base_asked) {
+			if (!wl_supports(w, bm)) {
+				cb_errorf("--baseline", "%s does not run in mode %s", w->name,
+				          mode_names[bm]);
+				return EXIT_USAGE;
+			}
+			add_cell(r, shared, bm, bw, ntasks, true);
 		}
 	}
 	if (asked == 0) {
@@ -144,11 +192,18 @@ int engine_plan(struct run *r)
 			cb_errorf("run", "out of memory");
 			return EXIT_USAGE;
 		}
-		for (unsigned j = 0; j < r->ncells; j++)
-			if (r->cells[j].mode == MODE_SEQ && r->cells[j].inst->wl == c->inst->wl &&
-			    r->cells[j].inst->ctx.size == c->inst->ctx.size &&
-			    (c->inst->wl->kind == KIND_BENCH || r->cells[j].inst == c->inst))
-				c->baseline = &r->cells[j];
+		if (none)
+			continue;
+		for (unsigned j = 0; j < r->ncells; j++) {
+			struct cell *b = &r->cells[j];
+
+			if (b->mode == bm &&
+			    b->workers == (bm == MODE_SEQ ? 1 : baseline_workers(cfg)) &&
+			    b->inst->wl == c->inst->wl && b->inst->ctx.size == c->inst->ctx.size &&
+			    (c->inst->wl->kind == KIND_BENCH || b->inst == c->inst))
+				c->baseline = b;
+		}
+		c->is_ref = c->baseline == c;
 	}
 	return 0;
 }
@@ -257,6 +312,7 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	    .bench = in->wl->kind == KIND_BENCH,
 	    .pin = r->cfg.pin,
 	    .timeout_s = r->cfg.timeout_s,
+	    .inflight = (unsigned)r->cfg.inflight,
 	    .ctx = ctx,
 	    .res = in->res,
 	};
@@ -351,8 +407,11 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 		}
 	}
 	ctx->stop = &no_stop;
-	if (c->mode == MODE_SEQ && !in->have_ref && row->status == REP_OK) {
+	/* the reference: the --baseline cell's first verified rep; with
+	 * --baseline=none the first verified rep of any cell */
+	if ((c->is_ref || r->cfg.baseline_none) && !in->have_ref && row->status == REP_OK) {
 		in->ref_checksum = row->checksum;
+		in->ref = c;
 		in->have_ref = true;
 	}
 	return 0;
@@ -422,10 +481,10 @@ int engine_run(struct run *r)
 		bool measured = round >= r->cfg.warmup;
 
 		shuffle(order, r->ncells, r->cfg.seed * 0x100000001b3ULL + round);
-		/* seq cells of a round run first while no reference exists yet,
+		/* reference cells of a round run first while no reference exists yet,
 		 * so the first warmup already yields the reference checksum. */
 		for (unsigned k = 0; k < r->ncells; k++)
-			early[k] = r->cells[k].mode == MODE_SEQ && !r->cells[k].inst->have_ref;
+			early[k] = r->cells[k].is_ref && !r->cells[k].inst->have_ref;
 		for (unsigned pass = 0; pass < 2; pass++) {
 			for (unsigned k = 0; k < r->ncells; k++) {
 				struct cell *c = &r->cells[order[k]];
@@ -519,7 +578,9 @@ static void cell_speedup(struct cell *c)
 	if (!c->baseline || !c->baseline->wall.n || !c->wall.n)
 		return;
 	if (c->baseline == c) {
-		c->speedup = c->efficiency = 1;
+		c->speedup = 1;
+		if (c->mode == MODE_SEQ)
+			c->efficiency = 1;
 		return;
 	}
 	b = speedup_sample(c->baseline, &nb);
@@ -529,7 +590,9 @@ static void cell_speedup(struct cell *c)
 		c->speedup_lo = sp.lo;
 		c->speedup_hi = sp.hi;
 		c->speedup_conf = sp.conf;
-		c->efficiency = sp.est / c->workers;
+		/* per worker over one worker: only against a seq baseline */
+		if (c->baseline->mode == MODE_SEQ)
+			c->efficiency = sp.est / c->workers;
 	}
 	free(b);
 	free(x);
@@ -553,10 +616,24 @@ void engine_summarize(struct run *r)
 			if (row->status == REP_OK && in->wl->kind == KIND_WORKLOAD &&
 			    (!in->have_ref || row->checksum != in->ref_checksum)) {
 				row->status = REP_MISMATCH;
-				snprintf(row->error, sizeof(row->error),
-				         "checksum %016llx differs from seq %016llx",
-				         (unsigned long long)row->checksum,
-				         (unsigned long long)in->ref_checksum);
+				if (!in->have_ref)
+					snprintf(
+					    row->error, sizeof(row->error),
+					    "checksum %016llx: no reference (the %s cell did not "
+					    "verify)",
+					    (unsigned long long)row->checksum,
+					    mode_names[r->cfg.baseline_mode]);
+				else if (in->ref->mode == MODE_SEQ)
+					snprintf(row->error, sizeof(row->error),
+					         "checksum %016llx differs from seq %016llx",
+					         (unsigned long long)row->checksum,
+					         (unsigned long long)in->ref_checksum);
+				else
+					snprintf(row->error, sizeof(row->error),
+					         "checksum %016llx differs from %s:%u %016llx",
+					         (unsigned long long)row->checksum,
+					         mode_names[in->ref->mode], in->ref->workers,
+					         (unsigned long long)in->ref_checksum);
 			}
 			if (row->status != REP_OK) {
 				c->all_verified = false;

@@ -67,7 +67,7 @@ struct task_result {
 #define CB_MAX_METRICS 16
 
 /* The most workers (--workers) one invocation may ask for. */
-#define CB_MAX_WORKERS 4096L
+#define CB_MAX_WORKERS 16384L
 
 /* Per-rep figures a bench or workload adds to its CSV row (`metrics`
  * column, `name=value;…`). The first one is shown in the table. */

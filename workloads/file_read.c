@@ -674,12 +674,12 @@ static void fr_on_read(struct cb_loop *loop, void *arg, long n)
 	}
 	sum = XXH3_64bits_digest(t->h);
 	if (t->total != st->bytes || sum != st->expect[t->f]) {
-		fr_task_end(t, cb_error(ctx, -EIO,
-		                        "%s: read %llu bytes hashing to %016llx, the corpus has "
-		                        "%llu bytes hashing to %016llx (file changed during the run?)",
-		                        t->path, (unsigned long long)t->total,
-		                        (unsigned long long)sum, st->bytes,
-		                        (unsigned long long)st->expect[t->f]));
+		fr_task_end(t,
+		            cb_error(ctx, -EIO,
+		                     "%s: read %llu bytes hashing to %016llx, the corpus has "
+		                     "%llu bytes hashing to %016llx (file changed during the run?)",
+		                     t->path, (unsigned long long)t->total, (unsigned long long)sum,
+		                     st->bytes, (unsigned long long)st->expect[t->f]));
 		return;
 	}
 	if (t->direct)
@@ -692,7 +692,8 @@ static void fr_on_read(struct cb_loop *loop, void *arg, long n)
 static void fr_read_next(struct fr_task *t)
 {
 	struct fr_state *st = t->ctx->state;
-	int rc = cb_loop_read(t->loop, t->fd, t->buf, st->block, (long long)t->total, fr_on_read, t);
+	int rc =
+	    cb_loop_read(t->loop, t->fd, t->buf, st->block, (long long)t->total, fr_on_read, t);
 
 	if (rc)
 		fr_task_end(t, cb_error(t->ctx, rc, "read %s: %s", t->path, strerror(-rc)));
@@ -713,8 +714,7 @@ static int fr_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i, struct
 	                      strcmp(cb_loop_io_name(loop), "io_uring") == 0 ? 1 : 2,
 	                      memory_order_relaxed);
 	file_path(st, t->f, t->path, sizeof(t->path));
-	t->fd = st->cold ? open_cold(st, t->path, &t->direct)
-	                 : open(t->path, O_RDONLY | O_CLOEXEC);
+	t->fd = st->cold ? open_cold(st, t->path, &t->direct) : open(t->path, O_RDONLY | O_CLOEXEC);
 	if (t->fd < 0) {
 		rc = cb_error(ctx, -errno, "open %s: %s", t->path, strerror(errno));
 		free(t);

@@ -43,7 +43,8 @@ struct net_slot {
 	XXH3_state_t *xxh;
 	uint64_t bytes;
 	char errbuf[CURL_ERROR_SIZE];
-	struct net_async *async; /* async form: the worker's multi handle, made at its first start() */
+	struct net_async
+	    *async; /* async form: the worker's multi handle, made at its first start() */
 };
 
 struct net_state {
@@ -619,6 +620,9 @@ static struct net_async *async_get(struct wl_ctx *ctx, struct cb_loop *loop)
 	curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
 	curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, async_timer_cb);
 	curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
+	/* keep a connection per task in flight between reps (the default cache
+	 * of 4 per added handle shrinks as the handles are removed) */
+	curl_multi_setopt(a->multi, CURLMOPT_MAXCONNECTS, (long)ctx->ntasks);
 	s->async = a;
 	return a;
 }

@@ -164,7 +164,8 @@ static void sleep_arm(struct sleep_task *t)
 	t->due = cb_now() + st->sleep_s;
 	rc = cb_loop_timer(t->loop, t->due, sleep_fired, t, NULL);
 	if (rc)
-		sleep_finish(t, cb_error(t->ctx, rc, "task %u: loop timer: %s", t->i, strerror(-rc)));
+		sleep_finish(t,
+		             cb_error(t->ctx, rc, "task %u: loop timer: %s", t->i, strerror(-rc)));
 }
 
 static int sleep_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i,

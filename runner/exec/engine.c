@@ -447,8 +447,40 @@ static void shuffle(unsigned *order, unsigned n, uint64_t seed)
 	}
 }
 
+/* Raise RLIMIT_NOFILE to its hard limit when a cell may hold more
+ * descriptors than the soft limit allows (a task in flight may hold a
+ * socket or a file: async's --inflight, a thread per worker), and say so. */
+static void raise_nofile(const struct run *r)
+{
+	unsigned long need = 0;
+	struct rlimit rl;
+
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		unsigned long n =
+		    c->mode == MODE_ASYNC
+		        ? (unsigned long)c->workers *
+		              (r->cfg.inflight ? (unsigned long)r->cfg.inflight : c->ntasks)
+		        : c->workers;
+
+		if (n > c->ntasks)
+			n = c->ntasks;
+		if (n > need)
+			need = n;
+	}
+	need += 64; /* the runner's own, a loop's epoll and timer, the server */
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		cb_note(
+		    "open files: soft limit raised to the hard limit %llu for %lu tasks at once",
+		    (unsigned long long)rl.rlim_max, need - 64);
+}
+
 static int prepare_all(struct run *r)
 {
+	raise_nofile(r);
 	for (unsigned i = 0; i < r->ninst; i++) {
 		struct instance *in = &r->inst[i];
 		int rc = prepare_instance(in);

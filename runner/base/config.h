@@ -37,6 +37,7 @@ struct cb_config {
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	bool fail_fast; /* stop at the first failed rep */
 	long inflight; /* async: tasks in flight per loop; 0: all */
+	bool cost_metrics; /* --cost: memory per task in flight, CPU per op */
 	/* --baseline: the reference cell of speedups and checksums */
 	bool baseline_none; /* none: no reference, checksums across measured cells */
 	enum cb_mode baseline_mode; /* default MODE_SEQ */

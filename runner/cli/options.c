@@ -40,6 +40,7 @@ enum {
 	OPT_INJECT,
 	OPT_INFLIGHT,
 	OPT_BASELINE,
+	OPT_COST,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -57,6 +58,9 @@ static const struct core_opt core_opts[] = {
     {{"inflight", required_argument, NULL, OPT_INFLIGHT},
      "K",
      "async: tasks in flight at once on each loop (default all)"},
+    {{"cost", no_argument, NULL, OPT_COST},
+     NULL,
+     "add memory per task in flight and CPU per op to the metrics (samples VmSize)"},
     {{"baseline", required_argument, NULL, OPT_BASELINE},
      "seq|none|MODE[:WORKERS]",
      "the reference of speedups and checksums (default seq)"},
@@ -607,6 +611,9 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		return 0;
 	case OPT_BASELINE:
 		return parse_baseline(arg, cfg);
+	case OPT_COST:
+		cfg->cost_metrics = true;
+		return 0;
 	case OPT_INJECT:
 		if (inject_parse(arg))
 			return usage_error("--inject",

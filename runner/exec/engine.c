@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -269,7 +270,98 @@ struct cell_pool {
 	struct pool *pool; /* alive from the cell's first rep to its last */
 	double startup_s; /* pool_start(); NAN before */
 	double cold_s; /* makespan of the pool's first rep; NAN before */
+	long rss_base_kb, vm_base_kb; /* VmRSS, VmSize before the pool started */
 };
+
+/* VmRSS and VmSize of this process in KiB (-1 when /proc can't say). */
+static void vm_now(long *rss_kb, long *size_kb)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	long pages = sysconf(_SC_PAGESIZE) / 1024, size = -1, rss = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+			size = rss = -1;
+		fclose(f);
+	}
+	*rss_kb = rss < 0 ? -1 : rss * pages;
+	*size_kb = size < 0 ? -1 : size * pages;
+}
+
+/* Samples VmSize during a rep: its peak is the committed address space
+ * while the tasks are in flight (VmPeak can't be reset per rep). */
+struct vm_sampler {
+	pthread_t th;
+	_Atomic int quit;
+	_Atomic long peak_kb;
+	bool running;
+};
+
+static void *vm_sample(void *arg)
+{
+	struct vm_sampler *v = arg;
+
+	while (!atomic_load(&v->quit)) {
+		long rss, size;
+
+		vm_now(&rss, &size);
+		if (size > atomic_load(&v->peak_kb))
+			atomic_store(&v->peak_kb, size);
+		nanosleep(&(struct timespec){0, 5000000}, NULL);
+	}
+	return NULL;
+}
+
+static void vm_sampler_start(struct vm_sampler *v)
+{
+	atomic_init(&v->quit, 0);
+	atomic_init(&v->peak_kb, -1);
+	v->running = pthread_create(&v->th, NULL, vm_sample, v) == 0;
+}
+
+static long vm_sampler_stop(struct vm_sampler *v)
+{
+	if (!v->running)
+		return -1;
+	atomic_store(&v->quit, 1);
+	pthread_join(v->th, NULL);
+	return atomic_load(&v->peak_kb);
+}
+
+/* Tasks of cell c in flight at once at most. */
+static unsigned cell_concurrency(const struct run *r, const struct cell *c)
+{
+	unsigned long n = c->workers;
+
+	if (c->mode == MODE_ASYNC)
+		n *= r->cfg.inflight ? (unsigned long)r->cfg.inflight : c->ntasks;
+	if (c->mode == MODE_SEQ)
+		n = 1;
+	return (unsigned)(n < c->ntasks ? n : c->ntasks);
+}
+
+/* Memory per task in flight and CPU per op, added to the row's metrics:
+ * the cell's pool and tasks above what the process held before the pool
+ * started, over the concurrency (procs: the largest worker's own peak, as
+ * a worker holds one task at a time). */
+static void add_cost_metrics(const struct run *r, const struct cell *c, const struct cell_pool *cp,
+                             struct rep_row *row, long vm_peak_kb)
+{
+	double k = cell_concurrency(r, c);
+
+	if (c->mode == MODE_PROCS || c->mode == MODE_FORK_PER_TASK) {
+		cb_metric(&row->metrics, "rss_per_task_kb", (double)row->max_rss_kb);
+	} else if (cp->rss_base_kb >= 0 && row->max_rss_kb >= 0) {
+		cb_metric(&row->metrics, "rss_per_task_kb",
+		          (double)(row->max_rss_kb - cp->rss_base_kb) / k);
+		if (vm_peak_kb >= 0 && cp->vm_base_kb >= 0)
+			cb_metric(&row->metrics, "vm_per_task_kb",
+			          (double)(vm_peak_kb - cp->vm_base_kb) / k);
+	}
+	if (row->ops > 0)
+		cb_metric(&row->metrics, "cpu_per_op_us",
+		          (row->user_s + row->sys_s) / row->ops * 1e6);
+}
 
 /* Stop cell c's pool, if it has one. A thread that can't be stopped still
  * uses the instance: its memory is left alone and nothing more of it runs. */
@@ -317,6 +409,8 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	    .res = in->res,
 	};
 	struct rusage s0, s1, c0, c1;
+	struct vm_sampler vs = {0};
+	long vm_peak;
 	struct pool_usage pu;
 	struct rep_row tmp;
 	double t0, t1;
@@ -348,8 +442,10 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	}
 	cold = !cp->pool;
 	if (cold) {
-		double ts = cb_now();
+		double ts;
 
+		vm_now(&cp->rss_base_kb, &cp->vm_base_kb);
+		ts = cb_now();
 		rc = pool_start(&cp->pool, &pp);
 		cp->startup_s = cb_now() - ts;
 		if (rc)
@@ -358,6 +454,8 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	row->startup_s = cp->startup_s;
 
 	rss_peak_reset();
+	if (r->cfg.cost_metrics)
+		vm_sampler_start(&vs);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
@@ -366,6 +464,7 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
 	parent_peak = rss_peak_kb();
+	vm_peak = r->cfg.cost_metrics ? vm_sampler_stop(&vs) : -1;
 	if (!rc)
 		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
@@ -406,6 +505,8 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 			         ctx->err[0] ? ctx->err : "check failed");
 		}
 	}
+	if (r->cfg.cost_metrics)
+		add_cost_metrics(r, c, cp, row, vm_peak);
 	ctx->stop = &no_stop;
 	/* the reference: the --baseline cell's first verified rep; with
 	 * --baseline=none the first verified rep of any cell */

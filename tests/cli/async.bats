@@ -201,3 +201,17 @@ PY
 	[ "$status" -eq 1 ]
 	[ "$(col out.csv status "r['mode']=='async'")" = timeout ]
 }
+
+@test "--cost adds memory per task in flight and CPU per op to every row's metrics" {
+	run timeout 120 "$CB" -m threads,procs,async -w sleep -j 4 -t 40 -s 1 --sleep=5ms --runs=1 \
+		--cost -q --csv=out.csv
+	[ "$status" -eq 0 ]
+	for m in threads async; do
+		[[ "$(col out.csv metrics "r['mode']=='$m'")" == *";rss_per_task_kb="*";vm_per_task_kb="*";cpu_per_op_us="* ]]
+	done
+	[[ "$(col out.csv metrics "r['mode']=='procs'")" == *";rss_per_task_kb="*";cpu_per_op_us="* ]]
+	# without --cost: none of them
+	run timeout 120 "$CB" -m async -w sleep -j 1 -t 4 -s 1 --sleep=1ms --runs=1 -q --csv=plain.csv
+	[ "$status" -eq 0 ]
+	[[ "$(col plain.csv metrics)" != *per_task* ]]
+}

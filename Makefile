@@ -126,6 +126,11 @@ bench-io: $(BIN)
 bench-gate: $(BIN)
 	scripts/bench-gate.sh $(BIN)
 
+# Issue 17: 10,000 waits - async vs threads vs procs vs asyncio.
+.PHONY: bench-async
+bench-async: $(BIN)
+	scripts/bench-async.sh $(BIN)
+
 # The standard suite + report; hyperfine cross-check; the CI regression gate.
 .PHONY: bench hyperfine ci-bench
 bench: $(BIN)

@@ -93,7 +93,7 @@ static int check_async(const struct cb_config *cfg)
 	for (unsigned i = 0; want && i < cfg->nwl; i++) {
 		const struct workload *w = cfg->wl[i];
 
-		if (w->kind == KIND_BENCH || !async_supported(w)) {
+		if (!async_supported(w) || (w->kind == KIND_BENCH && !w->start)) {
 			cb_errorf("--mode",
 			          "async: %s has no async form (a start() on the event loop, or "
 			          "compute-only CPU work run inline); choose other modes or "

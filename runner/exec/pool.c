@@ -268,6 +268,11 @@ static void worker_rep_async(struct pool *p, struct wl_ctx *ctx, unsigned id, st
 
 	if (*abandoned)
 		return; /* a failed rep before: the pool only waits to be stopped */
+	/* a bench: all its bodies at once on worker 0's loop */
+	if (p->pp.bench && id != 0)
+		return;
+	if (p->pp.bench)
+		r.inflight = p->pp.ntasks;
 	async_run_rep(l, &r, abandoned);
 }
 

@@ -118,15 +118,15 @@ PY
 }
 
 @test "async: a workload without an async form, or a bench, is refused (exit 2)" {
-	run "$CB" -m seq,async -w mixed -q --no-csv
+	run "$CB" -m seq,async -w pool.tiny -q --no-csv
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"concbench: --mode: async: mixed has no async form"* ]]
+	[[ "$output" == *"concbench: --mode: async: pool.tiny has no async form"* ]]
 	run "$CB" -m async -w lock.mutex -q --no-csv
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"async: lock.mutex has no async form"* ]]
-	run "$CB" -w mixed --baseline=async -q --no-csv
+	run "$CB" -w pool.empty --baseline=async -q --no-csv
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"mixed has no async form"* ]]
+	[[ "$output" == *"pool.empty has no async form"* ]]
 }
 
 @test "async: bad --inflight values are usage errors" {
@@ -214,4 +214,23 @@ PY
 	run timeout 120 "$CB" -m async -w sleep -j 1 -t 4 -s 1 --sleep=1ms --runs=1 -q --csv=plain.csv
 	[ "$status" -eq 0 ]
 	[[ "$(col plain.csv metrics)" != *per_task* ]]
+}
+
+@test "async: mixed runs its I/O side as a loop watch beside inline or offloaded CPU competitors" {
+	for o in "" --cpu-offload; do
+		run timeout 120 "$CB" -m async -w mixed -j 3 -s 100 --runs=1 $o -q --csv=out.csv
+		[ "$status" -eq 0 ]
+		[ "$(col out.csv verified)" = 1 ]
+		# competitors did CPU work while the I/O side completed requests
+		python3 - out.csv <<'PY'
+import csv, sys
+r = next(csv.DictReader(open(sys.argv[1])))
+m = dict(kv.split("=") for kv in r["metrics"].split(";"))
+assert float(m["io_requests"]) > 0 and float(m["cpu_chunks_per_s"]) > 0, m
+PY
+		[ -z "$(leftover_children)" ]
+	done
+	run "$CB" -m async -w mixed --cpu-slice=0 -q --no-csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--cpu-slice"* ]]
 }

@@ -44,6 +44,10 @@
 
 #define WATCH_S 0.05
 #define STOP_GRACE_S 1.0
+/* A healthy thread was released to quit and runs worker_fini: an async
+ * loop's may close 10,000 connections, which takes more than a second on a
+ * loaded machine; only a thread of a failed pool can be stuck. */
+#define FINI_GRACE_S 60.0
 
 struct slot {
 	sem_t go; /* pooled modes: release this worker for one rep (or quit) */
@@ -887,9 +891,12 @@ static void release_workers(struct pool *p)
 int pool_stop(struct pool *p)
 {
 	int rc = 0;
+	double grace;
 
 	if (!p)
 		return 0;
+	grace = p->failed || atomic_load(&p->sh->error) || cb_interrupted ? STOP_GRACE_S
+	                                                                   : FINI_GRACE_S;
 	if (p->failed || atomic_load(&p->sh->error) || cb_interrupted)
 		kill_children(p);
 	if (!p->per_task)
@@ -902,7 +909,7 @@ int pool_stop(struct pool *p)
 			p->pids[id] = 0;
 		}
 		if (!p->procs && p->started[id]) {
-			struct timespec ts = realtime_at(cb_now() + STOP_GRACE_S);
+			struct timespec ts = realtime_at(cb_now() + grace);
 
 			if (pthread_timedjoin_np(p->tids[id], NULL, &ts)) {
 				p->stuck = true;

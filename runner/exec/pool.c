@@ -895,8 +895,8 @@ int pool_stop(struct pool *p)
 
 	if (!p)
 		return 0;
-	grace = p->failed || atomic_load(&p->sh->error) || cb_interrupted ? STOP_GRACE_S
-	                                                                   : FINI_GRACE_S;
+	grace =
+	    p->failed || atomic_load(&p->sh->error) || cb_interrupted ? STOP_GRACE_S : FINI_GRACE_S;
 	if (p->failed || atomic_load(&p->sh->error) || cb_interrupted)
 		kill_children(p);
 	if (!p->per_task)

@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE
 PG_INC   ?= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 CPPFLAGS += -I$(PG_INC)
-LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lsqlite3 -lpq -ljansson -lgsl -lgslcblas -lpthread -lm
+LDLIBS   += -lcsv -lxxhash -lspng -lcurl -lsqlite3 -lpq -ljansson -lgsl -lgslcblas -luring -lpthread -lm
 
 comma    := ,
 O        ?= build
@@ -136,6 +136,11 @@ bench-io: $(BIN)
 .PHONY: bench-gate
 bench-gate: $(BIN)
 	scripts/bench-gate.sh $(BIN)
+
+# Issue 17: 10,000 waits - async vs threads vs procs vs asyncio.
+.PHONY: bench-async
+bench-async: $(BIN)
+	scripts/bench-async.sh $(BIN)
 
 # The standard suite + report; hyperfine cross-check; the CI regression gate.
 .PHONY: bench hyperfine ci-bench

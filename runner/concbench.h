@@ -35,12 +35,21 @@ enum cb_mode {
 	MODE_GIL,
 	MODE_THREAD_PER_TASK,
 	MODE_FORK_PER_TASK,
+	MODE_ASYNC,
 	MODE__COUNT
 };
 #define MODE_BIT(m) (1u << (m))
 #define MODES_POOLED                                                                               \
 	(MODE_BIT(MODE_SEQ) | MODE_BIT(MODE_THREADS) | MODE_BIT(MODE_PROCS) | MODE_BIT(MODE_GIL))
 #define MODES_EVERY ((1u << MODE__COUNT) - 1)
+
+struct cb_loop; /* a worker's event loop (async mode); opaque */
+struct cb_async; /* the completion of one started task (async mode); opaque */
+
+/* A loop callback: `res` is the ready events (EPOLLIN, EPOLLOUT, … of
+ * <sys/epoll.h>) for a watch, 0 for a timer, the byte count or a negative
+ * errno for a read. Runs on the loop's thread; must not block. */
+typedef void (*cb_loop_fn)(struct cb_loop *loop, void *arg, long res);
 
 enum cb_kind { KIND_WORKLOAD, KIND_BENCH };
 
@@ -61,7 +70,7 @@ struct task_result {
 #define CB_MAX_METRICS 16
 
 /* The most workers (--workers) one invocation may ask for. */
-#define CB_MAX_WORKERS 4096L
+#define CB_MAX_WORKERS 16384L
 
 /* Per-rep figures a bench or workload adds to its CSV row (`metrics`
  * column, `name=value;…`). The first one is shown in the table. */
@@ -132,6 +141,21 @@ struct workload {
 	/* Run task `i` (workload) or the body of worker `i` (bench). May run on
 	 * any thread or in a forked process. 0 or negative errno + ctx->err. */
 	int (*run)(struct wl_ctx *ctx, unsigned i, struct task_result *res);
+	/* Optional, the async form (--mode=async): start task `i` on `loop`
+	 * without blocking and return; the task goes on in loop callbacks
+	 * (cb_loop_watch/timer/read) and ends with exactly one
+	 * cb_async_done(done, rc) — possibly before start() returns. It fills
+	 * res like run() (checksum, ops); ctx->err says why on an error. Up to
+	 * --inflight tasks of one worker are in flight at once on its loop; the
+	 * worker's ctx (and its wstate) is shared by them. A negative return
+	 * means the task never started (cb_async_done must not be called). */
+	int (*start)(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i, struct task_result *res,
+	             struct cb_async *done);
+	/* No waits at all, CPU only (cpu.*, image.*): in async mode without
+	 * start(), run() is called inline on the loop and blocks it, as CPU
+	 * work blocks asyncio's loop. A workload with neither is refused in
+	 * async mode. */
+	bool compute_only;
 	/* Optional: check the rep after all workers joined; add metrics.
 	 * 0 = verified, 1 = a correctness check failed (ctx->err says which),
 	 * negative errno = could not check. Workloads without verify() are
@@ -199,6 +223,33 @@ double cb_now(void);
  * of concbench uses (runner/base/stats.c: linear between order statistics,
  * numpy's default); sorts v in place. NaN when n == 0. Can't fail. */
 double cb_quantile(double *v, size_t n, double p);
+
+/* --- async mode: services for start() (runner/exec/async.c) --- */
+
+/* End the task `done` stands for: rc 0, or a negative errno with ctx->err
+ * set. Exactly once per started task; `done` is invalid afterwards. */
+void cb_async_done(struct cb_async *done, int rc);
+
+/* Watch fd for `events` (EPOLLIN, EPOLLOUT; level-triggered): fn(loop,
+ * arg, ready events) runs while it is ready. events = 0 stops watching;
+ * watching again replaces events and callback. 0 or a negative errno. */
+int cb_loop_watch(struct cb_loop *loop, int fd, uint32_t events, cb_loop_fn fn, void *arg);
+
+/* Run fn(loop, arg, 0) once at `deadline` (seconds, as cb_now()); *id (may
+ * be NULL) names it for cb_loop_timer_cancel. 0 or -ENOMEM. */
+int cb_loop_timer(struct cb_loop *loop, double deadline, cb_loop_fn fn, void *arg, uint64_t *id);
+
+/* Cancel a pending timer: 0, or -ENOENT when it ran or never was. */
+int cb_loop_timer_cancel(struct cb_loop *loop, uint64_t id);
+
+/* pread(fd, buf, len, off) without blocking the loop (io_uring, or the
+ * loop's small thread pool where the kernel refuses io_uring); fn(loop, arg,
+ * bytes or -errno) runs on the loop when done. 0 or a negative errno. */
+int cb_loop_read(struct cb_loop *loop, int fd, void *buf, size_t len, long long off, cb_loop_fn fn,
+                 void *arg);
+
+/* The read backend of the loop: "io_uring" or "threads". */
+const char *cb_loop_io_name(const struct cb_loop *loop);
 
 /* Nonzero once SIGINT or SIGTERM arrived (runner/exec/signals.c). */
 extern volatile sig_atomic_t cb_interrupted;

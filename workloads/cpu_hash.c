@@ -73,5 +73,6 @@ const struct workload cpu_hash = {
     .ops_unit = "B",
     .prepare = hash_prepare,
     .run = hash_run,
+    .compute_only = true,
     .cleanup = hash_cleanup,
 };

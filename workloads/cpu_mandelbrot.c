@@ -90,5 +90,6 @@ const struct workload cpu_mandelbrot = {
     .ops_unit = "iteration",
     .prepare = mandel_prepare,
     .run = mandel_run,
+    .compute_only = true,
     .cleanup = mandel_cleanup,
 };

@@ -97,5 +97,6 @@ const struct workload cpu_matmul = {
     .ops_unit = "flop",
     .prepare = matmul_prepare,
     .run = matmul_run,
+    .compute_only = true,
     .cleanup = matmul_cleanup,
 };

@@ -59,5 +59,6 @@ const struct workload cpu_montecarlo = {
     .size_unit = "samples",
     .ops_unit = "sample",
     .run = mc_run,
+    .compute_only = true,
     .verify = mc_verify,
 };

@@ -69,5 +69,6 @@ const struct workload cpu_primes = {
     .ops_unit = "candidate",
     .prepare = primes_prepare,
     .run = primes_run,
+    .compute_only = true,
     .verify = primes_verify,
 };

@@ -495,6 +495,7 @@ static int chain_prepare(struct wl_ctx *ctx)
 	    .prepare = prep,                                                                       \
 	    .reset = img_reset,                                                                    \
 	    .run = img_run,                                                                        \
+	    .compute_only = true,                                                                  \
 	    .verify = img_verify,                                                                  \
 	    .cleanup = img_cleanup,                                                                \
 	    .output = img_output,                                                                  \

@@ -9,13 +9,23 @@
  * holder, which gives it up only after a switch interval (bpo-7946), so the
  * I/O side falls to about 1/(2 x interval) requests/s. In `threads` and
  * `procs` it runs at full speed. Metrics: io_req_per_s, latency p50/p99.
+ *
+ * Async form (--mode=async, all bodies on one loop): the I/O side is a loop
+ * watch on the socket; each CPU competitor burns --cpu-slice on the loop
+ * (blocking it, as CPU work in a coroutine blocks asyncio's loop) and then
+ * yields through a zero-delay timer, so the I/O side gets about one round
+ * trip per slice. With --cpu-offload each competitor burns in a forked
+ * process instead (asyncio's run_in_executor with a ProcessPoolExecutor)
+ * and the loop only watches for its end: the I/O side recovers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,6 +49,8 @@ struct mixed_shm {
 struct mixed_state {
 	struct mixed_shm *sh;
 	double io_work_s; /* --io-work: GIL-held work per request */
+	double cpu_slice_s; /* async: --cpu-slice, CPU work between two yields */
+	bool offload; /* async: --cpu-offload, competitors burn in forked processes */
 	int fd; /* our end of the socketpair; -1 when closed */
 	pid_t peer;
 };
@@ -101,6 +113,10 @@ static int mixed_prepare(struct wl_ctx *ctx)
 		if (rc)
 			goto err;
 	}
+	rc = cb_opt_duration(ctx, "cpu-slice", 1e-6, 10, &st->cpu_slice_s);
+	if (rc)
+		goto err;
+	st->offload = cb_opt_flag("cpu-offload");
 	if (ctx->size < 1 || ctx->size > 3600 * 1000L) {
 		rc = cb_error(ctx, -EINVAL, "--size: %ld: want 1..3600000 ms of ping-pong",
 		              ctx->size);
@@ -306,6 +322,230 @@ static int mixed_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 	return 0;
 }
 
+/* --- the async form ------------------------------------------------- */
+
+struct mixed_task {
+	struct wl_ctx *ctx;
+	struct cb_loop *loop;
+	struct task_result *res;
+	struct cb_async *done;
+	unsigned i;
+	/* I/O side */
+	double t0, end, t;
+	size_t n, cap, got;
+	double *lat;
+	char msg[MSG_BYTES], reply[MSG_BYTES];
+	/* a competitor */
+	unsigned x;
+	uint64_t chunks;
+	int pfd; /* --cpu-offload: read end of the child's pipe */
+	pid_t child;
+};
+
+static void mt_end(struct mixed_task *t, int rc)
+{
+	struct cb_async *done = t->done;
+
+	free(t->lat);
+	free(t);
+	cb_async_done(done, rc);
+}
+
+static void io_finish(struct mixed_task *t, int rc)
+{
+	struct mixed_state *st = t->ctx->state;
+	struct mixed_shm *sh = st->sh;
+
+	cb_loop_watch(t->loop, st->fd, 0, NULL, NULL);
+	atomic_store(&sh->io_done, 1);
+	sh->io_s = cb_now() - t->t0;
+	sh->requests = t->n;
+	sh->lat_p50_s = cb_quantile(t->lat, t->n, 0.50);
+	sh->lat_p99_s = cb_quantile(t->lat, t->n, 0.99);
+	t->res->checksum = t->n;
+	t->res->ops = (double)t->n;
+	mt_end(t, rc);
+}
+
+/* Send the next request, or end the I/O side when its time is up. */
+static void io_send(struct mixed_task *t)
+{
+	struct mixed_state *st = t->ctx->state;
+
+	if (cb_now() >= t->end || cb_should_stop(t->ctx)) {
+		io_finish(t, 0);
+		return;
+	}
+	if (st->io_work_s > 0)
+		hold_gil_busy(st->io_work_s);
+	t->t = cb_now();
+	memset(t->msg, (int)(t->n & 0x7f), sizeof(t->msg));
+	memcpy(t->msg, &t->n, sizeof(t->n));
+	t->got = 0;
+	/* 64 bytes into an empty socket buffer: never blocks */
+	if (send_msg(st->fd, t->msg) != MSG_BYTES) {
+		io_finish(t,
+		          cb_error(t->ctx, -EPIPE, "send to the echo peer: %s", strerror(errno)));
+		return;
+	}
+}
+
+static void io_on_reply(struct cb_loop *loop, void *arg, long events)
+{
+	struct mixed_task *t = arg;
+	struct mixed_state *st = t->ctx->state;
+	ssize_t n = recv(st->fd, t->reply + t->got, MSG_BYTES - t->got, MSG_DONTWAIT);
+
+	(void)loop, (void)events;
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		io_finish(t,
+		          cb_error(t->ctx, n < 0 ? -errno : -EPIPE, "reply from the echo peer: %s",
+		                   n < 0 ? strerror(errno) : "closed"));
+		return;
+	}
+	t->got += (size_t)n;
+	if (t->got < MSG_BYTES)
+		return;
+	if (memcmp(t->msg, t->reply, sizeof(t->msg)))
+		st->sh->bad_replies++;
+	if (t->n == t->cap) {
+		double *p = realloc(t->lat, (t->cap = t->cap ? t->cap * 2 : 4096) * sizeof(*p));
+
+		if (!p) {
+			io_finish(t, cb_error(t->ctx, -ENOMEM, "out of memory"));
+			return;
+		}
+		t->lat = p;
+	}
+	t->lat[t->n++] = cb_now() - t->t;
+	io_send(t);
+}
+
+static void cpu_slice(struct cb_loop *loop, void *arg, long res)
+{
+	struct mixed_task *t = arg;
+	struct mixed_state *st = t->ctx->state;
+	double end = cb_now() + st->cpu_slice_s;
+	int rc;
+
+	(void)res;
+	if (atomic_load_explicit(&st->sh->io_done, memory_order_relaxed) ||
+	    cb_should_stop(t->ctx)) {
+		atomic_fetch_add(&st->sh->cpu_chunks, t->chunks);
+		t->res->checksum = t->x;
+		mt_end(t, 0);
+		return;
+	}
+	do { /* blocks the loop: nothing else runs on it meanwhile */
+		t->x = burn(t->x);
+		t->chunks++;
+	} while (cb_now() < end);
+	/* yield, like await sleep(0): due now, after what is ready meanwhile */
+	rc = cb_loop_timer(loop, cb_now(), cpu_slice, t, NULL);
+	if (rc)
+		mt_end(t, cb_error(t->ctx, rc, "loop timer: %s", strerror(-rc)));
+}
+
+static void cpu_child_done(struct cb_loop *loop, void *arg, long res)
+{
+	struct mixed_task *t = arg;
+	unsigned x = 0;
+	ssize_t n = read(t->pfd, &x, sizeof(x));
+	int status = 0, rc = 0;
+
+	(void)res;
+	cb_loop_watch(loop, t->pfd, 0, NULL, NULL);
+	close(t->pfd);
+	while (waitpid(t->child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(x) || !WIFEXITED(status) || WEXITSTATUS(status))
+		rc = cb_error(t->ctx, -ECHILD, "CPU process of task %u failed", t->i);
+	t->res->checksum = x;
+	mt_end(t, rc);
+}
+
+/* --cpu-offload: burn in a forked process until the I/O side is done;
+ * it reports its last x through a pipe the loop watches. */
+static int cpu_offload(struct mixed_task *t)
+{
+	struct mixed_state *st = t->ctx->state;
+	int p[2], rc;
+
+	if (pipe2(p, O_CLOEXEC))
+		return cb_error(t->ctx, -errno, "pipe: %s", strerror(errno));
+	t->child = fork();
+	if (t->child < 0) {
+		rc = cb_error(t->ctx, -errno, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	if (t->child == 0) {
+		uint64_t chunks = 0;
+		unsigned x = t->x;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		while (!atomic_load_explicit(&st->sh->io_done, memory_order_relaxed) &&
+		       !cb_should_stop(t->ctx)) {
+			x = burn(x);
+			chunks++;
+		}
+		atomic_fetch_add(&st->sh->cpu_chunks, chunks);
+		_exit(write(p[1], &x, sizeof(x)) == (ssize_t)sizeof(x) ? 0 : 1);
+	}
+	close(p[1]);
+	t->pfd = p[0];
+	rc = cb_loop_watch(t->loop, t->pfd, EPOLLIN, cpu_child_done, t);
+	if (rc) {
+		close(t->pfd);
+		kill(t->child, SIGKILL);
+		while (waitpid(t->child, NULL, 0) < 0 && errno == EINTR)
+			;
+		return cb_error(t->ctx, rc, "loop watch: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+static int mixed_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i,
+                       struct task_result *res, struct cb_async *done)
+{
+	struct mixed_state *st = ctx->state;
+	struct mixed_task *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (!t)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	*t = (struct mixed_task){.ctx = ctx,
+	                         .loop = loop,
+	                         .res = res,
+	                         .done = done,
+	                         .i = i,
+	                         .x = i * 2654435761u | 1,
+	                         .pfd = -1};
+	res->ops = 0;
+	if (i == 0) {
+		t->t0 = cb_now();
+		t->end = t->t0 + (double)ctx->size * 1e-3;
+		rc = cb_loop_watch(loop, st->fd, EPOLLIN, io_on_reply, t);
+		if (rc) {
+			free(t);
+			return cb_error(ctx, rc, "loop watch: %s", strerror(-rc));
+		}
+		io_send(t);
+		return 0;
+	}
+	rc = st->offload ? cpu_offload(t) : cb_loop_timer(loop, cb_now(), cpu_slice, t, NULL);
+	if (rc) {
+		free(t);
+		return rc < 0 && !ctx->err[0] ? cb_error(ctx, rc, "loop timer: %s", strerror(-rc))
+		                              : rc;
+	}
+	return 0;
+}
+
 static int mixed_verify(struct wl_ctx *ctx, const struct task_result *res, struct cb_metrics *m)
 {
 	struct mixed_shm *sh = ((struct mixed_state *)ctx->state)->sh;
@@ -330,6 +570,10 @@ static int mixed_verify(struct wl_ctx *ctx, const struct task_result *res, struc
 static const struct wl_option mixed_options[] = {
     {"io-work", "DURATION", NULL,
      "mixed: GIL-held work per request on the I/O side (interpreter time, e.g. 20us)"},
+    {"cpu-slice", "DURATION", "5ms",
+     "mixed, async mode: CPU work a competitor does on the loop between two yields"},
+    {"cpu-offload", NULL, NULL,
+     "mixed, async mode: competitors burn in forked processes (run_in_executor)"},
     {0},
 };
 
@@ -338,7 +582,7 @@ const struct workload mixed = {
     .summary = "I/O ping-pong to a peer process beside CPU-bound workers: the "
                "GIL convoy effect",
     .kind = KIND_BENCH,
-    .modes = MODES_POOLED,
+    .modes = MODES_POOLED | MODE_BIT(MODE_ASYNC),
     .default_tasks = 2,
     .sizes = {100, 1000, 3000},
     .size_unit = "ms of I/O ping-pong per rep",
@@ -347,6 +591,7 @@ const struct workload mixed = {
     .prepare = mixed_prepare,
     .reset = mixed_reset,
     .run = mixed_run,
+    .start = mixed_start,
     .verify = mixed_verify,
     .cleanup = mixed_cleanup,
 };

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -33,6 +34,8 @@
 #define NET_MAX_URLS 4096
 #define NET_URL_FILE_MAX (1 << 20) /* --url-file: bytes, checked while reading */
 
+struct net_async;
+
 /* A worker's curl handle (ctx->wstate), made in that worker's thread or
  * process by net_worker_init. */
 struct net_slot {
@@ -40,6 +43,8 @@ struct net_slot {
 	XXH3_state_t *xxh;
 	uint64_t bytes;
 	char errbuf[CURL_ERROR_SIZE];
+	struct net_async
+	    *async; /* async form: the worker's multi handle, made at its first start() */
 };
 
 struct net_state {
@@ -414,12 +419,17 @@ static int net_worker_init(struct wl_ctx *ctx)
 	return 0;
 }
 
+static void async_free(struct net_async *a);
+
 static void net_worker_fini(struct wl_ctx *ctx)
 {
-	if (!ctx->wstate)
+	struct net_slot *s = ctx->wstate;
+
+	if (!s)
 		return;
-	slot_free(ctx->wstate);
-	free(ctx->wstate);
+	async_free(s->async);
+	slot_free(s);
+	free(s);
 }
 
 static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
@@ -451,6 +461,303 @@ static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 	}
 	res->checksum = acc;
 	res->ops = (double)r;
+	return 0;
+}
+
+/* --- the async form: libcurl's multi interface driven by the worker's loop.
+ * One multi handle per worker (its connection cache is the worker's, as the
+ * easy handle's is in the other modes); one easy handle per task in flight,
+ * kept for later tasks. curl says which sockets to watch
+ * (CURLMOPT_SOCKETFUNCTION -> cb_loop_watch) and when to call it back
+ * (CURLMOPT_TIMERFUNCTION -> cb_loop_timer); readiness and timers go back
+ * to curl_multi_socket_action(). */
+
+/* One task in flight: its requests one after another on one easy handle. */
+struct net_xfer {
+	struct net_slot s; /* easy handle, body hash and size of the request */
+	struct net_async *a;
+	struct task_result *res;
+	struct cb_async *done;
+	unsigned task, url;
+	long r; /* requests done */
+	uint64_t acc;
+	double t0; /* start of the request */
+	bool busy;
+	struct net_xfer *next_free, *next_all;
+};
+
+/* A socket curl asked to watch. */
+struct net_sock {
+	struct net_async *a;
+	curl_socket_t fd;
+};
+
+struct net_async {
+	CURLM *multi;
+	struct cb_loop *loop;
+	struct wl_ctx *ctx; /* the worker's */
+	uint64_t timer;
+	bool timer_armed;
+	struct net_xfer *free, *all;
+};
+
+static void async_check(struct net_async *a);
+
+static void async_on_sock(struct cb_loop *loop, void *arg, long events)
+{
+	struct net_sock *ns = arg;
+	struct net_async *a = ns->a;
+	int flags = 0, running;
+
+	(void)loop;
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	/* ns may be freed inside (CURL_POLL_REMOVE): a is read before */
+	curl_multi_socket_action(a->multi, ns->fd, flags, &running);
+	async_check(a);
+}
+
+static int async_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct net_async *a = userp;
+	struct net_sock *ns = socketp;
+	uint32_t ev = 0;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		cb_loop_watch(a->loop, fd, 0, NULL, NULL);
+		free(ns);
+		curl_multi_assign(a->multi, fd, NULL);
+		return 0;
+	}
+	if (!ns) {
+		ns = malloc(sizeof(*ns));
+		if (!ns)
+			return -1;
+		*ns = (struct net_sock){a, fd};
+		curl_multi_assign(a->multi, fd, ns);
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev |= EPOLLOUT;
+	return cb_loop_watch(a->loop, fd, ev, async_on_sock, ns) ? -1 : 0;
+}
+
+static void async_on_timer(struct cb_loop *loop, void *arg, long res)
+{
+	struct net_async *a = arg;
+	int running;
+
+	(void)loop, (void)res;
+	a->timer_armed = false;
+	curl_multi_socket_action(a->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	async_check(a);
+}
+
+static int async_timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct net_async *a = userp;
+
+	(void)m;
+	if (a->timer_armed)
+		cb_loop_timer_cancel(a->loop, a->timer);
+	a->timer_armed = false;
+	if (timeout_ms < 0)
+		return 0;
+	if (cb_loop_timer(a->loop, cb_now() + (double)timeout_ms * 1e-3, async_on_timer, a,
+	                  &a->timer))
+		return -1;
+	a->timer_armed = true;
+	return 0;
+}
+
+static void async_free(struct net_async *a)
+{
+	if (!a)
+		return;
+	if (a->multi) {
+		for (struct net_xfer *x = a->all; x; x = x->next_all)
+			if (x->busy)
+				curl_multi_remove_handle(a->multi, x->s.h);
+		curl_multi_cleanup(a->multi);
+	}
+	if (a->timer_armed)
+		cb_loop_timer_cancel(a->loop, a->timer);
+	while (a->all) {
+		struct net_xfer *x = a->all;
+
+		a->all = x->next_all;
+		slot_free(&x->s);
+		free(x);
+	}
+	free(a);
+}
+
+/* The worker's multi handle on `loop`, made at its first start(). */
+static struct net_async *async_get(struct wl_ctx *ctx, struct cb_loop *loop)
+{
+	struct net_slot *s = ctx->wstate;
+	struct net_async *a = s->async;
+
+	if (a)
+		return a;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->loop = loop;
+	a->ctx = ctx;
+	a->multi = curl_multi_init();
+	if (!a->multi) {
+		free(a);
+		return NULL;
+	}
+	curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, async_socket_cb);
+	curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
+	curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, async_timer_cb);
+	curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
+	/* keep a connection per task in flight between reps (the default cache
+	 * of 4 per added handle shrinks as the handles are removed) */
+	curl_multi_setopt(a->multi, CURLMOPT_MAXCONNECTS, (long)ctx->ntasks);
+	s->async = a;
+	return a;
+}
+
+/* Start request x->r of x's task. 0 or a negative errno with ctx->err. */
+static int async_request(struct net_xfer *x)
+{
+	struct net_state *st = x->a->ctx->state;
+	CURLMcode mc;
+
+	x->s.errbuf[0] = '\0';
+	x->s.bytes = 0;
+	XXH3_64bits_reset(x->s.xxh);
+	curl_easy_setopt(x->s.h, CURLOPT_URL, st->urls[x->url]);
+	curl_easy_setopt(x->s.h, CURLOPT_XFERINFODATA, x->a->ctx);
+	curl_easy_setopt(x->s.h, CURLOPT_PRIVATE, x);
+	x->t0 = cb_now();
+	mc = curl_multi_add_handle(x->a->multi, x->s.h);
+	if (mc != CURLM_OK)
+		return cb_error(x->a->ctx, -EIO, "curl_multi_add_handle: %s",
+		                curl_multi_strerror(mc));
+	return 0;
+}
+
+/* Request x->r of x's task ended with cc: check it like fetch() and
+ * net_run(). 0 or a negative errno with ctx->err. */
+static int async_result(struct net_xfer *x, CURLcode cc)
+{
+	struct wl_ctx *ctx = x->a->ctx;
+	struct net_state *st = ctx->state;
+	const char *url = st->urls[x->url];
+	long status = 0, conns = 0;
+	uint64_t h, part[3];
+
+	st->lat[(size_t)x->task * st->per_task + x->r] = cb_now() - x->t0;
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return cb_error(ctx, cb_interrupted ? -EINTR : -ECANCELED, "GET %s: stopped", url);
+	if (cc != CURLE_OK)
+		return cb_error(ctx, -EIO, "GET %s: %s", url,
+		                x->s.errbuf[0] ? x->s.errbuf : curl_easy_strerror(cc));
+	curl_easy_getinfo(x->s.h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->s.h, CURLINFO_NUM_CONNECTS, &conns);
+	if (status < 200 || status > 299)
+		return cb_error(ctx, -EIO, "GET %s: HTTP status %ld", url, status);
+	h = XXH3_64bits_digest(x->s.xxh);
+	if (st->embedded && (x->s.bytes != st->net_bytes || h != st->body_hash))
+		return cb_error(ctx, -EIO, "GET %s: the body differs from the embedded server's",
+		                url);
+	st->connects[x->task] += (uint32_t)conns;
+	part[0] = x->url;
+	part[1] = (uint64_t)status;
+	part[2] = st->stable[x->url] ? h : 0;
+	x->acc = XXH3_64bits_withSeed(part, sizeof(part), x->acc);
+	x->r++;
+	return 0;
+}
+
+static void async_end(struct net_xfer *x, int rc)
+{
+	struct net_async *a = x->a;
+	struct cb_async *done = x->done;
+
+	x->res->checksum = x->acc;
+	x->res->ops = (double)x->r;
+	x->busy = false;
+	x->next_free = a->free;
+	a->free = x;
+	cb_async_done(done, rc);
+}
+
+/* Transfers curl finished: the next request of their task, or its end. */
+static void async_check(struct net_async *a)
+{
+	struct net_state *st = a->ctx->state;
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(a->multi, &left))) {
+		struct net_xfer *x = NULL;
+		CURLcode cc = m->data.result;
+		int rc;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_multi_remove_handle(a->multi, x->s.h);
+		rc = async_result(x, cc);
+		if (!rc && x->r < st->per_task && !cb_should_stop(a->ctx)) {
+			rc = async_request(x);
+			if (!rc)
+				continue; /* the task's next request is on its way */
+		}
+		async_end(x, rc);
+	}
+}
+
+static int net_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i, struct task_result *res,
+                     struct cb_async *done)
+{
+	struct net_state *st = ctx->state;
+	struct net_async *a = async_get(ctx, loop);
+	struct net_xfer *x;
+	int rc;
+
+	if (!a)
+		return cb_error(ctx, -ENOMEM, "curl_multi_init failed");
+	x = a->free;
+	if (x) {
+		a->free = x->next_free;
+	} else {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return cb_error(ctx, -ENOMEM, "out of memory");
+		if (slot_init(st, &x->s)) {
+			slot_free(&x->s);
+			free(x);
+			return cb_error(ctx, -ENOMEM, "curl_easy_init failed");
+		}
+		x->a = a;
+		x->next_all = a->all;
+		a->all = x;
+	}
+	x->res = res;
+	x->done = done;
+	x->task = i;
+	x->url = i % st->nurls;
+	x->r = 0;
+	x->acc = 0;
+	rc = async_request(x);
+	if (rc) {
+		x->next_free = a->free;
+		a->free = x;
+		return rc;
+	}
+	x->busy = true;
 	return 0;
 }
 
@@ -501,6 +808,7 @@ const struct workload net_fetch = {
     .worker_init = net_worker_init,
     .worker_fini = net_worker_fini,
     .run = net_run,
+    .start = net_start,
     .verify = net_verify,
     .cleanup = net_cleanup,
 };

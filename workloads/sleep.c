@@ -1,5 +1,6 @@
 /* sleep - tasks that only wait: the purest stand-in for blocking I/O.
- * A task sleeps --sleep, --size times, with the GIL released. */
+ * A task sleeps --sleep, --size times, with the GIL released; its async
+ * form waits on loop timers instead, with no thread per sleep. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -115,6 +116,70 @@ static int sleep_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 	return 0;
 }
 
+/* One task of the async form: its sleeps one timer after another. */
+struct sleep_task {
+	struct wl_ctx *ctx;
+	struct cb_loop *loop;
+	struct task_result *res;
+	struct cb_async *done;
+	unsigned i;
+	long k;
+	double due, over;
+};
+
+static void sleep_finish(struct sleep_task *t, int rc)
+{
+	struct sleep_state *st = t->ctx->state;
+	struct cb_async *done = t->done;
+
+	st->over[t->i] = t->k ? t->over / (double)t->k : 0;
+	t->res->checksum = ((uint64_t)t->i + 1) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)t->k;
+	t->res->ops = (double)t->k;
+	free(t);
+	cb_async_done(done, rc);
+}
+
+static void sleep_arm(struct sleep_task *t);
+
+static void sleep_fired(struct cb_loop *loop, void *arg, long res)
+{
+	struct sleep_task *t = arg;
+
+	(void)loop, (void)res;
+	t->over += cb_now() - t->due;
+	t->k++;
+	sleep_arm(t);
+}
+
+/* Arm the next sleep's timer, or end the task. */
+static void sleep_arm(struct sleep_task *t)
+{
+	struct sleep_state *st = t->ctx->state;
+	int rc;
+
+	if (t->k >= t->ctx->size || cb_should_stop(t->ctx)) {
+		sleep_finish(t, 0);
+		return;
+	}
+	t->due = cb_now() + st->sleep_s;
+	rc = cb_loop_timer(t->loop, t->due, sleep_fired, t, NULL);
+	if (rc)
+		sleep_finish(t,
+		             cb_error(t->ctx, rc, "task %u: loop timer: %s", t->i, strerror(-rc)));
+}
+
+static int sleep_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i,
+                       struct task_result *res, struct cb_async *done)
+{
+	struct sleep_task *t = malloc(sizeof(*t));
+
+	if (!t)
+		return cb_error(ctx, -ENOMEM, "out of memory");
+	*t = (struct sleep_task){.ctx = ctx, .loop = loop, .res = res, .done = done, .i = i};
+	sleep_arm(t);
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -164,6 +229,7 @@ const struct workload sleep_wl = {
     .options = sleep_options,
     .prepare = sleep_prepare,
     .run = sleep_run,
+    .start = sleep_start,
     .verify = sleep_verify,
     .cleanup = sleep_cleanup,
 };

@@ -22,8 +22,8 @@
 #include "../base/stats.h"
 #include "../base/util.h"
 
-static const char *const mode_order[] = {"seq", "threads",         "procs",
-                                         "gil", "thread-per-task", "fork-per-task"};
+static const char *const mode_order[] = {
+    "seq", "threads", "procs", "gil", "thread-per-task", "fork-per-task", "async"};
 
 int rp_mode_rank(const char *m)
 {

@@ -17,6 +17,7 @@ const char *const mode_names[MODE__COUNT] = {
     [MODE_GIL] = "gil",
     [MODE_THREAD_PER_TASK] = "thread-per-task",
     [MODE_FORK_PER_TASK] = "fork-per-task",
+    [MODE_ASYNC] = "async",
 };
 
 const char *const mode_summaries[MODE__COUNT] = {
@@ -26,6 +27,7 @@ const char *const mode_summaries[MODE__COUNT] = {
     [MODE_GIL] = "the thread pool under an emulated CPython GIL (--switch-interval)",
     [MODE_THREAD_PER_TASK] = "a new thread per task, at most --workers alive, created in the clock",
     [MODE_FORK_PER_TASK] = "a new process per task, at most --workers alive, forked in the clock",
+    [MODE_ASYNC] = "an event loop per worker thread, up to --inflight tasks on each at once",
 };
 
 int parse_long(const char *s, long min, long max, long *out)

@@ -60,6 +60,12 @@ struct cb_config {
 	bool max_time_given;
 	double min_rep_time_s; /* scale sizes until a seq rep lasts this long; 0: off */
 	bool min_rep_time_given;
+	long inflight; /* async: tasks in flight per loop; 0: all */
+	bool cost_metrics; /* --cost: memory per task in flight, CPU per op */
+	/* --baseline: the reference cell of speedups and checksums */
+	bool baseline_none; /* none: no reference, checksums across measured cells */
+	enum cb_mode baseline_mode; /* default MODE_SEQ */
+	unsigned baseline_workers; /* 0: 1 for seq, else the cell's --workers (first) */
 
 	enum cb_format format;
 	const char *json_path; /* --json=FILE: Google Benchmark JSON, or NULL */

@@ -43,6 +43,9 @@ enum {
 	OPT_MIN_REP_TIME,
 	OPT_DB,
 	OPT_MAX_STEAL,
+	OPT_INFLIGHT,
+	OPT_BASELINE,
+	OPT_COST,
 	OPT_WL_BASE = 1000, /* + index into wl_opts[] */
 };
 
@@ -55,8 +58,17 @@ struct core_opt {
 static const struct core_opt core_opts[] = {
     {{"mode", required_argument, NULL, 'm'},
      "LIST",
-     "seq,threads,procs,gil,thread-per-task,fork-per-task; all = seq,threads,procs,gil "
+     "seq,threads,procs,gil,thread-per-task,fork-per-task,async; all = seq,threads,procs,gil "
      "(default all)"},
+    {{"inflight", required_argument, NULL, OPT_INFLIGHT},
+     "K",
+     "async: tasks in flight at once on each loop (default all)"},
+    {{"cost", no_argument, NULL, OPT_COST},
+     NULL,
+     "add memory per task in flight and CPU per op to the metrics (samples VmSize)"},
+    {{"baseline", required_argument, NULL, OPT_BASELINE},
+     "seq|none|MODE[:WORKERS]",
+     "the reference of speedups and checksums (default seq)"},
     {{"workload", required_argument, NULL, 'w'},
      "LIST",
      "family, family.* or family.kernel, e.g. cpu, cpu.matmul (default cpu)"},
@@ -486,6 +498,35 @@ void options_usage(void)
 	       "130 / 143 after SIGINT / SIGTERM.\n");
 }
 
+/* --baseline=seq|none|MODE[:WORKERS]. 0 or EXIT_USAGE (message printed). */
+static int parse_baseline(const char *arg, struct cb_config *cfg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	long w = 0;
+
+	if (strcmp(arg, "none") == 0) {
+		cfg->baseline_none = true;
+		return 0;
+	}
+	for (int m = 0; m < MODE__COUNT; m++) {
+		if (strlen(mode_names[m]) != n || strncmp(arg, mode_names[m], n) != 0)
+			continue;
+		if ((m == MODE_GIL && !gil_available) ||
+		    (colon && parse_long(colon + 1, 1, CB_MAX_WORKERS, &w)) ||
+		    (m == MODE_SEQ && colon && w != 1))
+			break;
+		cfg->baseline_none = false;
+		cfg->baseline_mode = (enum cb_mode)m;
+		cfg->baseline_workers = (unsigned)w;
+		return 0;
+	}
+	return usage_error("--baseline",
+	                   "'%s': want seq, none or a mode with an optional worker count, "
+	                   "e.g. threads:8 (workers 1..%ld)",
+	                   arg, CB_MAX_WORKERS);
+}
+
 /* Apply one core option. Returns 0 or EXIT_USAGE (message printed). */
 static int apply_core(int c, const char *arg, struct cb_config *cfg)
 {
@@ -506,7 +547,7 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		if (parse_modes(arg, &cfg->modes))
 			return usage_error("--mode",
 			                   "'%s': unknown mode; valid: seq, threads, procs,%s "
-			                   "thread-per-task, fork-per-task, all",
+			                   "thread-per-task, fork-per-task, async, all",
 			                   arg, gil_available ? " gil," : "");
 		cfg->modes_given = true;
 		return 0;
@@ -655,6 +696,17 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		cfg->max_steal = v / 100;
 		return 0;
 	}
+	case OPT_INFLIGHT:
+		rc = parse_long(arg, 1, CB_MAX_TASKS, &cfg->inflight);
+		if (rc)
+			return usage_error("--inflight", "'%s': %s; want 1..%ld tasks per loop",
+			                   arg, range_why(rc), CB_MAX_TASKS);
+		return 0;
+	case OPT_BASELINE:
+		return parse_baseline(arg, cfg);
+	case OPT_COST:
+		cfg->cost_metrics = true;
+		return 0;
 	case OPT_INJECT:
 		if (inject_parse(arg))
 			return usage_error("--inject",

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 
 #include "mech.h"
 #include "placement.h"
+#include "async.h"
 #include "pool.h"
 #include "progress.h"
 #include "../out/trace.h"
@@ -80,12 +82,46 @@ static void add_cell(struct run *r, struct instance *in, enum cb_mode m, unsigne
 	c->prec = r->cfg.precision > 0 ? PREC_OPEN : PREC_OFF;
 }
 
+/* The workers of the --baseline cell of a plan whose cells have `first`
+ * workers (the first --workers value). */
+static unsigned baseline_workers(const struct cb_config *cfg)
+{
+	if (cfg->baseline_mode == MODE_SEQ)
+		return 1;
+	return cfg->baseline_workers ? cfg->baseline_workers : cfg->workers[0];
+}
+
+/* Refuse async for workloads without an async form. 0 or EXIT_USAGE. */
+static int check_async(const struct cb_config *cfg)
+{
+	bool want = (cfg->modes & MODE_BIT(MODE_ASYNC)) ||
+	            (!cfg->baseline_none && cfg->baseline_mode == MODE_ASYNC);
+
+	for (unsigned i = 0; want && i < cfg->nwl; i++) {
+		const struct workload *w = cfg->wl[i];
+
+		if (!async_supported(w) || (w->kind == KIND_BENCH && !w->start)) {
+			cb_errorf("--mode",
+			          "async: %s has no async form (a start() on the event loop, or "
+			          "compute-only CPU work run inline); choose other modes or "
+			          "workloads (see `concbench list`)",
+			          w->name);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int engine_plan(struct run *r)
 {
 	struct cb_config *cfg = &r->cfg;
 	size_t maxcells = (size_t)cfg->nwl * (MODE__COUNT * cfg->nworkers + 1);
-	unsigned asked = 0, maxw = 1;
+	unsigned asked = 0, maxw = baseline_workers(cfg);
+	enum cb_mode bm = cfg->baseline_mode;
+	bool none = cfg->baseline_none;
 
+	if (check_async(cfg))
+		return EXIT_USAGE;
 	r->inst = calloc(maxcells, sizeof(*r->inst));
 	r->cells = calloc(maxcells, sizeof(*r->cells));
 	if (!r->inst || !r->cells) {
@@ -99,7 +135,9 @@ int engine_plan(struct run *r)
 		const struct workload *w = cfg->wl[i];
 		bool bench = w->kind == KIND_BENCH;
 		unsigned ntasks = cfg->tasks ? (unsigned)cfg->tasks : w->default_tasks;
+		unsigned bw = baseline_workers(cfg);
 		struct instance *shared = NULL, *seq_in;
+		bool base_asked = false;
 		long size;
 
 		if (resolve_size(w, cfg->size, &size)) {
@@ -110,14 +148,15 @@ int engine_plan(struct run *r)
 		if (!bench) {
 			shared = add_instance(r, w, size, ntasks, ntasks);
 			/* what prepare() sees: the most workers of any cell */
-			shared->ctx.nworkers = cfg->modes & ~MODE_BIT(MODE_SEQ) ? maxw : 1;
+			shared->ctx.nworkers =
+			    (cfg->modes & ~MODE_BIT(MODE_SEQ)) || (!none && bm != MODE_SEQ) ? maxw
+			                                                                    : 1;
 		}
-		/* The seq baseline of every workload, asked for or not. */
-		if ((cfg->modes & MODE_BIT(MODE_SEQ)) || !bench) {
+		if (cfg->modes & MODE_BIT(MODE_SEQ)) {
 			seq_in = bench ? add_instance(r, w, size, 1, 1) : shared;
-			add_cell(r, seq_in, MODE_SEQ, 1, bench ? 1 : ntasks,
-			         !(cfg->modes & MODE_BIT(MODE_SEQ)));
-			asked += !!(cfg->modes & MODE_BIT(MODE_SEQ));
+			add_cell(r, seq_in, MODE_SEQ, 1, bench ? 1 : ntasks, false);
+			asked++;
+			base_asked |= !none && bm == MODE_SEQ;
 		}
 		for (int m = MODE_SEQ + 1; m < MODE__COUNT; m++) {
 			if (!(cfg->modes & MODE_BIT(m)))
@@ -136,7 +175,17 @@ int engine_plan(struct run *r)
 				in->ctx.pshared = bench && (m == MODE_PROCS);
 				add_cell(r, in, (enum cb_mode)m, n, bench ? n : ntasks, false);
 				asked++;
+				base_asked |= !none && m == (int)bm && n == bw;
 			}
+		}
+		/* The --baseline cell of every workload, asked for or not. */
+		if (!bench && !none && !base_asked) {
+			if (!wl_supports(w, bm)) {
+				cb_errorf("--baseline", "%s does not run in mode %s", w->name,
+				          mode_names[bm]);
+				return EXIT_USAGE;
+			}
+			add_cell(r, shared, bm, bw, ntasks, true);
 		}
 	}
 	if (asked == 0) {
@@ -151,11 +200,18 @@ int engine_plan(struct run *r)
 			cb_errorf("run", "out of memory");
 			return EXIT_USAGE;
 		}
-		for (unsigned j = 0; j < r->ncells; j++)
-			if (r->cells[j].mode == MODE_SEQ && r->cells[j].inst->wl == c->inst->wl &&
-			    r->cells[j].inst->ctx.size == c->inst->ctx.size &&
-			    (c->inst->wl->kind == KIND_BENCH || r->cells[j].inst == c->inst))
-				c->baseline = &r->cells[j];
+		if (none)
+			continue;
+		for (unsigned j = 0; j < r->ncells; j++) {
+			struct cell *b = &r->cells[j];
+
+			if (b->mode == bm &&
+			    b->workers == (bm == MODE_SEQ ? 1 : baseline_workers(cfg)) &&
+			    b->inst->wl == c->inst->wl && b->inst->ctx.size == c->inst->ctx.size &&
+			    (c->inst->wl->kind == KIND_BENCH || b->inst == c->inst))
+				c->baseline = b;
+		}
+		c->is_ref = c->baseline == c;
 	}
 	return 0;
 }
@@ -221,7 +277,98 @@ struct cell_pool {
 	struct pool *pool; /* alive from the cell's first rep to its last */
 	double startup_s; /* pool_start(); NAN before */
 	double cold_s; /* makespan of the pool's first rep; NAN before */
+	long rss_base_kb, vm_base_kb; /* VmRSS, VmSize before the pool started */
 };
+
+/* VmRSS and VmSize of this process in KiB (-1 when /proc can't say). */
+static void vm_now(long *rss_kb, long *size_kb)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	long pages = sysconf(_SC_PAGESIZE) / 1024, size = -1, rss = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+			size = rss = -1;
+		fclose(f);
+	}
+	*rss_kb = rss < 0 ? -1 : rss * pages;
+	*size_kb = size < 0 ? -1 : size * pages;
+}
+
+/* Samples VmSize during a rep: its peak is the committed address space
+ * while the tasks are in flight (VmPeak can't be reset per rep). */
+struct vm_sampler {
+	pthread_t th;
+	_Atomic int quit;
+	_Atomic long peak_kb;
+	bool running;
+};
+
+static void *vm_sample(void *arg)
+{
+	struct vm_sampler *v = arg;
+
+	while (!atomic_load(&v->quit)) {
+		long rss, size;
+
+		vm_now(&rss, &size);
+		if (size > atomic_load(&v->peak_kb))
+			atomic_store(&v->peak_kb, size);
+		nanosleep(&(struct timespec){0, 5000000}, NULL);
+	}
+	return NULL;
+}
+
+static void vm_sampler_start(struct vm_sampler *v)
+{
+	atomic_init(&v->quit, 0);
+	atomic_init(&v->peak_kb, -1);
+	v->running = pthread_create(&v->th, NULL, vm_sample, v) == 0;
+}
+
+static long vm_sampler_stop(struct vm_sampler *v)
+{
+	if (!v->running)
+		return -1;
+	atomic_store(&v->quit, 1);
+	pthread_join(v->th, NULL);
+	return atomic_load(&v->peak_kb);
+}
+
+/* Tasks of cell c in flight at once at most. */
+static unsigned cell_concurrency(const struct run *r, const struct cell *c)
+{
+	unsigned long n = c->workers;
+
+	if (c->mode == MODE_ASYNC)
+		n *= r->cfg.inflight ? (unsigned long)r->cfg.inflight : c->ntasks;
+	if (c->mode == MODE_SEQ)
+		n = 1;
+	return (unsigned)(n < c->ntasks ? n : c->ntasks);
+}
+
+/* Memory per task in flight and CPU per op, added to the row's metrics:
+ * the cell's pool and tasks above what the process held before the pool
+ * started, over the concurrency (procs: the largest worker's own peak, as
+ * a worker holds one task at a time). */
+static void add_cost_metrics(const struct run *r, const struct cell *c, const struct cell_pool *cp,
+                             struct rep_row *row, long vm_peak_kb)
+{
+	double k = cell_concurrency(r, c);
+
+	if (c->mode == MODE_PROCS || c->mode == MODE_FORK_PER_TASK) {
+		cb_metric(&row->metrics, "rss_per_task_kb", (double)row->max_rss_kb);
+	} else if (cp->rss_base_kb >= 0 && row->max_rss_kb >= 0) {
+		cb_metric(&row->metrics, "rss_per_task_kb",
+		          (double)(row->max_rss_kb - cp->rss_base_kb) / k);
+		if (vm_peak_kb >= 0 && cp->vm_base_kb >= 0)
+			cb_metric(&row->metrics, "vm_per_task_kb",
+			          (double)(vm_peak_kb - cp->vm_base_kb) / k);
+	}
+	if (row->ops > 0)
+		cb_metric(&row->metrics, "cpu_per_op_us",
+		          (row->user_s + row->sys_s) / row->ops * 1e6);
+}
 
 /* Stop cell c's pool, if it has one. A thread that can't be stopped still
  * uses the instance: its memory is left alone and nothing more of it runs. */
@@ -299,10 +446,13 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	    .bench = in->wl->kind == KIND_BENCH,
 	    .pin = r->cfg.pin,
 	    .timeout_s = r->cfg.timeout_s,
+	    .inflight = (unsigned)r->cfg.inflight,
 	    .ctx = ctx,
 	    .res = in->res,
 	};
 	struct rusage s0, s1, c0, c1;
+	struct vm_sampler vs = {0};
+	long vm_peak;
 	struct pool_usage pu;
 	struct rep_row tmp;
 	double t0, t1, steal0 = NAN, steal1 = NAN;
@@ -334,8 +484,10 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	}
 	cold = !cp->pool;
 	if (cold) {
-		double ts = cb_now();
+		double ts;
 
+		vm_now(&cp->rss_base_kb, &cp->vm_base_kb);
+		ts = cb_now();
 		rc = pool_start(&cp->pool, &pp);
 		cp->startup_s = cb_now() - ts;
 		if (rc)
@@ -345,6 +497,8 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 
 	rss_peak_reset();
 	mech_steal_read(&steal0);
+	if (r->cfg.cost_metrics)
+		vm_sampler_start(&vs);
 	getrusage(RUSAGE_SELF, &s0);
 	getrusage(RUSAGE_CHILDREN, &c0);
 	t0 = cb_now();
@@ -354,6 +508,7 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 	getrusage(RUSAGE_CHILDREN, &c1);
 	mech_steal_read(&steal1);
 	parent_peak = rss_peak_kb();
+	vm_peak = r->cfg.cost_metrics ? vm_sampler_stop(&vs) : -1;
 	if (!rc)
 		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
@@ -398,9 +553,14 @@ static int run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct r
 			         ctx->err[0] ? ctx->err : "check failed");
 		}
 	}
+	if (r->cfg.cost_metrics)
+		add_cost_metrics(r, c, cp, row, vm_peak);
 	ctx->stop = &no_stop;
-	if (c->mode == MODE_SEQ && !in->have_ref && row->status == REP_OK) {
+	/* the reference: the --baseline cell's first verified rep; with
+	 * --baseline=none the first verified rep of any cell */
+	if ((c->is_ref || r->cfg.baseline_none) && !in->have_ref && row->status == REP_OK) {
 		in->ref_checksum = row->checksum;
+		in->ref = c;
 		in->have_ref = true;
 	}
 	return 0;
@@ -460,8 +620,40 @@ static void shuffle(unsigned *order, unsigned n, uint64_t seed)
 	}
 }
 
+/* Raise RLIMIT_NOFILE to its hard limit when a cell may hold more
+ * descriptors than the soft limit allows (a task in flight may hold a
+ * socket or a file: async's --inflight, a thread per worker), and say so. */
+static void raise_nofile(const struct run *r)
+{
+	unsigned long need = 0;
+	struct rlimit rl;
+
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		unsigned long n =
+		    c->mode == MODE_ASYNC
+		        ? (unsigned long)c->workers *
+		              (r->cfg.inflight ? (unsigned long)r->cfg.inflight : c->ntasks)
+		        : c->workers;
+
+		if (n > c->ntasks)
+			n = c->ntasks;
+		if (n > need)
+			need = n;
+	}
+	need += 64; /* the runner's own, a loop's epoll and timer, the server */
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		cb_note(
+		    "open files: soft limit raised to the hard limit %llu for %lu tasks at once",
+		    (unsigned long long)rl.rlim_max, need - 64);
+}
+
 static int prepare_all(struct run *r)
 {
+	raise_nofile(r);
 	for (unsigned i = 0; i < r->ninst; i++) {
 		struct instance *in = &r->inst[i];
 		int rc = prepare_instance(in);
@@ -491,7 +683,8 @@ static void unprepare_instance(struct instance *in)
 static double trial_rep(struct run *r, struct cell *c, long size)
 {
 	struct instance *in = c->inst;
-	struct cell_pool cp = {NULL, NAN, NAN};
+	struct cell_pool cp = {
+	    .pool = NULL, .startup_s = NAN, .cold_s = NAN, .rss_base_kb = -1, .vm_base_kb = -1};
 	struct rep_row row;
 	double t = NAN;
 
@@ -693,10 +886,10 @@ int engine_run(struct run *r)
 		}
 		r->rounds = round + 1;
 		shuffle(order, r->ncells, r->cfg.seed * 0x100000001b3ULL + round);
-		/* seq cells of a round run first while no reference exists yet,
+		/* reference cells of a round run first while no reference exists yet,
 		 * so the first warmup already yields the reference checksum. */
 		for (unsigned k = 0; k < r->ncells; k++)
-			early[k] = r->cells[k].mode == MODE_SEQ && !r->cells[k].inst->have_ref;
+			early[k] = r->cells[k].is_ref && !r->cells[k].inst->have_ref;
 		for (unsigned pass = 0; pass < 2; pass++) {
 			for (unsigned k = 0; k < r->ncells; k++) {
 				struct cell *c = &r->cells[order[k]];
@@ -795,7 +988,9 @@ static void cell_speedup(struct cell *c)
 	if (!c->baseline || !c->baseline->wall.n || !c->wall.n)
 		return;
 	if (c->baseline == c) {
-		c->speedup = c->efficiency = 1;
+		c->speedup = 1;
+		if (c->mode == MODE_SEQ)
+			c->efficiency = 1;
 		return;
 	}
 	b = speedup_sample(c->baseline, &nb);
@@ -805,7 +1000,9 @@ static void cell_speedup(struct cell *c)
 		c->speedup_lo = sp.lo;
 		c->speedup_hi = sp.hi;
 		c->speedup_conf = sp.conf;
-		c->efficiency = sp.est / c->workers;
+		/* per worker over one worker: only against a seq baseline */
+		if (c->baseline->mode == MODE_SEQ)
+			c->efficiency = sp.est / c->workers;
 	}
 	free(b);
 	free(x);
@@ -831,10 +1028,24 @@ void engine_summarize(struct run *r)
 			if (row->status == REP_OK && in->wl->kind == KIND_WORKLOAD &&
 			    (!in->have_ref || row->checksum != in->ref_checksum)) {
 				row->status = REP_MISMATCH;
-				snprintf(row->error, sizeof(row->error),
-				         "checksum %016llx differs from seq %016llx",
-				         (unsigned long long)row->checksum,
-				         (unsigned long long)in->ref_checksum);
+				if (!in->have_ref)
+					snprintf(
+					    row->error, sizeof(row->error),
+					    "checksum %016llx: no reference (the %s cell did not "
+					    "verify)",
+					    (unsigned long long)row->checksum,
+					    mode_names[r->cfg.baseline_mode]);
+				else if (in->ref->mode == MODE_SEQ)
+					snprintf(row->error, sizeof(row->error),
+					         "checksum %016llx differs from seq %016llx",
+					         (unsigned long long)row->checksum,
+					         (unsigned long long)in->ref_checksum);
+				else
+					snprintf(row->error, sizeof(row->error),
+					         "checksum %016llx differs from %s:%u %016llx",
+					         (unsigned long long)row->checksum,
+					         mode_names[in->ref->mode], in->ref->workers,
+					         (unsigned long long)in->ref_checksum);
 			}
 			if (row->status != REP_OK) {
 				c->all_verified = false;

@@ -21,7 +21,8 @@ struct instance {
 	bool prepared;
 	bool have_ref;
 	bool poisoned; /* a timed-out thread still runs on it */
-	uint64_t ref_checksum; /* the seq cell's first rep */
+	uint64_t ref_checksum; /* the reference cell's first verified rep */
+	const struct cell *ref; /* that cell (--baseline; with none: the first verified) */
 	long size_from; /* the size before --min-rep-time scaled it (== ctx.size if not) */
 };
 

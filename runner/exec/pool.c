@@ -23,6 +23,8 @@
 #include "pool.h"
 #include "transport.h"
 
+#include "async.h"
+
 #include "inject.h"
 #include "signals.h"
 
@@ -42,6 +44,10 @@
 
 #define WATCH_S 0.05
 #define STOP_GRACE_S 1.0
+/* A healthy thread was released to quit and runs worker_fini: an async
+ * loop's may close 10,000 connections, which takes more than a second on a
+ * loaded machine; only a thread of a failed pool can be stuck. */
+#define FINI_GRACE_S 60.0
 
 struct slot {
 	sem_t go; /* pooled modes: release this worker for one rep (or quit) */
@@ -60,6 +66,7 @@ struct pool_shm {
 	_Atomic int stop; /* workers take no more tasks; ctx->stop points here */
 	_Atomic int quit; /* pooled workers: leave instead of running a rep */
 	char errmsg[256];
+	char io_backend[16]; /* async: worker 0's loop read backend, set before ready */
 	struct slot slots[];
 };
 
@@ -95,6 +102,11 @@ struct thread_arg {
 static bool mode_is_procs(enum cb_mode m)
 {
 	return m == MODE_PROCS || m == MODE_FORK_PER_TASK;
+}
+
+const char *pool_io_backend(const struct pool *p)
+{
+	return p->pp.mode == MODE_ASYNC && p->sh->io_backend[0] ? p->sh->io_backend : NULL;
 }
 
 static bool mode_is_per_task(enum cb_mode m)
@@ -242,6 +254,44 @@ static void fini_worker(struct wl_ctx *ctx)
 	ctx->wstate = NULL;
 }
 
+static void async_fail(void *arg, int rc, const char *msg)
+{
+	struct pool *p = arg;
+
+	record_error(p, rc, msg);
+	atomic_store(&p->sh->stop, 1);
+}
+
+/* One rep of an async worker: its loop runs up to --inflight tasks at once.
+ * Tasks abandoned in flight by a stopped rep end up in *abandoned. */
+static void worker_rep_async(struct pool *p, struct wl_ctx *ctx, unsigned id, struct cb_loop *l,
+                             void **abandoned)
+{
+	unsigned k = p->pp.inflight ? p->pp.inflight : p->pp.ntasks;
+	struct async_rep r = {
+	    .ctx = ctx,
+	    .res = p->pp.res,
+	    .ntasks = p->pp.ntasks,
+	    .inflight = k ? k : 1,
+	    .worker = id,
+	    .t0 = p->sh->t0,
+	    .next = &p->sh->next,
+	    .stop = &p->sh->stop,
+	    .fail = async_fail,
+	    .fail_arg = p,
+	    .task_slot = &p->sh->slots[id].task,
+	};
+
+	if (*abandoned)
+		return; /* a failed rep before: the pool only waits to be stopped */
+	/* a bench: all its bodies at once on worker 0's loop */
+	if (p->pp.bench && id != 0)
+		return;
+	if (p->pp.bench)
+		r.inflight = p->pp.ntasks;
+	async_run_rep(l, &r, abandoned);
+}
+
 /* One rep of a pooled worker: take tasks until none are left. */
 static void worker_rep(struct pool *p, struct wl_ctx *ctx, unsigned id)
 {
@@ -269,16 +319,35 @@ static void worker_loop(struct pool *p, unsigned id)
 	struct rusage r0, r1;
 	struct slot *s = &p->sh->slots[id];
 	struct mech_worker mw = {.open = false};
-	int rc;
+	struct cb_loop *loop = NULL;
+	void *abandoned = NULL;
+	int rc = 0;
 
 	if (p->procs && !p->pp.bench)
 		transport_prefault(&ctx);
-	rc = init_worker(p, &ctx, id);
+	if (p->pp.mode == MODE_ASYNC) {
+		/* the worker's loop, made on its own thread before worker_init */
+		rc = loop_new(&loop, LOOP_IO_URING);
+		if (rc) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "worker %u: event loop: %s", id, strerror(-rc));
+			record_error(p, rc, msg);
+			atomic_store(&p->sh->stop, 1);
+		} else if (id == 0) {
+			snprintf(p->sh->io_backend, sizeof(p->sh->io_backend), "%s",
+			         loop_io_name(loop));
+		}
+	}
+	if (!rc)
+		rc = init_worker(p, &ctx, id);
 	if (p->procs)
 		rss_peak_reset();
 	sem_post(&p->sh->ready);
-	if (rc)
+	if (rc) {
+		loop_free(loop);
 		return;
+	}
 	for (;;) {
 		while (sem_wait(&s->go) && errno == EINTR)
 			;
@@ -289,7 +358,10 @@ static void worker_loop(struct pool *p, unsigned id)
 		mech_begin(&mw);
 		if (p->pp.mode == MODE_GIL)
 			gil_thread_enter();
-		worker_rep(p, &ctx, id);
+		if (loop)
+			worker_rep_async(p, &ctx, id, loop, &abandoned);
+		else
+			worker_rep(p, &ctx, id);
 		if (p->pp.mode == MODE_GIL)
 			gil_thread_exit();
 		mech_end(&mw, &s->mech);
@@ -315,6 +387,8 @@ static void worker_loop(struct pool *p, unsigned id)
 	}
 	mech_close(&mw);
 	fini_worker(&ctx);
+	loop_free(loop);
+	async_abandoned_free(abandoned);
 }
 
 /* Per-task worker: one task (its worker_init and worker_fini included),
@@ -853,9 +927,12 @@ static void release_workers(struct pool *p)
 int pool_stop(struct pool *p)
 {
 	int rc = 0;
+	double grace;
 
 	if (!p)
 		return 0;
+	grace =
+	    p->failed || atomic_load(&p->sh->error) || cb_interrupted ? STOP_GRACE_S : FINI_GRACE_S;
 	if (p->failed || atomic_load(&p->sh->error) || cb_interrupted)
 		kill_children(p);
 	if (!p->per_task)
@@ -868,7 +945,7 @@ int pool_stop(struct pool *p)
 			p->pids[id] = 0;
 		}
 		if (!p->procs && p->started[id]) {
-			struct timespec ts = realtime_at(cb_now() + STOP_GRACE_S);
+			struct timespec ts = realtime_at(cb_now() + grace);
 
 			if (pthread_timedjoin_np(p->tids[id], NULL, &ts)) {
 				p->stuck = true;

@@ -36,6 +36,7 @@ struct pool_params {
 	bool bench; /* worker i runs body i once per rep, all at the same time */
 	enum cb_pin pin; /* worker i on CPU i mod n of placement_cpus(pin); seq like worker 0 */
 	double timeout_s; /* 0: none; pool_run gives up after it */
+	unsigned inflight; /* async: tasks in flight per loop; 0: all */
 	struct wl_ctx *ctx; /* shared by all workers; each gets its own copy at pool_start */
 	struct task_result *res; /* ntasks entries in cb_shm_alloc() memory */
 };
@@ -75,6 +76,10 @@ int pool_usage_get(struct pool *p, struct pool_usage *u);
  * timed-out thread keeps running: the caller must end the process). Safe on
  * NULL. */
 int pool_stop(struct pool *p);
+
+/* async: the read backend of the workers' loops ("io_uring" or
+ * "threads"), known once pool_start() returned; NULL in other modes. */
+const char *pool_io_backend(const struct pool *p);
 
 /* Peak resident set of this process since the last rss_peak_reset(), in
  * KiB (Linux VmHWM); -1 when /proc is not readable. */

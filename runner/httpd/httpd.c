@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #define REQ_MAX 4096 /* request line + headers; more is refused with 431 */
-#define MAX_CONNS 4096
+#define MAX_CONNS 16384 /* 10,000 concurrent clients (--mode=async, issue 17) and room */
 #define TAG_LISTEN UINT64_MAX
 #define TAG_TIMER (UINT64_MAX - 1)
 
@@ -496,7 +496,7 @@ static int setup_listener(struct server *s, char *err, size_t errlen)
 	if (s->lfd < 0)
 		goto fail;
 	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(s->lfd, 1024))
+	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(s->lfd, MAX_CONNS))
 		goto fail;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -67,14 +67,15 @@ struct cell {
 	enum cb_mode mode;
 	unsigned workers;
 	unsigned ntasks;
-	bool implicit; /* the seq baseline added for speedups */
+	bool implicit; /* the baseline cell added for speedups without being asked for */
+	bool is_ref; /* the --baseline cell of its instance: its checksum is the reference */
 	bool failed; /* a rep failed: no further reps */
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
 	unsigned ndiscarded; /* rows discarded by --max-steal (among nrows) */
 	unsigned cap; /* rows allocated; always > nrows while reps run */
 	enum cell_prec prec;
-	struct cell *baseline; /* seq cell of the same instance, or NULL */
+	struct cell *baseline; /* --baseline cell of the same instance, or NULL */
 	/* filled by engine_summarize() */
 	struct summary wall;
 	/* stats_speedup() over the baseline: ops/s ratio for benches, wall

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Issue 17's numbers, measured on this machine (prints figures; gates nothing):
+#  1. 10,000 sleep tasks of 1 s: async on 1 loop (makespan <= 1.1 s) vs threads
+#     with 10,000 workers vs procs with PROCS workers; memory per task in
+#     flight (async <= 1/20 of threads)
+#  2. 10,000 net.fetch tasks against the embedded server at 1 s latency:
+#     async on 1 loop (>= 5,000 requests/s, every body verified)
+#  3. CPython's asyncio (python-reference py-async) on the same shapes
+# TASKS=N (default 10000), REPS=N (default 5), PROCS=N (default 200) and
+# ONLY=123 choose; CSVs go to $OUT (default results/bench-async).
+# Not measured here: mixed under async (no async form yet).
+set -euo pipefail
+bin=${1:-bin/concbench}
+out=${OUT:-results/bench-async}
+tasks=${TASKS:-10000}
+reps=${REPS:-5}
+procs=${PROCS:-200}
+only=${ONLY:-123}
+mkdir -p "$out"
+
+# summary CSV...: median and range of wall_s, ops_per_s and each metric per cell
+summary() {
+	python3 - "$@" <<'PY'
+import csv, statistics, sys, collections
+cells = collections.OrderedDict()
+for path in sys.argv[1:]:
+    for r in csv.DictReader(open(path)):
+        cells.setdefault((r["workload"], r["mode"], r["workers"]), []).append(r)
+for (w, m, k), rows in cells.items():
+    ok = [r for r in rows if r["status"] == "ok"]
+    if not ok:
+        print(f"   {w:10} {m:10} {k:>6}: {rows[0]['status']}: {rows[0]['error'][:120]}")
+        continue
+    def med(vals):
+        vals = sorted(vals)
+        return f"{statistics.median(vals):.4g} [{vals[0]:.4g}-{vals[-1]:.4g}]"
+    mets = collections.defaultdict(list)
+    for r in ok:
+        for kv in filter(None, r["metrics"].split(";")):
+            n, v = kv.split("=")
+            mets[n].append(float(v))
+    print(f"   {w:10} {m:10} {k:>6}: {len(ok)} reps verified; wall_s {med([float(r['wall_s']) for r in ok])}"
+          f"; ops/s {med([float(r['ops_per_s']) for r in ok])}")
+    for n in ("rss_per_task_kb", "vm_per_task_kb", "cpu_per_op_us", "lat_p50_ms", "server_max_inflight"):
+        if n in mets:
+            print(f"   {'':33}{n} {med(mets[n])}")
+PY
+}
+
+common=(--tasks="$tasks" --size=1 --runs="$reps" --warmup=1 --baseline=none --cost -q)
+echo "== machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ $only == *1* ]]; then
+	echo "== 1. $tasks sleep tasks of 1 s"
+	"$bin" -w sleep --sleep=1s -m async -j 1 "${common[@]}" --csv="$out/sleep-async.csv" >/dev/null || true
+	"$bin" -w sleep --sleep=1s -m threads -j "$tasks" "${common[@]}" --csv="$out/sleep-threads.csv" >/dev/null || true
+	"$bin" -w sleep --sleep=1s -m procs -j "$procs" "${common[@]}" --csv="$out/sleep-procs.csv" >/dev/null || true
+	summary "$out"/sleep-*.csv
+fi
+if [[ $only == *2* ]]; then
+	echo "== 2. $tasks net.fetch tasks, embedded server, 1 s latency"
+	"$bin" -w net.fetch --net-latency=1s --net-timeout=60s -m async -j 1 "${common[@]}" \
+		--csv="$out/net-async.csv" >/dev/null || true
+	summary "$out"/net-async.csv
+fi
+if [[ $only == *3* ]]; then
+	echo "== 3. CPython asyncio (py-async), same shapes, 1 rep"
+	scripts/python-reference --workload=sleep,net.fetch --modes=py-async --runs=1 --warmup=0 \
+		--tasks="$tasks" --size=1 --sleep=1s --net-latency=1s --concbench="$bin" \
+		--csv="$out/py-async.csv" >/dev/null || true
+	summary "$out"/py-async.csv
+fi

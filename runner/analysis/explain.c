@@ -1,7 +1,8 @@
 /* explain.c - the answer first, efficiency budgets and scaling fits of a
- * set of rows (explain.h). A cell is (host, workload, size, tasks, mode,
- * workers); its group is the same without mode and workers (benches: and
- * tasks, which equal the workers), and the group's seq cell its baseline. */
+ * set of rows (explain.h). Cells are those of analysis/cell.h (the one
+ * identity); a group is a cell without mode, workers, transport and switch
+ * interval (benches: and tasks, which equal the workers), as report's
+ * series, and the group's seq cell is its baseline. */
 #include "explain.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "scaling.h"
 #include "../base/budget.h"
 #include "../base/stats.h"
@@ -37,17 +39,24 @@ struct xplan {
 	size_t nc;
 	struct xgroup *g;
 	size_t ng;
+	size_t *cidx, *gidx; /* open-addressing tables: index + 1 of a cell / group, 0 empty */
+	size_t mask; /* table size - 1 */
 };
+
+#define GROUP_FIELDS(bench)                                                                        \
+	(CELL_HOST | CELL_WORKLOAD | CELL_SIZE | CELL_PIN | CELL_PARAMS |                          \
+	 ((bench) ? 0 : CELL_TASKS))
+#define CELL_FIELDS(bench)                                                                         \
+	(GROUP_FIELDS(bench) | CELL_MODE | CELL_WORKERS | CELL_TRANSPORT | CELL_SWITCH)
 
 static bool same_group(const struct cb_rec *a, const struct cb_rec *b)
 {
-	return strcmp(a->host, b->host) == 0 && strcmp(a->workload, b->workload) == 0 &&
-	       a->size == b->size && a->bench == b->bench && (a->bench || a->tasks == b->tasks);
+	return a->bench == b->bench && cell_cmp(a, b, GROUP_FIELDS(a->bench)) == 0;
 }
 
 static bool same_cell(const struct cb_rec *a, const struct cb_rec *b)
 {
-	return same_group(a, b) && strcmp(a->mode, b->mode) == 0 && a->workers == b->workers;
+	return a->bench == b->bench && cell_cmp(a, b, CELL_FIELDS(a->bench)) == 0;
 }
 
 static double thr_of(const struct cb_rec *r)
@@ -59,19 +68,25 @@ static int add_rec(struct xplan *p, size_t i)
 {
 	const struct cb_rec *r = &p->res->rec[i];
 	struct xcell *c = NULL;
+	size_t h = cell_hash(r, CELL_FIELDS(r->bench)) & p->mask;
 
-	for (size_t k = 0; k < p->nc && !c; k++)
-		if (same_cell(p->c[k].first, r))
-			c = &p->c[k];
-	if (!c) {
-		size_t gi = 0;
+	while (p->cidx[h] && !same_cell(p->c[p->cidx[h] - 1].first, r))
+		h = (h + 1) & p->mask;
+	if (p->cidx[h]) {
+		c = &p->c[p->cidx[h] - 1];
+	} else {
+		size_t g = cell_hash(r, GROUP_FIELDS(r->bench)) & p->mask, gi;
 
-		while (gi < p->ng && !same_group(p->g[gi].first, r))
-			gi++;
-		if (gi == p->ng)
+		while (p->gidx[g] && !same_group(p->g[p->gidx[g] - 1].first, r))
+			g = (g + 1) & p->mask;
+		if (!p->gidx[g]) {
 			p->g[p->ng++] = (struct xgroup){.first = r};
+			p->gidx[g] = p->ng;
+		}
+		gi = p->gidx[g] - 1;
 		c = &p->c[p->nc++];
 		*c = (struct xcell){.first = r, .group = gi};
+		p->cidx[h] = p->nc;
 	}
 	if (c->n == c->cap) {
 		size_t *t = realloc(c->rec, (c->cap * 2 + 4) * sizeof(*t));
@@ -185,7 +200,11 @@ static int build(struct xplan *p)
 
 	p->c = calloc(p->res->n + 1, sizeof(*p->c));
 	p->g = calloc(p->res->n + 1, sizeof(*p->g));
-	if (!p->c || !p->g)
+	for (p->mask = 63; p->mask < 2 * p->res->n; p->mask = 2 * p->mask + 1)
+		;
+	p->cidx = calloc(p->mask + 1, sizeof(*p->cidx));
+	p->gidx = calloc(p->mask + 1, sizeof(*p->gidx));
+	if (!p->c || !p->g || !p->cidx || !p->gidx)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->res->n; i++)
 		if (p->res->rec[i].verified && p->res->rec[i].wall_s > 0 && add_rec(p, i))
@@ -223,6 +242,8 @@ static void free_plan(struct xplan *p)
 		free(p->c[k].rec);
 	free(p->c);
 	free(p->g);
+	free(p->cidx);
+	free(p->gidx);
 }
 
 static const char *why_of(const struct xcell *c, char *buf, size_t len)

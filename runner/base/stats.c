@@ -334,12 +334,61 @@ double hl_conf(size_t nb, size_t nh)
 	return conf;
 }
 
+/* Rearrange x[0..n) so that x[k] is its k-th smallest value (0-based),
+ * with nothing larger before it and nothing smaller after it: quickselect
+ * with three-way partitioning, so ties cost nothing. O(n) on average. */
+static void select_kth(double *x, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n; /* x[k] is in [lo, hi) */
+
+	while (hi - lo > 1) {
+		double a = x[lo], b = x[lo + (hi - lo) / 2], c = x[hi - 1], p, t;
+		size_t lt = lo, i = lo, gt = hi;
+
+		p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		while (i < gt) {
+			if (x[i] < p) {
+				t = x[lt], x[lt++] = x[i], x[i++] = t;
+			} else if (x[i] > p) {
+				t = x[--gt], x[gt] = x[i], x[i] = t;
+			} else {
+				i++;
+			}
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return;
+	}
+}
+
+/* stats_quantile(sorted d, n, 0.5) without sorting d: the order statistics
+ * it interpolates between, found by selection. */
+static double select_median(double *d, size_t n)
+{
+	double pos = 0.5 * (double)(n - 1), frac, m0, m1;
+	size_t i = (size_t)pos;
+
+	frac = pos - (double)i;
+	select_kth(d, n, i);
+	m0 = d[i];
+	if (frac == 0 || i + 1 >= n)
+		return m0;
+	m1 = d[i + 1];
+	for (size_t j = i + 2; j < n; j++)
+		if (d[j] < m1)
+			m1 = d[j];
+	return m0 + frac * (m1 - m0);
+}
+
 int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
              double *hi)
 {
 	size_t np = nb * nh, k;
 	bool logs = true;
-	double *d, mb, *sb, conf;
+	double *d, mb, *sb, *lh, conf;
 
 	if (!nb || !nh)
 		return -EINVAL;
@@ -349,25 +398,36 @@ int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est
 		logs = logs && h[j] > 0;
 	d = malloc(np * sizeof(*d));
 	sb = malloc(nb * sizeof(*sb));
-	if (!d || !sb) {
+	lh = malloc(nh * sizeof(*lh));
+	if (!d || !sb || !lh) {
 		free(d);
 		free(sb);
+		free(lh);
 		return -ENOMEM;
 	}
 	memcpy(sb, b, nb * sizeof(*b));
 	stats_sort(sb, nb);
 	mb = stats_quantile(sb, nb, 0.5);
-	free(sb);
-	for (size_t i = 0; i < nb; i++)
+	for (size_t j = 0; j < nh; j++)
+		lh[j] = logs ? log(h[j]) : h[j];
+	for (size_t i = 0; i < nb; i++) {
+		double lb = logs ? log(b[i]) : b[i];
+
 		for (size_t j = 0; j < nh; j++)
-			d[i * nh + j] = logs ? log(h[j]) - log(b[i]) : h[j] - b[i];
-	stats_sort(d, np);
+			d[i * nh + j] = lh[j] - lb;
+	}
+	free(sb);
+	free(lh);
+	/* the pairwise differences are only needed at three ranks:
+	 * select them instead of sorting all nb * nh */
 	k = hl_rank(nb, nh, &conf);
 	if (k > (np + 1) / 2)
 		k = (np + 1) / 2;
-	*est = stats_quantile(d, np, 0.5);
+	select_kth(d, np, k - 1);
 	*lo = d[k - 1];
+	select_kth(d, np, np - k);
 	*hi = d[np - k];
+	*est = select_median(d, np);
 	free(d);
 	if (logs) {
 		*est = exp(*est);

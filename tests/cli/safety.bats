@@ -213,7 +213,9 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 start_file_read() {
 	local want=$1
 	shift
-	"$CB" -w file.read -m seq --runs=100000 --warmup=0 --file-bytes=64K \
+	# --min-rep-time=0: size calibration would re-create the corpus (a new
+	# directory name) while the test looks at it
+	"$CB" -w file.read -m seq --runs=100000 --warmup=0 --file-bytes=64K --min-rep-time=0 \
 		--data-dir=data --no-csv -q "$@" >/dev/null 2>&1 &
 	bg=$!
 	for _ in $(seq 300); do
@@ -229,7 +231,7 @@ start_file_read() {
 	live_pid=$bg
 	live=$(echo data/concbench-file.*)
 	"$CB" -w file.read -m seq --runs=1 --warmup=0 --files=3 --file-bytes=4K --data-dir=data \
-		--no-csv -q --keep-data >/dev/null # a kept corpus must stay
+		--min-rep-time=0 --no-csv -q --keep-data >/dev/null # a kept corpus must stay
 	kept=$(printf '%s\n' data/concbench-file.* | grep -vx "$live")
 	start_file_read 3 --files=2
 	killed=$(printf '%s\n' data/concbench-file.* | grep -vx -e "$live" -e "$kept")
@@ -237,7 +239,7 @@ start_file_read() {
 	wait "$bg" || true
 	[ -d "$killed" ] # SIGKILL: nothing could clean up
 	run "$CB" -w file.read -m seq --runs=1 --warmup=0 --files=2 --file-bytes=4K --data-dir=data \
-		--no-csv -v
+		--min-rep-time=0 --no-csv -v
 	kill "$live_pid"
 	wait "$live_pid" || true
 	[ "$status" -eq 0 ]

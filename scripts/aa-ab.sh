@@ -8,14 +8,17 @@
 # Each try runs both sides interleaved round by round, as scripts/ci-regress
 # does, and compares them.
 #   usage: scripts/aa-ab.sh [CONCBENCH]   (default bin/concbench)
-#   env:   TRIES (10), AB_WORKLOAD (cpu.montecarlo), AB_SIZE (4000000),
+#   env:   TRIES (10), AB_WORKLOAD (cpu.montecarlo), AB_SIZE (empty: the size
+#          --min-rep-time calibrates for a seq rep of 100 ms, as a user gets by
+#          default, found once by the base binary and then fixed on both sides:
+#          a slower head would calibrate a smaller size, a different cell),
 #          AB_SLOW (25%), AB_MODES (seq,threads,procs), AB_WORKERS (1,2),
 #          ROUNDS (10), RUNS (3), AB_KEEP (a folder for each try's output)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-10}
 wl=${AB_WORKLOAD:-cpu.montecarlo}
-size=${AB_SIZE:-4000000}
+size=${AB_SIZE:-}
 slow=${AB_SLOW:-25%}
 modes=${AB_MODES:-seq,threads,procs}
 workers=${AB_WORKERS:-1,2}
@@ -26,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 side() { # name seed [extra option]
-	"$cb" -w "$wl" -s "$size" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$2" \
+	"$cb" -w "$wl" -s "${size%% *}" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$2" \
 		--quiet --csv="$tmp/$1-$2.csv" ${3:+"$3"} >/dev/null
 }
 merge() { # name
@@ -54,6 +57,12 @@ try() { # kind try -> prints "exit cells-regression cells-total"
 	sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) regression, \([0-9]*\) improvement, \([0-9]*\) inconclusive.*/\1 \2 \3 \4/p' "$tmp/out.txt" |
 		{ read -r p g i n; echo "$rc $p $g $i $n"; }
 }
+if [ -z "$size" ]; then
+	"$cb" -w "$wl" -m seq --runs=1 --warmup=0 --quiet --csv="$tmp/cal.csv" >/dev/null
+	size=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "size") c = i } NR == 2 { print $c }' "$tmp/cal.csv")
+	rm -f "$tmp/cal.csv"
+	size="$size (calibrated)"
+fi
 echo "aa-ab: $wl size $size (B: --inject=slow=$slow), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
 for kind in aa ab; do
 	flagged=0 undecided=0 cells=0 creg=0 cinc=0

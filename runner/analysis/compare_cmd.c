@@ -257,6 +257,48 @@ static bool both_sides(const struct cmp_cell *c)
 	return c->n[0] + c->bad[0] && c->n[1] + c->bad[1];
 }
 
+/* Unmatched cells that differ from one on the other side in their size
+ * only: say so, once per workload and pair of sizes, and why when
+ * --min-rep-time chose a size (a slower head calibrates a smaller size, so
+ * its cells never meet the base's). */
+static void print_size_mismatches(const struct cmp_cell *cells, size_t n, bool md)
+{
+	bool *told = calloc(n + 1, sizeof(*told));
+
+	for (size_t i = 0; told && i < n; i++) {
+		const struct cmp_cell *b = &cells[i];
+		bool said = false;
+
+		if (both_sides(b) || !(b->n[0] + b->bad[0]))
+			continue;
+		for (size_t k = 0; k < i && !said; k++)
+			said = told[k] && strcmp(cells[k].key->workload, b->key->workload) == 0 &&
+			       cells[k].key->size == b->key->size;
+		if (said)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			const struct cmp_cell *h = &cells[j];
+			bool cal;
+
+			if (both_sides(h) || !(h->n[1] + h->bad[1]) ||
+			    cell_diff(b->key, h->key) != CELL_SIZE)
+				continue;
+			cal = !isnan(b->key->min_rep_time_s) || !isnan(h->key->min_rep_time_s);
+			told[i] = true;
+			printf(
+			    "%snote: %s ran size %ld in base and %ld in head%s: give both sides "
+			    "the same --size (e.g. -s %ld) to compare them\n",
+			    md ? "\n- " : "", b->key->workload, b->key->size, h->key->size,
+			    cal ? " (--min-rep-time calibrated each run's size to its own speed; "
+			          "a slower build picks a smaller size)"
+			        : "",
+			    b->key->size);
+			break;
+		}
+	}
+	free(told);
+}
+
 static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
                         const char *base, const char *head)
 {
@@ -337,6 +379,7 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 			       here);
 		}
 	}
+	print_size_mismatches(cells, n, md);
 	if (!count[CMP_PASS] && !count[CMP_REGRESSION] && !count[CMP_IMPROVEMENT] &&
 	    !count[CMP_INCONCLUSIVE] && !count[CMP_UNVERIFIED])
 		printf("%sno cell in common: nothing was compared (inconclusive)\n",

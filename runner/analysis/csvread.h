@@ -58,6 +58,7 @@ struct cb_rec {
 	double wall_s, user_s, sys_s, cpu_util, gil_wait_s, ops_per_s;
 	double loadavg; /* 1-minute load average when the rep started, or NaN */
 	double precision_target; /* --precision of the run (0.03), or NaN */
+	double min_rep_time_s; /* --min-rep-time when it chose the size, else NaN */
 	double want; /* the value of cb_results.want in this rep, NaN when empty */
 	struct { /* the mechanism columns, NaN where absent (older files) */
 		double runq_s, steal_s, busy_s, imbalance_s, dispatch_s;

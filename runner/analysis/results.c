@@ -66,6 +66,7 @@ enum {
 	C_WUSER,
 	C_WSYS,
 	C_PREC_TARGET,
+	C_MIN_REP,
 	C__COUNT
 };
 
@@ -109,6 +110,7 @@ static const struct col_spec specs[C__COUNT] = {
     [C_WUSER] = {CSV_COL_WORKER_USER_S, false},
     [C_WSYS] = {CSV_COL_WORKER_SYS_S, false},
     [C_PREC_TARGET] = {CSV_COL_PRECISION_TARGET, false},
+    [C_MIN_REP] = {CSV_COL_MIN_REP_TIME_S, false},
 };
 
 #define SPEC_NAME(c) (csv_schema[specs[c].col].name)
@@ -399,6 +401,7 @@ static int add_row(void *ctx, char **f, unsigned n, unsigned line, char *err, si
 	    .ops_per_s = d[C_OPS_PER_S],
 	    .loadavg = d[C_LOADAVG],
 	    .precision_target = d[C_PREC_TARGET],
+	    .min_rep_time_s = d[C_MIN_REP],
 	    .want = want,
 	    .table = res->ntables - 1,
 	    .mech = {.runq_s = d[C_RUNQ],

@@ -5,18 +5,6 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-# col FILE COLUMN [FILTER-PYTHON-EXPR]: one value per row, in file order.
-col() {
-	python3 - "$@" <<'PY'
-import csv, sys
-f, c = sys.argv[1], sys.argv[2]
-cond = sys.argv[3] if len(sys.argv) > 3 else "True"
-for r in csv.DictReader(open(f)):
-    if eval(cond, {}, {"r": r}):
-        print(r[c])
-PY
-}
-
 # The ids of PID's child processes or threads (other than its main thread)
 # now, one a line.
 ids_now() { # ids_now PID KIND(children|threads)

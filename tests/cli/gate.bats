@@ -74,6 +74,7 @@ cells() {
 	grep -q 'only in base (base.csv): w.c0 seq workers=1 tasks=8 size=100 pin=none (5 reps)' <<<"$output"
 	grep -q 'only in head (head.csv): w.c0 seq workers=1 tasks=8 size=125 pin=none (5 reps)' <<<"$output"
 	grep -q 'no cell in common' <<<"$output"
+	grep -q '^note: w.c0 ran size 100 in base and 125 in head: give both sides the same --size (e.g. -s 100)' <<<"$output"
 	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 0 inconclusive' <<<"$output"
 	# one parameter at a time: the row keeps its cell only when it is equal
 	for edit in 's/,0,"",,""$/,1,"",,""/' 's/,0,"",,""$/,0,"pipe",,""/' \
@@ -132,4 +133,18 @@ cells() {
 	[[ "$output" == *"concbench: --inject: 'slow=fast'"* ]]
 	run "$CB" -w sleep -m seq --runs=1 --inject=slow=0% --no-csv
 	[ "$status" -eq 2 ]
+}
+
+@test "gate: runs whose sizes --min-rep-time calibrated differently are named, with the fix" {
+	# the base calibrated its size (a seq rep of at least 50 ms); the head
+	# ran the size it was given: a slower build calibrates a smaller size,
+	# and compare must say why nothing matched rather than only list cells
+	"$CB" -w cpu.primes -m seq --runs=1 --warmup=0 -s 100000 --min-rep-time=50ms --quiet --csv=base.csv
+	"$CB" -w cpu.primes -m seq --runs=1 --warmup=0 -s 100000 --quiet --csv=head.csv
+	size=$(col base.csv size | head -1)
+	[ "$size" -gt 100000 ]
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 3 ]
+	grep -q "^note: cpu.primes ran size $size in base and 100000 in head (--min-rep-time calibrated each run's size to its own speed; a slower build picks a smaller size): give both sides the same --size (e.g. -s $size) to compare them" <<<"$output"
+	[ "$(grep -c '^note: cpu.primes ran size' <<<"$output")" -eq 1 ]
 }

@@ -3,12 +3,6 @@
 # the convoy workload `mixed` and the GIL-released kernel cpu.hash.
 load helpers
 
-# col FILE NAME: the values of column NAME, one per data row (quoting-aware).
-col() {
-	python3 -c 'import csv,sys
-for r in csv.DictReader(open(sys.argv[1])): print(r[sys.argv[2]])' "$1" "$2"
-}
-
 # rows FILE MODE COLUMN: column values of the rows of one mode.
 rows() {
 	python3 -c 'import csv,sys

@@ -29,3 +29,16 @@ no_files() {
 leftover_children() {
 	pgrep -P $$ -a | grep -v -e bats -e pgrep || true
 }
+
+# col FILE COLUMN [CONDITION]: the values of COLUMN in the rows of the CSV
+# FILE for which the Python expression CONDITION (on the row r, a dict) holds.
+col() {
+	python3 - "$@" <<'PY'
+import csv, sys
+f, c = sys.argv[1], sys.argv[2]
+cond = sys.argv[3] if len(sys.argv) > 3 else "True"
+for r in csv.DictReader(open(f)):
+    if eval(cond, {}, {"r": r}):
+        print(r[c])
+PY
+}

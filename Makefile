@@ -139,6 +139,13 @@ bench-io: $(BIN)
 bench-gate: $(BIN)
 	scripts/bench-gate.sh $(BIN)
 
+# Issue 12: the gate's power at 5 reps a side - A/A and A/B (10 tries each),
+# and a 100-cell suite with one cell 25% slower.
+.PHONY: bench-gate-power
+bench-gate-power: $(BIN)
+	TRIES=10 RUNS=5 ROUNDS=1 scripts/aa-ab.sh $(BIN)
+	scripts/gate-suite.sh $(BIN)
+
 # Issue 17: 10,000 waits - async vs threads vs procs vs asyncio.
 .PHONY: bench-async
 bench-async: $(BIN)

@@ -133,10 +133,11 @@ static double trial_rep(struct run *r, struct cell *c, long size)
  * smallest power of two that gets there, so that the same command picks
  * the same size run after run (only a rep near a boundary can tip it).
  * Trial reps, each jumping as many doublings as the exponent of time in
- * size, guessed from the last two trials, says; the first trial doubles
- * once. Stops at the size cap or after 8 trials; when a step's exponent is
- * below 0.3 the size does not drive the rep's time, and the size asked for
- * is kept. */
+ * size, guessed from the last two trials (taken as at least 1), says, at
+ * most 6; the first trial doubles once. Stops at the size cap or after 8
+ * trials; when a step's exponent is below 0.3 and the rep already lasts
+ * 1/64 of min_s, the size does not drive the rep's time, and the size
+ * asked for is kept. */
 static long calibrated_size(struct run *r, struct cell *c, double min_s)
 {
 	const struct workload *w = c->inst->wl;
@@ -154,15 +155,21 @@ static long calibrated_size(struct run *r, struct cell *c, double min_s)
 			break;
 		if (s0 > 0 && t0 > 0) {
 			expo = log(t / t0) / log((double)size / (double)s0);
-			if (!(expo > 0.3)) {
-				/* the size does not drive the time (a bench whose
-				 * rep is dominated by something else): keep it */
+			if (!(expo > 0.3) && t > min_s / 64) {
+				/* the size does not drive a rep that is already
+				 * long (a bench dominated by something else):
+				 * keep it. A tiny rep is mostly fixed costs, which
+				 * hide the work's growth: it goes on doubling. */
 				size = c->inst->size_from;
 				break;
 			}
-			expo = expo > 4 ? 4 : expo;
+			/* never assume the work grows slower than linearly when
+			 * jumping (fixed costs make a small rep's exponent look
+			 * small), and at most 64x a trial: one trial far past
+			 * min_s (cpu.primes at its cap) would run for minutes */
+			expo = expo < 1 ? 1 : expo > 4 ? 4 : expo;
 			k = (int)ceil(log2(min_s / t) / expo);
-			k = k < 1 ? 1 : k > 20 ? 20 : k;
+			k = k < 1 ? 1 : k > 6 ? 6 : k;
 		}
 		s0 = size;
 		t0 = t;
@@ -173,7 +180,11 @@ static long calibrated_size(struct run *r, struct cell *c, double min_s)
 
 /* --min-rep-time: scale the size of every workload whose seq rep (a bench:
  * its first cell's rep) is shorter, on every instance of that workload, so
- * its cells stay one workload at one size. */
+ * its cells stay one workload at one size. Only CPU workloads
+ * (compute_only) and benches: an I/O workload's rep is its waits (sleep,
+ * net.fetch: the size does not drive it) or its corpus (file.read: each
+ * trial size would write a new corpus of files, and cold/warm cache state
+ * is the point of its size), so it runs the size it was given. */
 static void calibrate_sizes(struct run *r)
 {
 	double min_s = r->cfg.min_rep_time_s;
@@ -187,7 +198,7 @@ static void calibrate_sizes(struct run *r)
 
 		for (unsigned j = 0; j < i; j++)
 			done |= r->cells[j].inst->wl == c->inst->wl;
-		if (done)
+		if (done || (c->inst->wl->kind == KIND_WORKLOAD && !c->inst->wl->compute_only))
 			continue;
 		for (unsigned j = i; j < r->ncells; j++)
 			if (r->cells[j].inst->wl == c->inst->wl && r->cells[j].mode == MODE_SEQ) {
@@ -204,6 +215,7 @@ static void calibrate_sizes(struct run *r)
 			if (r->cells[j].wl == c->inst->wl) {
 				r->cells[j].size = size;
 				r->cells[j].size_from = before;
+				r->cells[j].calibrated = true;
 			}
 	}
 }

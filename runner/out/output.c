@@ -360,7 +360,7 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 			put_long(f, c->prec == PREC_MET);
 		break;
 	case CSV_COL_MIN_REP_TIME_S:
-		put_num(f, config_scales_sizes(&r->cfg) ? r->cfg.min_rep_time_s : NAN);
+		put_num(f, c->calibrated ? r->cfg.min_rep_time_s : NAN);
 		break;
 	case CSV_COL_PARAMS:
 		put_params(f, w);

@@ -63,6 +63,7 @@ struct cell {
 	const struct workload *wl;
 	long size; /* the resolved --size of its instance (--min-rep-time's choice) */
 	long size_from; /* the size before --min-rep-time scaled it (== size if not) */
+	bool calibrated; /* --min-rep-time chose its size (an I/O workload's is as given) */
 	unsigned inst_index; /* its instance in run.inst[]: cells that share work */
 	enum cb_mode mode;
 	unsigned workers;

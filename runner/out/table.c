@@ -263,7 +263,9 @@ static void size_notes(FILE *f, const struct run *r)
 			seen |= r->cells[j].wl == c->wl;
 		if (seen)
 			continue;
-		if (c->size_from != c->size)
+		if (!c->calibrated)
+			fprintf(f, "%s %s %ld (not scaled)", sep, c->wl->name, c->size);
+		else if (c->size_from != c->size)
 			fprintf(f, "%s %s %ld (from %ld)", sep, c->wl->name, c->size, c->size_from);
 		else
 			fprintf(f, "%s %s %ld", sep, c->wl->name, c->size);

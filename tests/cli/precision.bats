@@ -191,25 +191,48 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 }
 
 @test "--min-rep-time scales the size by powers of two, prints and records it" {
-	# a sleep can't last an hour: the size climbs from medium (2) to its cap, 8 x 64
-	run timeout 120 "$CB" -w sleep --sleep=1ms -t 4 -m seq --runs=1 --warmup=0 \
-		--min-rep-time=60m --csv=out.csv
+	# 1000 primes take microseconds: the size doubles at least once
+	run timeout 120 "$CB" -w cpu.primes -s 1000 -m seq --runs=1 --warmup=0 \
+		--min-rep-time=50ms --csv=out.csv
 	[ "$status" -eq 0 ]
-	[ "$(col out.csv size)" = 512 ]
-	[ "$(col out.csv min_rep_time_s)" = 3600 ]
-	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): sleep 512 (from 2)$' <<<"$output"
+	size=$(col out.csv size)
+	[ "$size" -gt 1000 ]
+	[ $((size % 1000)) -eq 0 ]
+	k=$((size / 1000))
+	[ $((k & (k - 1))) -eq 0 ]
+	[ "$(col out.csv min_rep_time_s)" = 0.05 ]
+	grep -q "^sizes for a seq rep of at least 50 ms (--min-rep-time): cpu.primes $size (from 1000)\$" <<<"$output"
 }
 
 @test "--min-rep-time leaves a long enough rep and an explicit --size alone" {
-	run "$CB" $SLEEPY --runs=1 --warmup=0 --min-rep-time=1us --csv=out.csv
+	run "$CB" -w cpu.primes -s 1000 -m seq --runs=1 --warmup=0 --min-rep-time=1us --csv=out.csv
 	[ "$status" -eq 0 ]
-	[ "$(col out.csv size)" = 1 ]
-	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): sleep 1$' <<<"$output"
+	[ "$(col out.csv size)" = 1000 ]
+	grep -q '^sizes for a seq rep of at least .*(--min-rep-time): cpu.primes 1000$' <<<"$output"
 	# --size given, no --min-rep-time: the size asked for, nothing scaled
 	run "$CB" $SLEEPY --runs=1 --warmup=0 --csv=out.csv
 	[ "$(col out.csv size)" = 1 ]
 	[ "$(col out.csv min_rep_time_s)" = "" ]
 	[ -z "$(grep '^sizes for' <<<"$output")" ]
+}
+
+@test "--min-rep-time scales CPU workloads only: file.read's corpus and sleep's waits run as given" {
+	# a 64 KiB file.read rep lasts far less than 200 ms: a CPU workload's
+	# size would be doubled; file.read would write a new corpus per trial
+	run "$CB" -w file.read,cpu.primes -s 65536 --min-rep-time=200ms -m seq -t 4 --files=4 \
+		--runs=1 --warmup=0 --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv size 'r["workload"] == "file.read"')" = 65536 ]
+	[ "$(col out.csv min_rep_time_s 'r["workload"] == "file.read"')" = "" ]
+	[ "$(col out.csv min_rep_time_s 'r["workload"] == "cpu.primes"')" = 0.2 ]
+	[ "$(col out.csv size 'r["workload"] == "cpu.primes"')" -gt 65536 ]
+	grep -q '^sizes for a seq rep of at least 200 ms (--min-rep-time): .*file.read 65536 (not scaled)' <<<"$output"
+	grep -q '^sizes for a seq rep of at least 200 ms (--min-rep-time): .*cpu.primes [0-9]* (from 65536)' <<<"$output"
+	run "$CB" $SLEEPY --runs=1 --warmup=0 --min-rep-time=1s --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv size)" = 1 ]
+	[ "$(col out.csv min_rep_time_s)" = "" ]
+	grep -q '(--min-rep-time): sleep 1 (not scaled)$' <<<"$output"
 }
 
 @test "make bench's script runs --precision within its budget and reports each cell's precision" {

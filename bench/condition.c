@@ -50,9 +50,9 @@ static void cond_cleanup(struct wl_ctx *ctx)
 		if (st->sh->have_mu)
 			pthread_mutex_destroy(&st->sh->mu);
 		if (st->sh->have_ne)
-			pthread_cond_destroy(&st->sh->not_empty);
+			cb_cond_destroy(&st->sh->not_empty, ctx->pshared);
 		if (st->sh->have_nf)
-			pthread_cond_destroy(&st->sh->not_full);
+			cb_cond_destroy(&st->sh->not_full, ctx->pshared);
 		cb_shm_free(st->sh, st->sh_size);
 	}
 	free(st);

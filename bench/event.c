@@ -66,10 +66,10 @@ static int event_init(struct event *ev, bool pshared)
 	return 0;
 }
 
-static void event_destroy(struct event *ev)
+static void event_destroy(struct event *ev, bool pshared)
 {
 	if (ev->have_cv)
-		pthread_cond_destroy(&ev->cv);
+		cb_cond_destroy(&ev->cv, pshared);
 	if (ev->have_mu)
 		pthread_mutex_destroy(&ev->mu);
 }
@@ -119,9 +119,9 @@ static void ev_cleanup(struct wl_ctx *ctx)
 	if (!st)
 		return;
 	if (st->sh) {
-		event_destroy(&st->sh->ev);
+		event_destroy(&st->sh->ev, ctx->pshared);
 		for (unsigned i = 0; i < st->nworkers; i++)
-			event_destroy(&st->sh->own[i]);
+			event_destroy(&st->sh->own[i], ctx->pshared);
 		cb_shm_free(st->sh, st->sh_size);
 	}
 	free(st);

@@ -283,8 +283,8 @@ static void queue_cleanup(struct wl_ctx *ctx)
 	if (!st)
 		return;
 	if (st->have_sync) {
-		pthread_cond_destroy(&st->sh->not_full);
-		pthread_cond_destroy(&st->sh->not_empty);
+		cb_cond_destroy(&st->sh->not_full, ctx->pshared);
+		cb_cond_destroy(&st->sh->not_empty, ctx->pshared);
 		pthread_mutex_destroy(&st->sh->mu);
 	}
 	cb_shm_free(st->sh, st->sh_size);

@@ -189,6 +189,11 @@ void cb_shm_free(void *p, size_t size);
  * when ctx->pshared. `type` is a PTHREAD_MUTEX_* kind. 0 or an errno. */
 int cb_mutex_init(pthread_mutex_t *m, int type, bool pshared);
 int cb_cond_init(pthread_cond_t *c, bool pshared);
+/* Destroy what cb_cond_init made. A process-shared one is left as it is
+ * (its memory is unmapped with the shm): a worker process killed while it
+ * waited (an interrupt, a timeout) never leaves it, and glibc's
+ * pthread_cond_destroy would wait for that waiter for ever. */
+void cb_cond_destroy(pthread_cond_t *c, bool pshared);
 
 /* Record why something failed: "fmt" is printed as
  * `concbench: <workload>: <message>`. Returns `code` for `return cb_error(…)`. */

@@ -56,6 +56,14 @@ int cb_cond_init(pthread_cond_t *c, bool pshared)
 	return rc;
 }
 
+void cb_cond_destroy(pthread_cond_t *c, bool pshared)
+{
+	/* glibc keeps no resource outside the object for a condition variable
+	 * (futex words only): not destroying a shared one leaks nothing */
+	if (!pshared)
+		pthread_cond_destroy(c);
+}
+
 int cb_error(struct wl_ctx *ctx, int code, const char *fmt, ...)
 {
 	va_list ap;

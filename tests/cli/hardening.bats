@@ -7,9 +7,11 @@ load helpers
 MODES="seq threads procs thread-per-task fork-per-task"
 
 # Start a long run, signal it once it is measuring, check exit and cleanup.
-signal_run() { # signal_run MODE SIGNAL EXPECTED-STATUS
+signal_run() { # signal_run MODE SIGNAL EXPECTED-STATUS [WORKLOAD]
+	local wl=(-w cpu.primes -s large)
+	[ -z "${4:-}" ] || wl=(-w "$4")
 	# the CSV path is unique to this test: pgrep below can't see other runs
-	timeout 60 "$CB" -m "$1" -w cpu.primes -s large -j 2 --runs=50 --csv="$TMP/out.csv" -q \
+	timeout -k 5 60 "$CB" -m "$1" "${wl[@]}" -j 2 --runs=1000 --csv="$TMP/out.csv" -q \
 		2>err.txt &
 	local pid=$!
 	sleep 1.5
@@ -30,6 +32,12 @@ signal_run() { # signal_run MODE SIGNAL EXPECTED-STATUS
 
 @test "SIGTERM stops every mode: exit 143, workers reaped, no CSV" {
 	for m in $MODES; do signal_run "$m" TERM 143; done
+}
+
+@test "SIGTERM while worker processes wait on process-shared conditions: exit 143, no hang" {
+	# the workers die mid-wait; destroying their condition variable must not
+	# wait for them (glibc's pthread_cond_destroy would, for ever)
+	for wl in event condition.one queue; do signal_run procs TERM 143 "$wl"; done
 }
 
 @test "a worker process killed mid-task is reported with its task; exit 1" {

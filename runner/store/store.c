@@ -449,42 +449,70 @@ static int add_run_row(struct db *db, const struct store_input *in, const struct
 	return rc;
 }
 
-/* Store the run its[0..n) (sorted by cell, rep) in one transaction:
- * the run, its cells, its reps, the per-cell medians, in that order
- * (foreign keys), each table in batches. */
+/* How many rep rows a SQLite transaction gathers before it commits. Each
+ * commit writes every page it touched to the WAL again (a run touches a
+ * leaf of the medians index per cell), so committing per run costs more
+ * than the inserts; SQLite takes the whole file's write lock, so a batch
+ * of whole runs is as safe for concurrent writers as one run. PostgreSQL
+ * locks rows: a run per transaction keeps the lock order of concurrent
+ * writers of one host (runs, then cells, each sorted) free of deadlocks. */
+#define LITE_TX_ROWS 50000
+
+/* The open transaction of store_add: what it holds, not yet committed. */
+struct tx {
+	bool open;
+	size_t runs, reps;
+};
+
+static int tx_commit(struct db *db, struct tx *tx, struct store_count *cnt, char *err,
+                     size_t errlen)
+{
+	int rc;
+
+	if (!tx->open)
+		return 0;
+	tx->open = false;
+	rc = db_commit(db, err, errlen);
+	if (!rc) {
+		cnt->runs_added += tx->runs;
+		cnt->reps += tx->reps;
+	}
+	tx->runs = tx->reps = 0;
+	return rc;
+}
+
+/* Store the run its[0..n) (sorted by cell, rep) inside the transaction tx
+ * (begun here if none is open): the run, its cells, its reps, the per-cell
+ * medians, in that order (foreign keys), each table in batches. On a
+ * failure the caller rolls back. */
 static int store_run(struct db *db, const struct store_input *in, const struct item *its, size_t n,
-                     const struct store_meta *m, struct store_count *cnt, struct rows *b[3],
-                     double *x, char *err, size_t errlen)
+                     const struct store_meta *m, struct store_count *cnt, struct tx *tx,
+                     struct rows *b[3], double *x, char *err, size_t errlen)
 {
 	const struct cb_results *res = &in->res;
 	const struct cb_rec *r0 = &res->rec[its[0].i];
 	char key[1024], run_uid[33];
 	bool added;
-	int rc, len = snprintf(key, sizeof(key), "%s\x1f%s", r0->host, r0->run_id);
+	int rc = 0, len = snprintf(key, sizeof(key), "%s\x1f%s", r0->host, r0->run_id);
 
 	store_hash_hex(key, (size_t)len < sizeof(key) ? (size_t)len : sizeof(key) - 1, run_uid);
-	rc = db_begin(db, err, errlen);
+	if (!tx->open) {
+		rc = db_begin(db, err, errlen);
+		if (rc)
+			return rc;
+		tx->open = true;
+	}
+	rc = add_run_row(db, in, its, n, m, run_uid, &added, err, errlen);
 	if (rc)
 		return rc;
-	rc = add_run_row(db, in, its, n, m, run_uid, &added, err, errlen);
-	if (rc || !added) {
-		db_rollback(db);
-		if (!rc)
-			cnt->runs_skipped++;
-		return rc;
+	if (!added) {
+		cnt->runs_skipped++;
+		return 0;
 	}
 	db_pipeline(db);
-	for (size_t i = 0; i < n && !rc; i++) {
-		const struct cb_rec *r = &res->rec[its[i].i];
-
-		if (i == 0 || strcmp(its[i].cell, its[i - 1].cell)) {
+	for (size_t i = 0; i < n && !rc; i++)
+		if (i == 0 || strcmp(its[i].cell, its[i - 1].cell))
 			rc = add_cell(db, b[0], res, &its[i], err, errlen);
-		} else if (r->rep == res->rec[its[i - 1].i].rep) {
-			snprintf(err, errlen, "%s:%u: rep %ld of this cell appears twice in run %s",
-			         r->file, r->line, r->rep, r0->run_id);
-			rc = DB_EINPUT;
-		}
-	}
 	if (!rc)
 		rc = rows_flush(db, b[0], err, errlen);
 	for (size_t i = 0; i < n && !rc; i++)
@@ -503,15 +531,43 @@ static int store_run(struct db *db, const struct store_input *in, const struct i
 		rc = rows_flush(db, b[2], err, errlen);
 	for (int k = 0; k < 3; k++)
 		b[k]->n = 0;
-	if (!rc)
-		rc = db_commit(db, err, errlen);
-	else
-		db_rollback(db);
-	if (!rc) {
-		cnt->runs_added++;
-		cnt->reps += n;
-	}
+	if (rc)
+		return rc;
+	tx->runs++;
+	tx->reps += n;
+	if (db_kind(db) == DB_POSTGRES || tx->reps >= LITE_TX_ROWS)
+		rc = tx_commit(db, tx, cnt, err, errlen);
 	return rc;
+}
+
+/* The end of the run that starts at its[i]. */
+static size_t run_end(const struct cb_results *res, const struct item *its, size_t n, size_t i)
+{
+	const struct cb_rec *r = &res->rec[its[i].i];
+	size_t j = i;
+
+	while (j < n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
+	       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
+		j++;
+	return j;
+}
+
+/* Bad input is found before anything is written: a rep of a cell that
+ * appears twice in one run. its is sorted by run, cell, rep. */
+static int check_runs(const struct cb_results *res, const struct item *its, size_t n, char *err,
+                      size_t errlen)
+{
+	for (size_t i = 1; i < n; i++) {
+		const struct cb_rec *p = &res->rec[its[i - 1].i], *r = &res->rec[its[i].i];
+
+		if (r->rep == p->rep && strcmp(its[i].cell, its[i - 1].cell) == 0 &&
+		    strcmp(r->run_id, p->run_id) == 0 && strcmp(r->host, p->host) == 0) {
+			snprintf(err, errlen, "%s:%u: rep %ld of this cell appears twice in run %s",
+			         r->file, r->line, r->rep, r->run_id);
+			return DB_EINPUT;
+		}
+	}
+	return 0;
 }
 
 int store_add(struct db *db, const struct store_input *in, const struct store_meta *m,
@@ -523,6 +579,7 @@ int store_add(struct db *db, const struct store_input *in, const struct store_me
 	struct item *its = malloc((res->n ? res->n : 1) * sizeof(*its));
 	double *x = malloc((res->n ? res->n : 1) * sizeof(*x));
 	struct rows *b[3] = {NULL, NULL, NULL};
+	struct tx tx = {0};
 	char key[2048];
 	int rc = 0;
 
@@ -543,16 +600,17 @@ int store_add(struct db *db, const struct store_input *in, const struct store_me
 	}
 	sort_res = res;
 	qsort(its, res->n, sizeof(*its), item_cmp);
+	rc = check_runs(res, its, res->n, err, errlen);
 	for (size_t i = 0; i < res->n && !rc;) {
-		const struct cb_rec *r = &res->rec[its[i].i];
-		size_t j = i;
+		size_t j = run_end(res, its, res->n, i);
 
-		while (j < res->n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
-		       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
-			j++;
-		rc = store_run(db, in, its + i, j - i, m, cnt, b, x, err, errlen);
+		rc = store_run(db, in, its + i, j - i, m, cnt, &tx, b, x, err, errlen);
 		i = j;
 	}
+	if (!rc)
+		rc = tx_commit(db, &tx, cnt, err, errlen);
+	if (rc && tx.open)
+		db_rollback(db);
 out:
 	for (int k = 0; k < 3; k++)
 		if (b[k])

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The schema, one migration per version: migrations[v - 1] takes a
+/* The schema, one migration per version: db_migrations[v - 1] takes a
  * database from version v - 1 to v. Append, never edit a shipped one. */
-static const char *const migrations[DB_SCHEMA_VERSION] = {
+const char *const db_migrations[DB_SCHEMA_VERSION] = {
     /* 1: runs, cells, raw reps, per-run medians, change points */
     "CREATE TABLE runs ("
     " run_uid TEXT PRIMARY KEY," /* hash of host and run_id */
@@ -191,8 +191,10 @@ static int has_table(struct db *db, const char *name, bool *yes, char *err, size
 	return rc;
 }
 
-/* Create the schema or migrate it, inside the caller's transaction. */
-static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
+/* Create the schema migs[0..version) or migrate up to it, inside the
+ * caller's transaction. */
+static int migrate(struct db *db, bool readonly, const char *const *migs, int version, char *err,
+                   size_t errlen)
 {
 	static const char get_sql[] = "SELECT value FROM meta WHERE key = ?";
 	static const char set_sql[] = "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -219,11 +221,11 @@ static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
 		if (rc)
 			return rc;
 		ver = strtol(v, NULL, 10);
-		if (ver > DB_SCHEMA_VERSION) {
+		if (ver > version) {
 			db_errf(err, errlen,
 			        "%s: schema version %ld is newer than this concbench's (%d); use a "
 			        "newer concbench",
-			        db->where, ver, DB_SCHEMA_VERSION);
+			        db->where, ver, version);
 			return DB_EINPUT;
 		}
 		if (ver < 1) {
@@ -244,7 +246,7 @@ static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
 			return DB_EINPUT;
 		}
 	}
-	if (ver == DB_SCHEMA_VERSION)
+	if (ver == version)
 		return 0;
 	if (readonly) {
 		db_errf(err, errlen, "%s: %s; opened read-only", db->where,
@@ -263,18 +265,24 @@ static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
 		if (rc)
 			return rc;
 	}
-	for (long v2 = ver + 1; v2 <= DB_SCHEMA_VERSION; v2++) {
-		rc = exec_script(db, migrations[v2 - 1], err, errlen);
+	for (long v2 = ver + 1; v2 <= version; v2++) {
+		rc = exec_script(db, migs[v2 - 1], err, errlen);
 		if (rc)
 			return rc;
 	}
-	snprintf(num, sizeof(num), "%d", DB_SCHEMA_VERSION);
+	snprintf(num, sizeof(num), "%d", version);
 	const char *p[2] = {"schema_version", num};
 
 	return db_query(db, set_sql, 2, p, NULL, NULL, err, errlen);
 }
 
 int db_open(const char *url, bool readonly, struct db **out, char *err, size_t errlen)
+{
+	return db_open_schema(url, readonly, db_migrations, DB_SCHEMA_VERSION, out, err, errlen);
+}
+
+int db_open_schema(const char *url, bool readonly, const char *const *migs, int version,
+                   struct db **out, char *err, size_t errlen)
 {
 	struct db *db = calloc(1, sizeof(*db));
 	int rc;
@@ -296,7 +304,7 @@ int db_open(const char *url, bool readonly, struct db **out, char *err, size_t e
 	if (rc)
 		goto fail;
 	if (readonly) {
-		rc = migrate(db, true, err, errlen);
+		rc = migrate(db, true, migs, version, err, errlen);
 	} else {
 		rc = db_begin(db, err, errlen);
 		/* Two first writers of one PostgreSQL database must not both
@@ -305,7 +313,7 @@ int db_open(const char *url, bool readonly, struct db **out, char *err, size_t e
 			rc =
 			    db_pg_exec(db, "SELECT pg_advisory_xact_lock(7079436391)", err, errlen);
 		if (!rc)
-			rc = migrate(db, false, err, errlen);
+			rc = migrate(db, false, migs, version, err, errlen);
 		if (!rc)
 			rc = db_commit(db, err, errlen);
 		else

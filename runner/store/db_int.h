@@ -37,6 +37,17 @@ struct db {
 	int nstmts;
 };
 
+/* The schema: db_migrations[v - 1] takes a database from version v - 1 to
+ * v (db_common.c). */
+extern const char *const db_migrations[DB_SCHEMA_VERSION];
+/* db_open() with the schema migs[0..version) in place of db_migrations and
+ * DB_SCHEMA_VERSION (which db_open passes): an older database is upgraded
+ * in place (one transaction), a newer one refused. The tests open a store
+ * with a later, synthetic version through it, so the upgrade path is
+ * exercised while version 1 is the only one shipped. */
+int db_open_schema(const char *url, bool readonly, const char *const *migs, int version,
+                   struct db **out, char *err, size_t errlen);
+
 /* Format a message into err[errlen] (nothing when err is NULL). */
 void db_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Whether url names a PostgreSQL server (postgresql:// or postgres://). */

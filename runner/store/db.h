@@ -59,6 +59,20 @@ enum db_kind db_kind(const struct db *db);
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_row_fn fn,
              void *arg, char *err, size_t errlen);
 
+/* A parameter of db_query_vals(): the text s (NULL: SQL NULL) or, when num
+ * is set, the number d (not finite: SQL NULL). */
+struct db_val {
+	const char *s;
+	double d;
+	bool num;
+};
+
+/* db_query() with parameters that may be numbers: SQLite binds them as
+ * REAL (no text to format and parse back), PostgreSQL gets their text
+ * (%.17g, which reads back as the same double). */
+int db_query_vals(struct db *db, const char *sql, int nparams, const struct db_val *vals,
+                  db_row_fn fn, void *arg, char *err, size_t errlen);
+
 /* Start a write transaction (SQLite: BEGIN IMMEDIATE, waiting for the lock
  * up to the busy timeout, retried), commit it, or roll it back. db_rollback
  * can't fail visibly. */

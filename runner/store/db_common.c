@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,32 +64,73 @@ long db_changes(const struct db *db)
 	return db->changes;
 }
 
-int db_query(struct db *db, const char *sql, int np, const char *const *params, db_row_fn fn,
-             void *arg, char *err, size_t errlen)
+/* The cached statement of sql (prepared on first use by the engine), or
+ * NULL with err set. */
+static struct stmt *stmt_of(struct db *db, const char *sql, int np, char *err, size_t errlen)
 {
-	struct stmt *s = NULL;
+	struct stmt *s;
 
 	if (np > DB_MAX_PARAMS) {
 		db_errf(err, errlen, "%s: too many parameters (%d)", db->where, np);
-		return DB_ERUNTIME;
+		return NULL;
 	}
 	for (int i = 0; i < db->nstmts; i++)
-		if (db->stmts[i].sql == sql) {
-			s = &db->stmts[i];
-			break;
-		}
-	if (!s) {
-		if (db->nstmts == DB_MAX_STMTS) {
-			db_errf(err, errlen, "%s: too many distinct statements", db->where);
-			return DB_ERUNTIME;
-		}
-		s = &db->stmts[db->nstmts++];
-		memset(s, 0, sizeof(*s));
-		s->sql = sql;
+		if (db->stmts[i].sql == sql)
+			return &db->stmts[i];
+	if (db->nstmts == DB_MAX_STMTS) {
+		db_errf(err, errlen, "%s: too many distinct statements", db->where);
+		return NULL;
 	}
+	s = &db->stmts[db->nstmts++];
+	memset(s, 0, sizeof(*s));
+	s->sql = sql;
+	return s;
+}
+
+int db_query(struct db *db, const char *sql, int np, const char *const *params, db_row_fn fn,
+             void *arg, char *err, size_t errlen)
+{
+	struct stmt *s = stmt_of(db, sql, np, err, errlen);
+
+	if (!s)
+		return DB_ERUNTIME;
 	if (db->kind == DB_SQLITE)
-		return db_lite_query(db, s, np, params, fn, arg, err, errlen);
+		return db_lite_query(db, s, np, params, NULL, fn, arg, err, errlen);
 	return db_pg_query(db, s, np, params, fn, arg, err, errlen);
+}
+
+int db_query_vals(struct db *db, const char *sql, int np, const struct db_val *vals, db_row_fn fn,
+                  void *arg, char *err, size_t errlen)
+{
+	struct stmt *s = stmt_of(db, sql, np, err, errlen);
+	const char **p;
+	char(*num)[32];
+	int rc;
+
+	if (!s)
+		return DB_ERUNTIME;
+	if (db->kind == DB_SQLITE)
+		return db_lite_query(db, s, np, NULL, vals, fn, arg, err, errlen);
+	/* libpq copies the parameters into its buffer before returning */
+	p = malloc((np ? np : 1) * sizeof(*p));
+	num = malloc((np ? np : 1) * sizeof(*num));
+	if (!p || !num) {
+		free(p);
+		free(num);
+		db_errf(err, errlen, "%s: out of memory", db->where);
+		return DB_ERUNTIME;
+	}
+	for (int i = 0; i < np; i++) {
+		p[i] = vals[i].s;
+		if (vals[i].num) {
+			p[i] = isfinite(vals[i].d) ? num[i] : NULL;
+			snprintf(num[i], sizeof(num[i]), "%.17g", vals[i].d);
+		}
+	}
+	rc = db_pg_query(db, s, np, p, fn, arg, err, errlen);
+	free(p);
+	free(num);
+	return rc;
 }
 
 static int exec_script(struct db *db, const char *sql, char *err, size_t errlen)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,8 +106,8 @@ int db_lite_tune(struct db *db, char *err, size_t errlen)
 	return rc ? rc : db_lite_exec(db, "PRAGMA cache_size=-32768", err, errlen);
 }
 
-int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params, db_row_fn fn,
-                  void *arg, char *err, size_t errlen)
+int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params,
+                  const struct db_val *args, db_row_fn fn, void *arg, char *err, size_t errlen)
 {
 	char *vals[64];
 	int rc, ret = 0;
@@ -119,8 +120,14 @@ int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *para
 	sqlite3_reset(s->lite);
 	sqlite3_clear_bindings(s->lite);
 	for (int i = 0; i < np; i++) {
-		rc = params[i] ? sqlite3_bind_text(s->lite, i + 1, params[i], -1, SQLITE_STATIC)
-		               : sqlite3_bind_null(s->lite, i + 1);
+		const char *t = args ? args[i].s : params[i];
+
+		if (args && args[i].num)
+			rc = isfinite(args[i].d) ? sqlite3_bind_double(s->lite, i + 1, args[i].d)
+			                         : sqlite3_bind_null(s->lite, i + 1);
+		else
+			rc = t ? sqlite3_bind_text(s->lite, i + 1, t, -1, SQLITE_STATIC)
+			       : sqlite3_bind_null(s->lite, i + 1);
 		if (rc != SQLITE_OK)
 			return db_lite_status(db, rc, "bind", err, errlen);
 	}

@@ -123,14 +123,6 @@ static int csv_join(char **buf, size_t *cap, char *const *fields, unsigned n)
 	return 0;
 }
 
-static void fmt_num(char *buf, size_t len, double v)
-{
-	if (isfinite(v))
-		snprintf(buf, len, "%.17g", v);
-	else
-		buf[0] = '\0';
-}
-
 static long long parse_stamp(const char *s)
 {
 	struct tm tm;
@@ -190,7 +182,7 @@ static int returned(void *arg, int n, char **vals)
 struct rows {
 	const char *one; /* the single-row INSERT … VALUES (?,…) [suffix] */
 	int ncols, n;
-	const char *p[BATCH * MAX_COLS];
+	struct db_val p[BATCH * MAX_COLS];
 	char num[BATCH][8][48];
 	char *str[BATCH]; /* a longer value per row (raw row, params) */
 	size_t strcap[BATCH];
@@ -237,11 +229,11 @@ static int rows_flush(struct db *db, struct rows *b, char *err, size_t errlen)
 	int rc = 0;
 
 	if (many)
-		rc = db_query(db, many, BATCH * b->ncols, b->p, NULL, NULL, err, errlen);
+		rc = db_query_vals(db, many, BATCH * b->ncols, b->p, NULL, NULL, err, errlen);
 	else
 		for (int r = 0; r < b->n && !rc; r++)
-			rc = db_query(db, b->one, b->ncols, b->p + r * b->ncols, NULL, NULL, err,
-			              errlen);
+			rc = db_query_vals(db, b->one, b->ncols, b->p + r * b->ncols, NULL, NULL,
+			                   err, errlen);
 	b->n = 0;
 	return rc;
 }
@@ -268,14 +260,25 @@ static const char cell_sql[] =
 static const char median_sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
                                  "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
 
+/* A text value, a number (not finite: NULL) */
+static struct db_val txt(const char *s)
+{
+	return (struct db_val){s, 0, false};
+}
+
+static struct db_val num(double d)
+{
+	return (struct db_val){NULL, d, true};
+}
+
 static int add_rep(struct db *db, struct rows *b, const struct store_input *in,
                    const struct item *it, const char *run_uid, char *err, size_t errlen)
 {
 	const struct cb_rec *r = &in->res.rec[it->i];
 	const struct csv_table *t = &in->raw;
 	char **row = raw_row(in, r);
-	const char **p = b->p + b->n * REP_COLS;
-	char(*num)[48] = b->num[b->n];
+	struct db_val *p = b->p + b->n * REP_COLS;
+	char(*rep)[48] = b->num[b->n];
 
 	if (!row) {
 		snprintf(err, errlen, "%s:%u: row not found", r->file, r->line);
@@ -285,21 +288,20 @@ static int add_rep(struct db *db, struct rows *b, const struct store_input *in,
 		snprintf(err, errlen, "store: out of memory");
 		return DB_ERUNTIME;
 	}
-	snprintf(num[0], 48, "%ld", r->rep);
-	fmt_num(num[1], 48, r->wall_s);
-	fmt_num(num[2], 48, r->user_s);
-	fmt_num(num[3], 48, r->sys_s);
-	fmt_num(num[4], 48, r->cpu_util);
-	fmt_num(num[5], 48, r->ops_per_s);
-	fmt_num(num[6], 48, r->gil_wait_s);
-	p[0] = run_uid;
-	p[1] = it->cell;
-	for (int k = 0; k < 7; k++)
-		p[2 + k] = num[k][0] || k == 0 ? num[k] : NULL;
-	p[9] = r->verified ? "1" : "0";
-	p[10] = r->status ? r->status : "";
-	p[11] = r->metrics ? r->metrics : "";
-	p[12] = b->str[b->n];
+	snprintf(rep[0], 48, "%ld", r->rep);
+	p[0] = txt(run_uid);
+	p[1] = txt(it->cell);
+	p[2] = txt(rep[0]);
+	p[3] = num(r->wall_s);
+	p[4] = num(r->user_s);
+	p[5] = num(r->sys_s);
+	p[6] = num(r->cpu_util);
+	p[7] = num(r->ops_per_s);
+	p[8] = num(r->gil_wait_s);
+	p[9] = txt(r->verified ? "1" : "0");
+	p[10] = txt(r->status ? r->status : "");
+	p[11] = txt(r->metrics ? r->metrics : "");
+	p[12] = txt(b->str[b->n]);
 	return rows_push(db, b, err, errlen);
 }
 
@@ -307,17 +309,17 @@ static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
                     const struct item *it, char *err, size_t errlen)
 {
 	const struct cb_rec *r = &res->rec[it->i];
-	const char **p = b->p + b->n * 9;
-	char(*num)[48] = b->num[b->n];
+	struct db_val *p = b->p + b->n * 9;
+	char(*buf)[48] = b->num[b->n];
 	char key[2048];
 
 	/* The configuration hash: the identity without the host, so one
 	 * configuration on two hosts (or twice on one) compares. */
 	cell_describe(r, CELL_ALL & ~CELL_HOST, key, sizeof(key));
-	store_hash_hex(key, strlen(key), num[0]);
-	snprintf(num[1], 48, "%ld", r->workers);
-	snprintf(num[2], 48, "%ld", r->tasks);
-	snprintf(num[3], 48, "%ld", r->size);
+	store_hash_hex(key, strlen(key), buf[0]);
+	snprintf(buf[1], 48, "%ld", r->workers);
+	snprintf(buf[2], 48, "%ld", r->tasks);
+	snprintf(buf[3], 48, "%ld", r->size);
 	if (b->strcap[b->n] < sizeof(key)) {
 		char *q = realloc(b->str[b->n], sizeof(key));
 
@@ -331,15 +333,15 @@ static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
 	/* params: what the identity holds beyond the columns of cells */
 	cell_describe(r, CELL_PIN | CELL_SWITCH | CELL_TRANSPORT | CELL_PARAMS, b->str[b->n],
 	              sizeof(key));
-	p[0] = it->cell;
-	p[1] = r->host;
-	p[2] = r->workload;
-	p[3] = r->mode;
-	p[4] = num[1];
-	p[5] = num[2];
-	p[6] = num[3];
-	p[7] = b->str[b->n];
-	p[8] = num[0];
+	p[0] = txt(it->cell);
+	p[1] = txt(r->host);
+	p[2] = txt(r->workload);
+	p[3] = txt(r->mode);
+	p[4] = txt(buf[1]);
+	p[5] = txt(buf[2]);
+	p[6] = txt(buf[3]);
+	p[7] = txt(b->str[b->n]);
+	p[8] = txt(buf[0]);
 	return rows_push(db, b, err, errlen);
 }
 
@@ -348,8 +350,8 @@ static int add_median(struct db *db, struct rows *b, const struct cb_results *re
                       const struct item *its, size_t n, const char *run_uid, double *x, char *err,
                       size_t errlen)
 {
-	const char **p = b->p + b->n * 7;
-	char(*num)[48] = b->num[b->n];
+	struct db_val *p = b->p + b->n * 7;
+	char(*cnt)[48] = b->num[b->n];
 	struct summary s;
 	size_t k = 0;
 
@@ -360,17 +362,14 @@ static int add_median(struct db *db, struct rows *b, const struct cb_results *re
 			x[k++] = r->wall_s;
 	}
 	stats_summarize(x, k, &s);
-	snprintf(num[0], 48, "%zu", k);
-	fmt_num(num[1], 48, s.median);
-	fmt_num(num[2], 48, s.ci_lo);
-	fmt_num(num[3], 48, s.ci_hi);
-	p[0] = run_uid;
-	p[1] = its[0].cell;
-	p[2] = "wall_s";
-	p[3] = num[0];
-	p[4] = num[1][0] ? num[1] : NULL;
-	p[5] = num[2][0] ? num[2] : NULL;
-	p[6] = num[3][0] ? num[3] : NULL;
+	snprintf(cnt[0], 48, "%zu", k);
+	p[0] = txt(run_uid);
+	p[1] = txt(its[0].cell);
+	p[2] = txt("wall_s");
+	p[3] = txt(cnt[0]);
+	p[4] = num(s.median);
+	p[5] = num(s.ci_lo);
+	p[6] = num(s.ci_hi);
 	return rows_push(db, b, err, errlen);
 }
 
@@ -393,11 +392,13 @@ static int add_run_row(struct db *db, const struct store_input *in, const struct
 	const char *p[14];
 	int rc;
 
-	for (size_t i = 1; i < n; i++) {
-		const char *ts = field(in, &res->rec[its[i].i], "timestamp");
+	int tcol = csv_table_col(t, "timestamp");
 
-		if (strcmp(ts, started) < 0)
-			started = ts;
+	for (size_t i = 1; i < n && tcol >= 0; i++) {
+		char **row = raw_row(in, &res->rec[its[i].i]);
+
+		if (row && strcmp(row[tcol], started) < 0)
+			started = row[tcol];
 	}
 	snprintf(machine, sizeof(machine),
 	         "cpu_model=%s;cpus=%ld;cpus_online=%s;cgroup_cpus=%s;kernel=%s;compiler=%s;"

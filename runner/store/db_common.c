@@ -95,7 +95,7 @@ int db_query(struct db *db, const char *sql, int np, const char *const *params, 
 	if (!s)
 		return DB_ERUNTIME;
 	if (db->kind == DB_SQLITE)
-		return db_lite_query(db, s, np, params, NULL, fn, arg, err, errlen);
+		return db_lite_query(db, s, np, params, NULL, fn, NULL, arg, err, errlen);
 	return db_pg_query(db, s, np, params, fn, arg, err, errlen);
 }
 
@@ -110,7 +110,7 @@ int db_query_vals(struct db *db, const char *sql, int np, const struct db_val *v
 	if (!s)
 		return DB_ERUNTIME;
 	if (db->kind == DB_SQLITE)
-		return db_lite_query(db, s, np, NULL, vals, fn, arg, err, errlen);
+		return db_lite_query(db, s, np, NULL, vals, fn, NULL, arg, err, errlen);
 	/* libpq copies the parameters into its buffer before returning */
 	p = malloc((np ? np : 1) * sizeof(*p));
 	num = malloc((np ? np : 1) * sizeof(*num));
@@ -131,6 +131,40 @@ int db_query_vals(struct db *db, const char *sql, int np, const struct db_val *v
 	free(p);
 	free(num);
 	return rc;
+}
+
+/* PostgreSQL's text rows as db_val rows. */
+struct typed_ctx {
+	db_vals_fn fn;
+	void *arg;
+};
+
+static int typed_row(void *arg, int n, char **vals)
+{
+	struct typed_ctx *c = arg;
+	struct db_val v[64];
+
+	for (int i = 0; i < n && i < 64; i++)
+		v[i] = (struct db_val){vals[i], 0, false};
+	return c->fn(c->arg, n, v);
+}
+
+int db_query_typed(struct db *db, const char *sql, int np, const char *const *params, db_vals_fn fn,
+                   void *arg, char *err, size_t errlen)
+{
+	struct stmt *s = stmt_of(db, sql, np, err, errlen);
+	struct typed_ctx c = {fn, arg};
+
+	if (!s)
+		return DB_ERUNTIME;
+	if (db->kind == DB_SQLITE)
+		return db_lite_query(db, s, np, params, NULL, NULL, fn, arg, err, errlen);
+	return db_pg_query(db, s, np, params, typed_row, &c, err, errlen);
+}
+
+double db_val_num(const struct db_val *v)
+{
+	return v->num ? v->d : v->s ? strtod(v->s, NULL) : NAN;
 }
 
 static int exec_script(struct db *db, const char *sql, char *err, size_t errlen)

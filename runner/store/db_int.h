@@ -56,7 +56,8 @@ bool db_is_pg_url(const char *url);
 /* The engines (db_sqlite.c, db_pg.c). Each returns 0, or a DB_E* code
  * (db.h) with err set: *_open connects, *_exec runs a script without
  * parameters, *_query runs one cached statement with params (SQLite: or
- * args, for db_query_vals; params is then NULL), calling fn per
+ * args, for db_query_vals; params is then NULL), calling fn (SQLite: or vfn,
+ * db_query_typed) per
  * row; db_lite_status maps an SQLite code; db_lite_tune sets WAL and the
  * busy timeout; db_pg_drain reads back a pipeline. */
 int db_lite_status(struct db *db, int rc, const char *what, char *err, size_t errlen);
@@ -64,7 +65,8 @@ int db_lite_exec(struct db *db, const char *sql, char *err, size_t errlen);
 int db_lite_open(struct db *db, const char *path, bool readonly, char *err, size_t errlen);
 int db_lite_tune(struct db *db, char *err, size_t errlen);
 int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params,
-                  const struct db_val *args, db_row_fn fn, void *arg, char *err, size_t errlen);
+                  const struct db_val *args, db_row_fn fn, db_vals_fn vfn, void *arg, char *err,
+                  size_t errlen);
 int db_pg_exec(struct db *db, const char *sql, char *err, size_t errlen);
 int db_pg_open(struct db *db, const char *url, char *err, size_t errlen);
 int db_pg_drain(struct db *db, char *err, size_t errlen);

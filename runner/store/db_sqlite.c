@@ -107,9 +107,11 @@ int db_lite_tune(struct db *db, char *err, size_t errlen)
 }
 
 int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params,
-                  const struct db_val *args, db_row_fn fn, void *arg, char *err, size_t errlen)
+                  const struct db_val *args, db_row_fn fn, db_vals_fn vfn, void *arg, char *err,
+                  size_t errlen)
 {
 	char *vals[64];
+	struct db_val tv[64];
 	int rc, ret = 0;
 
 	if (!s->lite) {
@@ -136,6 +138,20 @@ int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *para
 
 		if (n > 64)
 			n = 64;
+		if (vfn) {
+			for (int i = 0; i < n; i++) {
+				int t = sqlite3_column_type(s->lite, i);
+
+				tv[i].num = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+				tv[i].d = tv[i].num ? sqlite3_column_double(s->lite, i) : 0;
+				tv[i].s = tv[i].num || t == SQLITE_NULL
+				              ? NULL
+				              : (const char *)sqlite3_column_text(s->lite, i);
+			}
+			if ((ret = vfn(arg, n, tv)) != 0)
+				break;
+			continue;
+		}
 		for (int i = 0; i < n; i++)
 			vals[i] = (char *)sqlite3_column_text(s->lite, i);
 		if (fn && (ret = fn(arg, n, vals)) != 0)

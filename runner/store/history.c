@@ -224,6 +224,7 @@ static void cell_free(struct hist_cell *c)
 	free(c->commit);
 	free(c->run);
 	free(c->time);
+	free(c->ri);
 	free(c->cp);
 }
 
@@ -250,10 +251,11 @@ static int build_series(struct load_ctx *c)
 		cell->commit = malloc(n * sizeof(char *));
 		cell->run = malloc(n * sizeof(char *));
 		cell->time = malloc(n * sizeof(long long));
+		cell->ri = malloc(n * sizeof(size_t));
 		cell->n = cell->cap = n;
 		h->cells[k++] = *cell;
 		if (!cell->v || !cell->lo || !cell->hi || !cell->commit || !cell->run ||
-		    !cell->time) {
+		    !cell->time || !cell->ri) {
 			h->n = k; /* cells past k are freed by the caller's history_free */
 			for (size_t j = i + 1; j < c->h->n; j++)
 				cell_free(&h->cells[j]);
@@ -268,6 +270,7 @@ static int build_series(struct load_ctx *c)
 			cell->commit[j] = r->commit;
 			cell->run[j] = r->uid;
 			cell->time[j] = r->time;
+			cell->ri[j] = ps->p[j].run;
 		}
 	}
 	h->n = k;

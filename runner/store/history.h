@@ -28,6 +28,7 @@ struct hist_cell {
 	size_t n, cap;
 	double *v, *lo, *hi; /* per-run median of wall_s and its 95% interval */
 	char **commit, **run; /* the run's (struct history's runs own them) */
+	size_t *ri; /* the run: index into struct history's runs */
 	long long *time; /* commit time */
 	struct hist_cp *cp;
 	int ncp;

@@ -160,3 +160,18 @@ Test(store_migrate, a_failed_migration_leaves_the_store_as_it_was)
 	assert_v1_data(db);
 	db_close(db);
 }
+
+Test(store_migrate, a_bad_schema_version_is_refused_as_input)
+{
+	static const char set[] = "UPDATE meta SET value = 'x1' WHERE key = 'schema_version'";
+	struct db *db;
+	char err[512];
+
+	make_v1();
+	cr_assert_eq(db_open(path, false, &db, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(db_query(db, set, 0, NULL, NULL, NULL, err, sizeof(err)), 0, "%s", err);
+	db_close(db);
+	cr_assert_eq(db_open(path, false, &db, err, sizeof(err)), DB_EINPUT);
+	cr_assert(strstr(err, "bad schema_version 'x1'"), "%s", err);
+	cr_assert_null(db);
+}

@@ -91,10 +91,11 @@ int db_lite_open(struct db *db, const char *path, bool readonly, char *err, size
 
 /* After the schema is known to be ours: WAL, so readers never block the
  * writer and writers queue on the lock (busy timeout) instead of failing;
- * NORMAL sync is safe in WAL (a commit is durable once the WAL is synced
- * at the next checkpoint, and never torn). A page cache of 32 MiB holds
- * the pages a batch of runs touches (store.c's LITE_TX_ROWS), so they are
- * not spilled to the WAL before the commit. */
+ * NORMAL sync in WAL mode never corrupts the file (a power loss can undo
+ * the last commits, not tear one). Statement journals and sorts stay in
+ * memory (temp_store: the journal of each multi-row INSERT went to a temp
+ * file), and a page cache of 32 MiB holds the pages a batch of runs touches
+ * (store.c's LITE_TX_ROWS), so they are not spilled before the commit. */
 int db_lite_tune(struct db *db, char *err, size_t errlen)
 {
 	int rc = db_lite_exec(db, "PRAGMA journal_mode=WAL", err, errlen);

@@ -57,9 +57,9 @@ bool db_is_pg_url(const char *url);
  * (db.h) with err set: *_open connects, *_exec runs a script without
  * parameters, *_query runs one cached statement with params (SQLite: or
  * args, for db_query_vals; params is then NULL), calling fn (SQLite: or vfn,
- * db_query_typed) per
- * row; db_lite_status maps an SQLite code; db_lite_tune sets WAL, the sync
- * level, temp store and page cache; db_pg_drain reads back a pipeline. */
+ * for db_query_typed) per row; db_lite_status maps an SQLite code;
+ * db_lite_tune sets WAL, the sync level, temp store and page cache;
+ * db_pg_drain reads back a pipeline. */
 int db_lite_status(struct db *db, int rc, const char *what, char *err, size_t errlen);
 int db_lite_exec(struct db *db, const char *sql, char *err, size_t errlen);
 int db_lite_open(struct db *db, const char *path, bool readonly, char *err, size_t errlen);

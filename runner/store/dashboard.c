@@ -40,6 +40,8 @@ static const char page_script[] =
     "window.addEventListener('error', e => { const p = document.createElement('pre');"
     " p.className = 'js-error'; p.textContent = String(e.message); document.body.prepend(p); });\n"
     "const D = JSON.parse(document.getElementById('data').textContent);\n"
+    "D.cells.forEach(c => { const a = D.runs[c.ri[0]], z = D.runs[c.ri[c.ri.length - 1]];"
+    " c.first = a[0]; c.last = z[0]; c.tlast = z[1]; });\n"
     "const NS = 'http://www.w3.org/2000/svg';\n"
     "function el(tag, attrs, parent, text) { const e = tag.startsWith('svg:') ?"
     " document.createElementNS(NS, tag.slice(4)) : document.createElement(tag);"
@@ -63,10 +65,11 @@ static const char page_script[] =
     " Y = v => T + (H - T - B) * (1 - (v - y0) / (y1 - y0));\n"
     " el('svg:text', {x: 2, y: T + 8}, svg, fmt(y1)); el('svg:text', {x: 2, y: H - B}, svg,"
     " fmt(y0));\n"
-    " el('svg:text', {x: L, y: H - 4}, svg, c.commits[0]); el('svg:text', {x: W - R, y: H - 4,"
-    " 'text-anchor': 'end'}, svg, c.commits[n - 1]);\n"
-    " let band = ''; for (let i = 0; i < n; i++) band += X(i) + ',' + Y(hi[i]) + ' ';"
-    " for (let i = n - 1; i >= 0; i--) band += X(i) + ',' + Y(lo[i]) + ' ';\n"
+    " el('svg:text', {x: L, y: H - 4}, svg, c.first); el('svg:text', {x: W - R, y: H - 4,"
+    " 'text-anchor': 'end'}, svg, c.last);\n"
+    " let band = ''; for (let i = 0; i < n; i++) band += X(i).toFixed(1) + ',' +"
+    " Y(hi[i]).toFixed(1) + ' '; for (let i = n - 1; i >= 0; i--) band += X(i).toFixed(1) +"
+    " ',' + Y(lo[i]).toFixed(1) + ' ';\n"
     " el('svg:polygon', {points: band, fill: '#9ecae1', 'fill-opacity': 0.5, class: 'band'}, "
     "svg);\n"
     " let d = ''; c.median.forEach((v, i) => d += (i ? 'L' : 'M') + X(i).toFixed(1) + ' ' +"
@@ -83,9 +86,9 @@ static const char page_script[] =
     "function scaling(host, wl, cells, parent) {\n"
     " const W = 380, H = 150, L = 72, R = 60, T = 8, B = 20, card = el('div', {class: 'card'},"
     " parent);\n"
-    " const last = Math.max(...cells.map(c => c.t[c.t.length - 1]));\n"
-    " const pts = cells.filter(c => c.t[c.t.length - 1] === last);\n"
-    " const commit = pts.length ? pts[0].commits[pts[0].commits.length - 1] : '';\n"
+    " const last = Math.max(...cells.map(c => c.tlast));\n"
+    " const pts = cells.filter(c => c.tlast === last);\n"
+    " const commit = pts.length ? pts[0].last : '';\n"
     " el('h4', {}, card, wl + ' scaling at ' + commit);\n"
     " const svg = el('svg:svg', {width: W, height: H, class: 'scaling', 'data-host': host,"
     " 'data-workload': wl}, card);\n"
@@ -156,7 +159,17 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(f, "{\"generated\": \"%s\", \"db\": ", stamp);
 	json_write_str(f, where);
-	fprintf(f, ", \"method\": \"E-divisive means + Welch t-test\", \"cells\": [");
+	/* the runs once: [commit, commit time]; a cell's points name theirs by index (ri) */
+	fprintf(f, ", \"method\": \"E-divisive means + Welch t-test\", \"runs\": [");
+	for (size_t k = 0; k < h->nruns; k++) {
+		char s[16];
+
+		snprintf(s, sizeof(s), "%.8s", h->runs[k].commit);
+		fputs(k ? ",[" : "[", f);
+		json_write_str(f, s);
+		fprintf(f, ",%lld]", h->runs[k].time);
+	}
+	fprintf(f, "],\n\"cells\": [");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct hist_cell *c = &h->cells[i];
 
@@ -168,17 +181,9 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 		json_write_str(f, c->mode);
 		fprintf(f, ", \"workers\": %ld, \"params\": ", c->workers);
 		json_write_str(f, strcmp(c->params, "pin=none") ? c->params : ""); /* the default */
-		fprintf(f, ", \"too_short\": %s, \"commits\": [", c->too_short ? "true" : "false");
-		for (size_t k = 0; k < c->n; k++) {
-			fputs(k ? "," : "", f);
-			char s[16];
-
-			snprintf(s, sizeof(s), "%.8s", c->commit[k]);
-			json_write_str(f, s);
-		}
-		fputs("], \"t\": [", f);
+		fprintf(f, ", \"too_short\": %s, \"ri\": [", c->too_short ? "true" : "false");
 		for (size_t k = 0; k < c->n; k++)
-			fprintf(f, "%s%lld", k ? "," : "", c->time[k]);
+			fprintf(f, "%s%zu", k ? "," : "", c->ri[k]);
 		const double *arr[3] = {c->v, c->lo, c->hi};
 		const char *names[3] = {"median", "lo", "hi"};
 

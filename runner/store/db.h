@@ -59,6 +59,32 @@ enum db_kind db_kind(const struct db *db);
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_row_fn fn,
              void *arg, char *err, size_t errlen);
 
+/* A parameter of db_query_vals(): the text s (NULL: SQL NULL) or, when num
+ * is set, the number d (not finite: SQL NULL). */
+struct db_val {
+	const char *s;
+	double d;
+	bool num;
+};
+
+/* db_query() with parameters that may be numbers: SQLite binds them as
+ * REAL (no text to format and parse back), PostgreSQL gets their text
+ * (%.17g, which reads back as the same double). */
+int db_query_vals(struct db *db, const char *sql, int nparams, const struct db_val *vals,
+                  db_row_fn fn, void *arg, char *err, size_t errlen);
+
+/* A row of db_query_typed(): ncols values; SQLite gives numbers as numbers
+ * (num set), PostgreSQL gives text; SQL NULL is s NULL without num. */
+typedef int (*db_vals_fn)(void *arg, int ncols, const struct db_val *vals);
+
+/* db_query() whose rows come as db_val: no number is turned into text and
+ * parsed back (what reading 200,000 medians costs). */
+int db_query_typed(struct db *db, const char *sql, int nparams, const char *const *params,
+                   db_vals_fn fn, void *arg, char *err, size_t errlen);
+
+/* The number in v: d, or its text parsed; NaN for NULL. */
+double db_val_num(const struct db_val *v);
+
 /* Start a write transaction (SQLite: BEGIN IMMEDIATE, waiting for the lock
  * up to the busy timeout, retried), commit it, or roll it back. db_rollback
  * can't fail visibly. */

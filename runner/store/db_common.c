@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The schema, one migration per version: migrations[v - 1] takes a
+/* The schema, one migration per version: db_migrations[v - 1] takes a
  * database from version v - 1 to v. Append, never edit a shipped one. */
-static const char *const migrations[DB_SCHEMA_VERSION] = {
+const char *const db_migrations[DB_SCHEMA_VERSION] = {
     /* 1: runs, cells, raw reps, per-run medians, change points */
     "CREATE TABLE runs ("
     " run_uid TEXT PRIMARY KEY," /* hash of host and run_id */
@@ -63,32 +64,107 @@ long db_changes(const struct db *db)
 	return db->changes;
 }
 
-int db_query(struct db *db, const char *sql, int np, const char *const *params, db_row_fn fn,
-             void *arg, char *err, size_t errlen)
+/* The cached statement of sql (prepared on first use by the engine), or
+ * NULL with err set. */
+static struct stmt *stmt_of(struct db *db, const char *sql, int np, char *err, size_t errlen)
 {
-	struct stmt *s = NULL;
+	struct stmt *s;
 
 	if (np > DB_MAX_PARAMS) {
 		db_errf(err, errlen, "%s: too many parameters (%d)", db->where, np);
-		return DB_ERUNTIME;
+		return NULL;
 	}
 	for (int i = 0; i < db->nstmts; i++)
-		if (db->stmts[i].sql == sql) {
-			s = &db->stmts[i];
-			break;
-		}
-	if (!s) {
-		if (db->nstmts == DB_MAX_STMTS) {
-			db_errf(err, errlen, "%s: too many distinct statements", db->where);
-			return DB_ERUNTIME;
-		}
-		s = &db->stmts[db->nstmts++];
-		memset(s, 0, sizeof(*s));
-		s->sql = sql;
+		if (db->stmts[i].sql == sql)
+			return &db->stmts[i];
+	if (db->nstmts == DB_MAX_STMTS) {
+		db_errf(err, errlen, "%s: too many distinct statements", db->where);
+		return NULL;
 	}
+	s = &db->stmts[db->nstmts++];
+	memset(s, 0, sizeof(*s));
+	s->sql = sql;
+	return s;
+}
+
+int db_query(struct db *db, const char *sql, int np, const char *const *params, db_row_fn fn,
+             void *arg, char *err, size_t errlen)
+{
+	struct stmt *s = stmt_of(db, sql, np, err, errlen);
+
+	if (!s)
+		return DB_ERUNTIME;
 	if (db->kind == DB_SQLITE)
-		return db_lite_query(db, s, np, params, fn, arg, err, errlen);
+		return db_lite_query(db, s, np, params, NULL, fn, NULL, arg, err, errlen);
 	return db_pg_query(db, s, np, params, fn, arg, err, errlen);
+}
+
+int db_query_vals(struct db *db, const char *sql, int np, const struct db_val *vals, db_row_fn fn,
+                  void *arg, char *err, size_t errlen)
+{
+	struct stmt *s = stmt_of(db, sql, np, err, errlen);
+	const char **p;
+	char(*num)[32];
+	int rc;
+
+	if (!s)
+		return DB_ERUNTIME;
+	if (db->kind == DB_SQLITE)
+		return db_lite_query(db, s, np, NULL, vals, fn, NULL, arg, err, errlen);
+	/* libpq copies the parameters into its buffer before returning */
+	p = malloc((np ? np : 1) * sizeof(*p));
+	num = malloc((np ? np : 1) * sizeof(*num));
+	if (!p || !num) {
+		free(p);
+		free(num);
+		db_errf(err, errlen, "%s: out of memory", db->where);
+		return DB_ERUNTIME;
+	}
+	for (int i = 0; i < np; i++) {
+		p[i] = vals[i].s;
+		if (vals[i].num) {
+			p[i] = isfinite(vals[i].d) ? num[i] : NULL;
+			snprintf(num[i], sizeof(num[i]), "%.17g", vals[i].d);
+		}
+	}
+	rc = db_pg_query(db, s, np, p, fn, arg, err, errlen);
+	free(p);
+	free(num);
+	return rc;
+}
+
+/* PostgreSQL's text rows as db_val rows. */
+struct typed_ctx {
+	db_vals_fn fn;
+	void *arg;
+};
+
+static int typed_row(void *arg, int n, char **vals)
+{
+	struct typed_ctx *c = arg;
+	struct db_val v[64];
+
+	for (int i = 0; i < n && i < 64; i++)
+		v[i] = (struct db_val){vals[i], 0, false};
+	return c->fn(c->arg, n, v);
+}
+
+int db_query_typed(struct db *db, const char *sql, int np, const char *const *params, db_vals_fn fn,
+                   void *arg, char *err, size_t errlen)
+{
+	struct stmt *s = stmt_of(db, sql, np, err, errlen);
+	struct typed_ctx c = {fn, arg};
+
+	if (!s)
+		return DB_ERUNTIME;
+	if (db->kind == DB_SQLITE)
+		return db_lite_query(db, s, np, params, NULL, NULL, fn, arg, err, errlen);
+	return db_pg_query(db, s, np, params, typed_row, &c, err, errlen);
+}
+
+double db_val_num(const struct db_val *v)
+{
+	return v->num ? v->d : v->s ? strtod(v->s, NULL) : NAN;
 }
 
 static int exec_script(struct db *db, const char *sql, char *err, size_t errlen)
@@ -191,8 +267,10 @@ static int has_table(struct db *db, const char *name, bool *yes, char *err, size
 	return rc;
 }
 
-/* Create the schema or migrate it, inside the caller's transaction. */
-static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
+/* Create the schema migs[0..version) or migrate up to it, inside the
+ * caller's transaction. */
+static int migrate(struct db *db, bool readonly, const char *const *migs, int version, char *err,
+                   size_t errlen)
 {
 	static const char get_sql[] = "SELECT value FROM meta WHERE key = ?";
 	static const char set_sql[] = "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -219,11 +297,11 @@ static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
 		if (rc)
 			return rc;
 		ver = strtol(v, NULL, 10);
-		if (ver > DB_SCHEMA_VERSION) {
+		if (ver > version) {
 			db_errf(err, errlen,
 			        "%s: schema version %ld is newer than this concbench's (%d); use a "
 			        "newer concbench",
-			        db->where, ver, DB_SCHEMA_VERSION);
+			        db->where, ver, version);
 			return DB_EINPUT;
 		}
 		if (ver < 1) {
@@ -244,7 +322,7 @@ static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
 			return DB_EINPUT;
 		}
 	}
-	if (ver == DB_SCHEMA_VERSION)
+	if (ver == version)
 		return 0;
 	if (readonly) {
 		db_errf(err, errlen, "%s: %s; opened read-only", db->where,
@@ -263,18 +341,24 @@ static int migrate(struct db *db, bool readonly, char *err, size_t errlen)
 		if (rc)
 			return rc;
 	}
-	for (long v2 = ver + 1; v2 <= DB_SCHEMA_VERSION; v2++) {
-		rc = exec_script(db, migrations[v2 - 1], err, errlen);
+	for (long v2 = ver + 1; v2 <= version; v2++) {
+		rc = exec_script(db, migs[v2 - 1], err, errlen);
 		if (rc)
 			return rc;
 	}
-	snprintf(num, sizeof(num), "%d", DB_SCHEMA_VERSION);
+	snprintf(num, sizeof(num), "%d", version);
 	const char *p[2] = {"schema_version", num};
 
 	return db_query(db, set_sql, 2, p, NULL, NULL, err, errlen);
 }
 
 int db_open(const char *url, bool readonly, struct db **out, char *err, size_t errlen)
+{
+	return db_open_schema(url, readonly, db_migrations, DB_SCHEMA_VERSION, out, err, errlen);
+}
+
+int db_open_schema(const char *url, bool readonly, const char *const *migs, int version,
+                   struct db **out, char *err, size_t errlen)
 {
 	struct db *db = calloc(1, sizeof(*db));
 	int rc;
@@ -296,7 +380,7 @@ int db_open(const char *url, bool readonly, struct db **out, char *err, size_t e
 	if (rc)
 		goto fail;
 	if (readonly) {
-		rc = migrate(db, true, err, errlen);
+		rc = migrate(db, true, migs, version, err, errlen);
 	} else {
 		rc = db_begin(db, err, errlen);
 		/* Two first writers of one PostgreSQL database must not both
@@ -305,7 +389,7 @@ int db_open(const char *url, bool readonly, struct db **out, char *err, size_t e
 			rc =
 			    db_pg_exec(db, "SELECT pg_advisory_xact_lock(7079436391)", err, errlen);
 		if (!rc)
-			rc = migrate(db, false, err, errlen);
+			rc = migrate(db, false, migs, version, err, errlen);
 		if (!rc)
 			rc = db_commit(db, err, errlen);
 		else

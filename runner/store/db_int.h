@@ -37,6 +37,17 @@ struct db {
 	int nstmts;
 };
 
+/* The schema: db_migrations[v - 1] takes a database from version v - 1 to
+ * v (db_common.c). */
+extern const char *const db_migrations[DB_SCHEMA_VERSION];
+/* db_open() with the schema migs[0..version) in place of db_migrations and
+ * DB_SCHEMA_VERSION (which db_open passes): an older database is upgraded
+ * in place (one transaction), a newer one refused. The tests open a store
+ * with a later, synthetic version through it, so the upgrade path is
+ * exercised while version 1 is the only one shipped. */
+int db_open_schema(const char *url, bool readonly, const char *const *migs, int version,
+                   struct db **out, char *err, size_t errlen);
+
 /* Format a message into err[errlen] (nothing when err is NULL). */
 void db_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Whether url names a PostgreSQL server (postgresql:// or postgres://). */
@@ -44,15 +55,18 @@ bool db_is_pg_url(const char *url);
 
 /* The engines (db_sqlite.c, db_pg.c). Each returns 0, or a DB_E* code
  * (db.h) with err set: *_open connects, *_exec runs a script without
- * parameters, *_query runs one cached statement with params, calling fn per
- * row; db_lite_status maps an SQLite code; db_lite_tune sets WAL and the
- * busy timeout; db_pg_drain reads back a pipeline. */
+ * parameters, *_query runs one cached statement with params (SQLite: or
+ * args, for db_query_vals; params is then NULL), calling fn (SQLite: or vfn,
+ * for db_query_typed) per row; db_lite_status maps an SQLite code;
+ * db_lite_tune sets WAL, the sync level, temp store and page cache;
+ * db_pg_drain reads back a pipeline. */
 int db_lite_status(struct db *db, int rc, const char *what, char *err, size_t errlen);
 int db_lite_exec(struct db *db, const char *sql, char *err, size_t errlen);
 int db_lite_open(struct db *db, const char *path, bool readonly, char *err, size_t errlen);
 int db_lite_tune(struct db *db, char *err, size_t errlen);
-int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params, db_row_fn fn,
-                  void *arg, char *err, size_t errlen);
+int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params,
+                  const struct db_val *args, db_row_fn fn, db_vals_fn vfn, void *arg, char *err,
+                  size_t errlen);
 int db_pg_exec(struct db *db, const char *sql, char *err, size_t errlen);
 int db_pg_open(struct db *db, const char *url, char *err, size_t errlen);
 int db_pg_drain(struct db *db, char *err, size_t errlen);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,18 +91,28 @@ int db_lite_open(struct db *db, const char *path, bool readonly, char *err, size
 
 /* After the schema is known to be ours: WAL, so readers never block the
  * writer and writers queue on the lock (busy timeout) instead of failing;
- * NORMAL sync is safe in WAL. */
+ * NORMAL sync in WAL mode never corrupts the file (a power loss can undo
+ * the last commits, not tear one). Statement journals and sorts stay in
+ * memory (temp_store: the journal of each multi-row INSERT went to a temp
+ * file), and a page cache of 32 MiB holds the pages a batch of runs touches
+ * (store.c's LITE_TX_ROWS), so they are not spilled before the commit. */
 int db_lite_tune(struct db *db, char *err, size_t errlen)
 {
 	int rc = db_lite_exec(db, "PRAGMA journal_mode=WAL", err, errlen);
 
-	return rc ? rc : db_lite_exec(db, "PRAGMA synchronous=NORMAL", err, errlen);
+	if (!rc)
+		rc = db_lite_exec(db, "PRAGMA synchronous=NORMAL", err, errlen);
+	if (!rc)
+		rc = db_lite_exec(db, "PRAGMA temp_store=MEMORY", err, errlen);
+	return rc ? rc : db_lite_exec(db, "PRAGMA cache_size=-32768", err, errlen);
 }
 
-int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params, db_row_fn fn,
-                  void *arg, char *err, size_t errlen)
+int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *params,
+                  const struct db_val *args, db_row_fn fn, db_vals_fn vfn, void *arg, char *err,
+                  size_t errlen)
 {
 	char *vals[64];
+	struct db_val tv[64];
 	int rc, ret = 0;
 
 	if (!s->lite) {
@@ -112,8 +123,14 @@ int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *para
 	sqlite3_reset(s->lite);
 	sqlite3_clear_bindings(s->lite);
 	for (int i = 0; i < np; i++) {
-		rc = params[i] ? sqlite3_bind_text(s->lite, i + 1, params[i], -1, SQLITE_STATIC)
-		               : sqlite3_bind_null(s->lite, i + 1);
+		const char *t = args ? args[i].s : params[i];
+
+		if (args && args[i].num)
+			rc = isfinite(args[i].d) ? sqlite3_bind_double(s->lite, i + 1, args[i].d)
+			                         : sqlite3_bind_null(s->lite, i + 1);
+		else
+			rc = t ? sqlite3_bind_text(s->lite, i + 1, t, -1, SQLITE_STATIC)
+			       : sqlite3_bind_null(s->lite, i + 1);
 		if (rc != SQLITE_OK)
 			return db_lite_status(db, rc, "bind", err, errlen);
 	}
@@ -122,6 +139,20 @@ int db_lite_query(struct db *db, struct stmt *s, int np, const char *const *para
 
 		if (n > 64)
 			n = 64;
+		if (vfn) {
+			for (int i = 0; i < n; i++) {
+				int t = sqlite3_column_type(s->lite, i);
+
+				tv[i].num = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+				tv[i].d = tv[i].num ? sqlite3_column_double(s->lite, i) : 0;
+				tv[i].s = tv[i].num || t == SQLITE_NULL
+				              ? NULL
+				              : (const char *)sqlite3_column_text(s->lite, i);
+			}
+			if ((ret = vfn(arg, n, tv)) != 0)
+				break;
+			continue;
+		}
 		for (int i = 0; i < n; i++)
 			vals[i] = (char *)sqlite3_column_text(s->lite, i);
 		if (fn && (ret = fn(arg, n, vals)) != 0)

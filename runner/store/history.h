@@ -27,16 +27,25 @@ struct hist_cell {
 	long workers, tasks, size;
 	size_t n, cap;
 	double *v, *lo, *hi; /* per-run median of wall_s and its 95% interval */
-	char **commit, **run;
+	char **commit, **run; /* the run's (struct history's runs own them) */
+	size_t *ri; /* the run: index into struct history's runs */
 	long long *time; /* commit time */
 	struct hist_cp *cp;
 	int ncp;
 	bool too_short; /* fewer than 2 * min_seg runs: nothing decided */
 };
 
+/* A stored run that some series point to (commit and run of hist_cell). */
+struct hist_run {
+	char *uid, *commit;
+	long long time; /* commit time */
+};
+
 struct history {
 	struct hist_cell *cells;
 	size_t n;
+	struct hist_run *runs; /* owns the strings of every cell's commit and run */
+	size_t nruns;
 };
 
 /* Selection: NULL fields select everything. workload is a glob (fnmatch). */

@@ -123,14 +123,6 @@ static int csv_join(char **buf, size_t *cap, char *const *fields, unsigned n)
 	return 0;
 }
 
-static void fmt_num(char *buf, size_t len, double v)
-{
-	if (isfinite(v))
-		snprintf(buf, len, "%.17g", v);
-	else
-		buf[0] = '\0';
-}
-
 static long long parse_stamp(const char *s)
 {
 	struct tm tm;
@@ -190,7 +182,7 @@ static int returned(void *arg, int n, char **vals)
 struct rows {
 	const char *one; /* the single-row INSERT … VALUES (?,…) [suffix] */
 	int ncols, n;
-	const char *p[BATCH * MAX_COLS];
+	struct db_val p[BATCH * MAX_COLS];
 	char num[BATCH][8][48];
 	char *str[BATCH]; /* a longer value per row (raw row, params) */
 	size_t strcap[BATCH];
@@ -237,11 +229,11 @@ static int rows_flush(struct db *db, struct rows *b, char *err, size_t errlen)
 	int rc = 0;
 
 	if (many)
-		rc = db_query(db, many, BATCH * b->ncols, b->p, NULL, NULL, err, errlen);
+		rc = db_query_vals(db, many, BATCH * b->ncols, b->p, NULL, NULL, err, errlen);
 	else
 		for (int r = 0; r < b->n && !rc; r++)
-			rc = db_query(db, b->one, b->ncols, b->p + r * b->ncols, NULL, NULL, err,
-			              errlen);
+			rc = db_query_vals(db, b->one, b->ncols, b->p + r * b->ncols, NULL, NULL,
+			                   err, errlen);
 	b->n = 0;
 	return rc;
 }
@@ -268,14 +260,25 @@ static const char cell_sql[] =
 static const char median_sql[] = "INSERT INTO medians (run_uid, cell_uid, metric, n, median, "
                                  "ci_lo, ci_hi) VALUES (?,?,?,?,?,?,?)";
 
+/* A text value, a number (not finite: NULL) */
+static struct db_val txt(const char *s)
+{
+	return (struct db_val){s, 0, false};
+}
+
+static struct db_val num(double d)
+{
+	return (struct db_val){NULL, d, true};
+}
+
 static int add_rep(struct db *db, struct rows *b, const struct store_input *in,
                    const struct item *it, const char *run_uid, char *err, size_t errlen)
 {
 	const struct cb_rec *r = &in->res.rec[it->i];
 	const struct csv_table *t = &in->raw;
 	char **row = raw_row(in, r);
-	const char **p = b->p + b->n * REP_COLS;
-	char(*num)[48] = b->num[b->n];
+	struct db_val *p = b->p + b->n * REP_COLS;
+	char(*rep)[48] = b->num[b->n];
 
 	if (!row) {
 		snprintf(err, errlen, "%s:%u: row not found", r->file, r->line);
@@ -285,21 +288,20 @@ static int add_rep(struct db *db, struct rows *b, const struct store_input *in,
 		snprintf(err, errlen, "store: out of memory");
 		return DB_ERUNTIME;
 	}
-	snprintf(num[0], 48, "%ld", r->rep);
-	fmt_num(num[1], 48, r->wall_s);
-	fmt_num(num[2], 48, r->user_s);
-	fmt_num(num[3], 48, r->sys_s);
-	fmt_num(num[4], 48, r->cpu_util);
-	fmt_num(num[5], 48, r->ops_per_s);
-	fmt_num(num[6], 48, r->gil_wait_s);
-	p[0] = run_uid;
-	p[1] = it->cell;
-	for (int k = 0; k < 7; k++)
-		p[2 + k] = num[k][0] || k == 0 ? num[k] : NULL;
-	p[9] = r->verified ? "1" : "0";
-	p[10] = r->status ? r->status : "";
-	p[11] = r->metrics ? r->metrics : "";
-	p[12] = b->str[b->n];
+	snprintf(rep[0], 48, "%ld", r->rep);
+	p[0] = txt(run_uid);
+	p[1] = txt(it->cell);
+	p[2] = txt(rep[0]);
+	p[3] = num(r->wall_s);
+	p[4] = num(r->user_s);
+	p[5] = num(r->sys_s);
+	p[6] = num(r->cpu_util);
+	p[7] = num(r->ops_per_s);
+	p[8] = num(r->gil_wait_s);
+	p[9] = txt(r->verified ? "1" : "0");
+	p[10] = txt(r->status ? r->status : "");
+	p[11] = txt(r->metrics ? r->metrics : "");
+	p[12] = txt(b->str[b->n]);
 	return rows_push(db, b, err, errlen);
 }
 
@@ -307,17 +309,17 @@ static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
                     const struct item *it, char *err, size_t errlen)
 {
 	const struct cb_rec *r = &res->rec[it->i];
-	const char **p = b->p + b->n * 9;
-	char(*num)[48] = b->num[b->n];
+	struct db_val *p = b->p + b->n * 9;
+	char(*buf)[48] = b->num[b->n];
 	char key[2048];
 
 	/* The configuration hash: the identity without the host, so one
 	 * configuration on two hosts (or twice on one) compares. */
 	cell_describe(r, CELL_ALL & ~CELL_HOST, key, sizeof(key));
-	store_hash_hex(key, strlen(key), num[0]);
-	snprintf(num[1], 48, "%ld", r->workers);
-	snprintf(num[2], 48, "%ld", r->tasks);
-	snprintf(num[3], 48, "%ld", r->size);
+	store_hash_hex(key, strlen(key), buf[0]);
+	snprintf(buf[1], 48, "%ld", r->workers);
+	snprintf(buf[2], 48, "%ld", r->tasks);
+	snprintf(buf[3], 48, "%ld", r->size);
 	if (b->strcap[b->n] < sizeof(key)) {
 		char *q = realloc(b->str[b->n], sizeof(key));
 
@@ -331,15 +333,15 @@ static int add_cell(struct db *db, struct rows *b, const struct cb_results *res,
 	/* params: what the identity holds beyond the columns of cells */
 	cell_describe(r, CELL_PIN | CELL_SWITCH | CELL_TRANSPORT | CELL_PARAMS, b->str[b->n],
 	              sizeof(key));
-	p[0] = it->cell;
-	p[1] = r->host;
-	p[2] = r->workload;
-	p[3] = r->mode;
-	p[4] = num[1];
-	p[5] = num[2];
-	p[6] = num[3];
-	p[7] = b->str[b->n];
-	p[8] = num[0];
+	p[0] = txt(it->cell);
+	p[1] = txt(r->host);
+	p[2] = txt(r->workload);
+	p[3] = txt(r->mode);
+	p[4] = txt(buf[1]);
+	p[5] = txt(buf[2]);
+	p[6] = txt(buf[3]);
+	p[7] = txt(b->str[b->n]);
+	p[8] = txt(buf[0]);
 	return rows_push(db, b, err, errlen);
 }
 
@@ -348,8 +350,8 @@ static int add_median(struct db *db, struct rows *b, const struct cb_results *re
                       const struct item *its, size_t n, const char *run_uid, double *x, char *err,
                       size_t errlen)
 {
-	const char **p = b->p + b->n * 7;
-	char(*num)[48] = b->num[b->n];
+	struct db_val *p = b->p + b->n * 7;
+	char(*cnt)[48] = b->num[b->n];
 	struct summary s;
 	size_t k = 0;
 
@@ -360,17 +362,14 @@ static int add_median(struct db *db, struct rows *b, const struct cb_results *re
 			x[k++] = r->wall_s;
 	}
 	stats_summarize(x, k, &s);
-	snprintf(num[0], 48, "%zu", k);
-	fmt_num(num[1], 48, s.median);
-	fmt_num(num[2], 48, s.ci_lo);
-	fmt_num(num[3], 48, s.ci_hi);
-	p[0] = run_uid;
-	p[1] = its[0].cell;
-	p[2] = "wall_s";
-	p[3] = num[0];
-	p[4] = num[1][0] ? num[1] : NULL;
-	p[5] = num[2][0] ? num[2] : NULL;
-	p[6] = num[3][0] ? num[3] : NULL;
+	snprintf(cnt[0], 48, "%zu", k);
+	p[0] = txt(run_uid);
+	p[1] = txt(its[0].cell);
+	p[2] = txt("wall_s");
+	p[3] = txt(cnt[0]);
+	p[4] = num(s.median);
+	p[5] = num(s.ci_lo);
+	p[6] = num(s.ci_hi);
 	return rows_push(db, b, err, errlen);
 }
 
@@ -393,11 +392,13 @@ static int add_run_row(struct db *db, const struct store_input *in, const struct
 	const char *p[14];
 	int rc;
 
-	for (size_t i = 1; i < n; i++) {
-		const char *ts = field(in, &res->rec[its[i].i], "timestamp");
+	int tcol = csv_table_col(t, "timestamp");
 
-		if (strcmp(ts, started) < 0)
-			started = ts;
+	for (size_t i = 1; i < n && tcol >= 0; i++) {
+		char **row = raw_row(in, &res->rec[its[i].i]);
+
+		if (row && strcmp(row[tcol], started) < 0)
+			started = row[tcol];
 	}
 	snprintf(machine, sizeof(machine),
 	         "cpu_model=%s;cpus=%ld;cpus_online=%s;cgroup_cpus=%s;kernel=%s;compiler=%s;"
@@ -449,42 +450,70 @@ static int add_run_row(struct db *db, const struct store_input *in, const struct
 	return rc;
 }
 
-/* Store the run its[0..n) (sorted by cell, rep) in one transaction:
- * the run, its cells, its reps, the per-cell medians, in that order
- * (foreign keys), each table in batches. */
+/* How many rep rows a SQLite transaction gathers before it commits. Each
+ * commit writes every page it touched to the WAL again (a run touches a
+ * leaf of the medians index per cell), so committing per run costs more
+ * than the inserts; SQLite takes the whole file's write lock, so a batch
+ * of whole runs is as safe for concurrent writers as one run. PostgreSQL
+ * locks rows: a run per transaction keeps the lock order of concurrent
+ * writers of one host (runs, then cells, each sorted) free of deadlocks. */
+#define LITE_TX_ROWS 50000
+
+/* The open transaction of store_add: what it holds, not yet committed. */
+struct tx {
+	bool open;
+	size_t runs, reps;
+};
+
+static int tx_commit(struct db *db, struct tx *tx, struct store_count *cnt, char *err,
+                     size_t errlen)
+{
+	int rc;
+
+	if (!tx->open)
+		return 0;
+	tx->open = false;
+	rc = db_commit(db, err, errlen);
+	if (!rc) {
+		cnt->runs_added += tx->runs;
+		cnt->reps += tx->reps;
+	}
+	tx->runs = tx->reps = 0;
+	return rc;
+}
+
+/* Store the run its[0..n) (sorted by cell, rep) inside the transaction tx
+ * (begun here if none is open): the run, its cells, its reps, the per-cell
+ * medians, in that order (foreign keys), each table in batches. On a
+ * failure the caller rolls back. */
 static int store_run(struct db *db, const struct store_input *in, const struct item *its, size_t n,
-                     const struct store_meta *m, struct store_count *cnt, struct rows *b[3],
-                     double *x, char *err, size_t errlen)
+                     const struct store_meta *m, struct store_count *cnt, struct tx *tx,
+                     struct rows *b[3], double *x, char *err, size_t errlen)
 {
 	const struct cb_results *res = &in->res;
 	const struct cb_rec *r0 = &res->rec[its[0].i];
 	char key[1024], run_uid[33];
 	bool added;
-	int rc, len = snprintf(key, sizeof(key), "%s\x1f%s", r0->host, r0->run_id);
+	int rc = 0, len = snprintf(key, sizeof(key), "%s\x1f%s", r0->host, r0->run_id);
 
 	store_hash_hex(key, (size_t)len < sizeof(key) ? (size_t)len : sizeof(key) - 1, run_uid);
-	rc = db_begin(db, err, errlen);
+	if (!tx->open) {
+		rc = db_begin(db, err, errlen);
+		if (rc)
+			return rc;
+		tx->open = true;
+	}
+	rc = add_run_row(db, in, its, n, m, run_uid, &added, err, errlen);
 	if (rc)
 		return rc;
-	rc = add_run_row(db, in, its, n, m, run_uid, &added, err, errlen);
-	if (rc || !added) {
-		db_rollback(db);
-		if (!rc)
-			cnt->runs_skipped++;
-		return rc;
+	if (!added) {
+		cnt->runs_skipped++;
+		return 0;
 	}
 	db_pipeline(db);
-	for (size_t i = 0; i < n && !rc; i++) {
-		const struct cb_rec *r = &res->rec[its[i].i];
-
-		if (i == 0 || strcmp(its[i].cell, its[i - 1].cell)) {
+	for (size_t i = 0; i < n && !rc; i++)
+		if (i == 0 || strcmp(its[i].cell, its[i - 1].cell))
 			rc = add_cell(db, b[0], res, &its[i], err, errlen);
-		} else if (r->rep == res->rec[its[i - 1].i].rep) {
-			snprintf(err, errlen, "%s:%u: rep %ld of this cell appears twice in run %s",
-			         r->file, r->line, r->rep, r0->run_id);
-			rc = DB_EINPUT;
-		}
-	}
 	if (!rc)
 		rc = rows_flush(db, b[0], err, errlen);
 	for (size_t i = 0; i < n && !rc; i++)
@@ -503,15 +532,43 @@ static int store_run(struct db *db, const struct store_input *in, const struct i
 		rc = rows_flush(db, b[2], err, errlen);
 	for (int k = 0; k < 3; k++)
 		b[k]->n = 0;
-	if (!rc)
-		rc = db_commit(db, err, errlen);
-	else
-		db_rollback(db);
-	if (!rc) {
-		cnt->runs_added++;
-		cnt->reps += n;
-	}
+	if (rc)
+		return rc;
+	tx->runs++;
+	tx->reps += n;
+	if (db_kind(db) == DB_POSTGRES || tx->reps >= LITE_TX_ROWS)
+		rc = tx_commit(db, tx, cnt, err, errlen);
 	return rc;
+}
+
+/* The end of the run that starts at its[i]. */
+static size_t run_end(const struct cb_results *res, const struct item *its, size_t n, size_t i)
+{
+	const struct cb_rec *r = &res->rec[its[i].i];
+	size_t j = i;
+
+	while (j < n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
+	       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
+		j++;
+	return j;
+}
+
+/* Bad input is found before anything is written: a rep of a cell that
+ * appears twice in one run. its is sorted by run, cell, rep. */
+static int check_runs(const struct cb_results *res, const struct item *its, size_t n, char *err,
+                      size_t errlen)
+{
+	for (size_t i = 1; i < n; i++) {
+		const struct cb_rec *p = &res->rec[its[i - 1].i], *r = &res->rec[its[i].i];
+
+		if (r->rep == p->rep && strcmp(its[i].cell, its[i - 1].cell) == 0 &&
+		    strcmp(r->run_id, p->run_id) == 0 && strcmp(r->host, p->host) == 0) {
+			snprintf(err, errlen, "%s:%u: rep %ld of this cell appears twice in run %s",
+			         r->file, r->line, r->rep, r->run_id);
+			return DB_EINPUT;
+		}
+	}
+	return 0;
 }
 
 int store_add(struct db *db, const struct store_input *in, const struct store_meta *m,
@@ -523,6 +580,7 @@ int store_add(struct db *db, const struct store_input *in, const struct store_me
 	struct item *its = malloc((res->n ? res->n : 1) * sizeof(*its));
 	double *x = malloc((res->n ? res->n : 1) * sizeof(*x));
 	struct rows *b[3] = {NULL, NULL, NULL};
+	struct tx tx = {0};
 	char key[2048];
 	int rc = 0;
 
@@ -543,16 +601,17 @@ int store_add(struct db *db, const struct store_input *in, const struct store_me
 	}
 	sort_res = res;
 	qsort(its, res->n, sizeof(*its), item_cmp);
+	rc = check_runs(res, its, res->n, err, errlen);
 	for (size_t i = 0; i < res->n && !rc;) {
-		const struct cb_rec *r = &res->rec[its[i].i];
-		size_t j = i;
+		size_t j = run_end(res, its, res->n, i);
 
-		while (j < res->n && strcmp(res->rec[its[j].i].host, r->host) == 0 &&
-		       strcmp(res->rec[its[j].i].run_id, r->run_id) == 0)
-			j++;
-		rc = store_run(db, in, its + i, j - i, m, cnt, b, x, err, errlen);
+		rc = store_run(db, in, its + i, j - i, m, cnt, &tx, b, x, err, errlen);
 		i = j;
 	}
+	if (!rc)
+		rc = tx_commit(db, &tx, cnt, err, errlen);
+	if (rc && tx.open)
+		db_rollback(db);
 out:
 	for (int k = 0; k < 3; k++)
 		if (b[k])

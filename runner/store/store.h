@@ -4,8 +4,9 @@
  * the same way.
  *
  * A run is (host, run_id); storing a run that is already there is a no-op,
- * so `store add` is idempotent. Each run is stored in one transaction: all
- * of its rows or none. */
+ * so `store add` is idempotent. Each run is stored within one transaction:
+ * all of its rows or none (SQLite gathers whole runs into a transaction of
+ * up to LITE_TX_ROWS rep rows, store.c; PostgreSQL commits each run). */
 #ifndef CONCBENCH_STORE_H
 #define CONCBENCH_STORE_H
 
@@ -43,8 +44,10 @@ struct store_count {
 	size_t runs_added, runs_skipped, reps;
 };
 
-/* Store every run of in. Each run commits on its own; a failure rolls back
- * the run being stored and returns (runs stored before it stay). Returns 0,
+/* Store every run of in. Bad input (a rep twice in one run) is found before
+ * anything is written. A failure while writing rolls back the open
+ * transaction (the run being stored, and on SQLite the runs gathered with
+ * it) and returns; runs committed before it stay. Returns 0,
  * or DB_EINPUT / DB_ERUNTIME with `what: why` in err. */
 int store_add(struct db *db, const struct store_input *in, const struct store_meta *m,
               struct store_count *cnt, char *err, size_t errlen);

@@ -51,6 +51,25 @@ load store_helpers
 	[[ "$output" == *"-20.0%"* ]]
 }
 
+@test "history --branch: only that branch's runs count; cells without any are left out" {
+	CONCBENCH_BRANCH=main series s.db hostA step:1.2
+	CONCBENCH_BRANCH=feature series s.db hostB 1.0 1.3 1.0 1.3
+	# hostA's cells also have 5 far slower runs on the feature branch
+	for i in 1 2 3 4 5; do synth_run f.csv "feat-r$i" hostA "f$i" 5.0 w.x $((100 + i)); done
+	CONCBENCH_BRANCH=feature "$CB" store add --db=s.db f.csv >/dev/null
+	run "$CB" history --db=s.db --branch=main --format=csv
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | wc -l)" -eq 3 ]
+	[ "$(echo "$output" | grep -c '"hostA","w.x",".*",20,"c10","c11",.*"regression"')" -eq 2 ]
+	run "$CB" history --db=s.db --branch=feature
+	[[ "$output" == *"4 cells: 0 change points; 0 cells without one; 4 too short to decide"* ]]
+	run "$CB" history --db=s.db --format=csv
+	[ "$(echo "$output" | grep -c '"hostA","w.x",".*",25,')" -ge 2 ]
+	run "$CB" history --db=s.db --branch=nosuch
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 cells: 0 change points"* ]]
+}
+
 @test "history: a regression undone later is marked fixed" {
 	series s.db hostA step:1.2 $STEP10
 	run "$CB" history --db=s.db --format=csv --workload='w.*'

@@ -227,6 +227,19 @@ static void fmt_level(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.0f", v);
 }
 
+/* A flip of the log-ratio from f0 to f1 is clear when both ends differ by
+ * 10% or more. */
+static const char *noise(double f0, double f1)
+{
+	bool n0 = fabs(f0) < log(1.1), n1 = fabs(f1) < log(1.1);
+
+	if (n0 && n1)
+		return " (within 10% at both levels: not a clear crossover)";
+	if (n0 || n1)
+		return " (within 10% at one level: may be noise)";
+	return "";
+}
+
 /* Crossovers of `what` between every two modes measured at two or more
  * common levels: where the order of their medians flips, the level
  * interpolated on log-log scales. One line each into md and html. */
@@ -282,11 +295,7 @@ static void write_crossovers(FILE *md, FILE *html, const struct io_series *s, in
 					    flips ? "; then " : "", io_modes[lo], name,
 					    io_modes[hi], l0, l1, lx, io_modes[lo], val(lo0, what),
 					    io_modes[hi], val(hi0, what), what ? "KiB" : "s", l0,
-					    val(lo1, what), val(hi1, what), l1,
-					    fabs(f0) < log(1.1) && fabs(f1) < log(1.1)
-					        ? " (within 10% at both levels: not a clear "
-					          "crossover)"
-					        : "");
+					    val(lo1, what), val(hi1, what), l1, noise(f0, f1));
 				}
 				flips++;
 			}

@@ -18,10 +18,12 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -135,6 +137,39 @@ static void slot_free(struct net_slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Whether this process is out of descriptors now. */
+static bool out_of_fds(void)
+{
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
+/* The error of a transfer that ended with cc on handle h. curl says only
+ * "Couldn't connect" when socket() fails for want of a descriptor (each
+ * worker of a pool holds its own curl descriptors and a connection):
+ * name the limit then. */
+static int xfer_error(struct wl_ctx *ctx, CURL *h, const char *url, CURLcode cc, const char *errbuf)
+{
+	long oserr = 0;
+	struct rlimit rl;
+
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	if (cc == CURLE_COULDNT_CONNECT && (oserr == EMFILE || oserr == ENFILE || out_of_fds()) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return cb_error(
+		    ctx, -EMFILE,
+		    "GET %s: out of file descriptors (open files: soft limit %llu, hard "
+		    "%llu): every worker holds its own connection and curl's descriptors; "
+		    "use fewer --workers or --mode=async, or raise the hard limit",
+		    url, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	return cb_error(ctx, -EIO, "GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+}
+
 /* GET url on slot s. 0 with the body hash and status, or a negative errno
  * with ctx->err naming the URL. */
 static int fetch(struct wl_ctx *ctx, struct net_slot *s, const char *url, uint64_t *hash,
@@ -151,8 +186,7 @@ static int fetch(struct wl_ctx *ctx, struct net_slot *s, const char *url, uint64
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return cb_error(ctx, cb_interrupted ? -EINTR : -ECANCELED, "GET %s: stopped", url);
 	if (cc != CURLE_OK)
-		return cb_error(ctx, -EIO, "GET %s: %s", url,
-		                s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+		return xfer_error(ctx, s->h, url, cc, s->errbuf);
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_getinfo(s->h, CURLINFO_NUM_CONNECTS, connects);
 	if (*status < 200 || *status > 299)
@@ -705,8 +739,7 @@ static int async_result(struct net_xfer *x, CURLcode cc)
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return cb_error(ctx, cb_interrupted ? -EINTR : -ECANCELED, "GET %s: stopped", url);
 	if (cc != CURLE_OK)
-		return cb_error(ctx, -EIO, "GET %s: %s", url,
-		                x->s.errbuf[0] ? x->s.errbuf : curl_easy_strerror(cc));
+		return xfer_error(ctx, x->s.h, url, cc, x->s.errbuf);
 	curl_easy_getinfo(x->s.h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(x->s.h, CURLINFO_NUM_CONNECTS, &conns);
 	if (status < 200 || status > 299)

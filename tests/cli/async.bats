@@ -295,3 +295,14 @@ PY
 	run grep -c 'Crossovers' rep/report.md
 	[ "$output" = 0 ]
 }
+
+@test "net.fetch: a pool that runs out of descriptors names the open-files limit, not curl's 'Couldn't connect'" {
+	# 30 threads each hold curl's descriptors and a connection: over 80
+	run bash -c 'ulimit -n 80 && exec timeout 120 "$0" -w net.fetch --net-latency=1ms -m threads -j 30 -t 30 -s 1 \
+		--runs=1 --warmup=0 --baseline=none -q --csv=out.csv' "$CB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"out of file descriptors (open files: soft limit 80, hard 80)"*"--mode=async"* ]]
+	[[ "$output" != *"Couldn't connect"* ]]
+	[ "$(col out.csv status)" = failed ]
+	[ -z "$(leftover_children)" ]
+}

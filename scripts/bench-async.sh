@@ -5,7 +5,9 @@
 #     flight (async <= 1/20 of threads)
 #  2. 10,000 net.fetch tasks against the embedded server at 1 s latency:
 #     async on 1 loop (>= 5,000 requests/s, every body verified)
-#     and threads with TASKS workers (a curl handle and connection each)
+#     and threads with TASKS workers (a curl handle and connection each: 7
+#     descriptors per worker, past RLIMIT_NOFILE here) and NET_THREADS
+#     (default 2000)
 #  3. CPython's asyncio (python-reference py-async) on the same shapes
 #  4. the report's I/O section: sleep at 10, 100, 1,000 and 10,000 tasks in
 #     flight (SWEEP_SLEEP each, default 100ms, SWEEP_REPS reps, default 3)
@@ -26,6 +28,7 @@ reps=${REPS:-5}
 procs=${PROCS:-200}
 only=${ONLY:-12345}
 sweep_sleep=${SWEEP_SLEEP:-100ms}
+net_threads=${NET_THREADS:-2000}
 sweep_reps=${SWEEP_REPS:-3}
 mkdir -p "$out"
 
@@ -74,7 +77,9 @@ if [[ $only == *2* ]]; then
 		--csv="$out/net-async.csv" >/dev/null || true
 	"$bin" -w net.fetch --net-latency=1s --net-timeout=60s -m threads -j "$tasks" "${common[@]}" \
 		--csv="$out/net-threads.csv" >/dev/null || true
-	summary "$out"/net-async.csv "$out"/net-threads.csv
+	"$bin" -w net.fetch --net-latency=1s --net-timeout=60s -m threads -j "$net_threads" "${common[@]}" \
+		--csv="$out/net-threads-$net_threads.csv" >/dev/null || true
+	summary "$out"/net-async.csv "$out"/net-threads.csv "$out"/net-threads-"$net_threads".csv
 fi
 if [[ $only == *3* ]]; then
 	echo "== 3. CPython asyncio (py-async), same shapes, 1 rep"

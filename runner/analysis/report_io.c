@@ -287,8 +287,7 @@ static void write_crossovers(FILE *md, FILE *html, const struct io_series *s, in
 
 					o += (size_t)snprintf(
 					    line + o, sizeof(line) - o,
-					    "%s%s's %s falls below %s's between %s and %s tasks in "
-					    "flight (≈ "
+					    "%s%s's %s falls below %s's between %s and %s tasks (≈ "
 					    "%s, interpolated on log scales): %s %.3g vs %s %.3g "
 					    "%s at %s, "
 					    "%.3g vs %.3g at %s%s",
@@ -310,7 +309,7 @@ static void write_crossovers(FILE *md, FILE *html, const struct io_series *s, in
 				snprintf(
 				    line, sizeof(line),
 				    "no crossover: %s's %s is below %s's at every level measured "
-				    "in common (%s to %s tasks in flight)",
+				    "in common (%s to %s tasks)",
 				    a_low ? io_modes[a] : io_modes[b], name,
 				    a_low ? io_modes[b] : io_modes[a], l0, l1);
 			}
@@ -408,7 +407,8 @@ static bool make_plots(const struct report *rp, struct io_series *s, int ns)
 	        "# concbench report: the I/O section's plots; rerun with: gnuplot %s\n"
 	        "set terminal svg size 960,400 dynamic font 'sans,10' background rgb 'white'\n"
 	        "set grid\nset key top left box opaque noenhanced\nset pointsize 0.8\n"
-	        "set logscale xy 10\nset xlabel 'tasks in flight (concurrency)'\n",
+	        "set logscale xy 10\nset xlabel 'tasks (concurrency; in flight at once: all, or "
+	        "the workers when fewer)'\n",
 	        path);
 	for (int k = 0; k < ns; k++) {
 		struct io_series *sk = &s[k];

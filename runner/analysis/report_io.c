@@ -369,7 +369,8 @@ static void write_table(FILE *md, FILE *html, const struct io_series *s)
 				if (isnan(p->rss))
 					snprintf(kb, sizeof(kb), "-");
 				else
-					snprintf(kb, sizeof(kb), "%.3g", p->rss);
+					snprintf(kb, sizeof(kb), p->rss < 1000 ? "%.3g" : "%.0f",
+					         p->rss);
 				snprintf(cell, sizeof(cell), "%s, %s (%ld)", w, kb, p->workers);
 			} else if (p->failed) {
 				snprintf(cell, sizeof(cell), "did not finish (%s)", p->fail_status);

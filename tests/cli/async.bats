@@ -253,8 +253,9 @@ io_rows() {
 	md=rep/report.md
 	grep -q '^## I/O: makespan and memory per task in flight against concurrency' $md
 	# one row per level with both modes, the workers of each cell in brackets
-	grep -Eq '^\| 4 \| [0-9.]+ ms, [0-9.]+ \(4\) \| [0-9.]+ ms, [0-9.]+ \(1\) \|$' $md
-	grep -Eq '^\| 32 \| [0-9.]+ ms, [0-9.]+ \(32\) \| [0-9.]+ ms, [0-9.]+ \(1\) \|$' $md
+	t='[0-9.]+ (ms|s)'
+	grep -Eq "^\| 4 \| $t, [0-9.]+ \(4\) \| $t, [0-9.]+ \(1\) \|\$" $md
+	grep -Eq "^\| 32 \| $t, [0-9.]+ \(32\) \| $t, [0-9.]+ \(1\) \|\$" $md
 	# a crossover statement per quantity, whichever way the medians fell
 	[ "$(grep -Ec '^- threads vs async: (async|threads).s makespan falls below|^- threads vs async: no crossover: .* makespan ' $md)" -eq 1 ]
 	[ "$(grep -Ec '^- threads vs async: .*memory per task in flight' $md)" -eq 1 ]

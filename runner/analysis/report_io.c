@@ -138,8 +138,9 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Series of res that have async rows; their count, or -ENOMEM. */
-static int find_series(const struct cb_results *res, struct io_series **out)
+/* Series of res that have async rows (the first IO_MAX_SERIES; *more when
+ * there are others); their count, or -ENOMEM. */
+static int find_series(const struct cb_results *res, struct io_series **out, bool *more)
 {
 	struct io_series *s = calloc(IO_MAX_SERIES, sizeof(*s));
 	double *wall, *rss;
@@ -148,7 +149,8 @@ static int find_series(const struct cb_results *res, struct io_series **out)
 	*out = s;
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < res->n && ns < IO_MAX_SERIES; i++) {
+	*more = false;
+	for (size_t i = 0; i < res->n; i++) {
 		const struct cb_rec *r = &res->rec[i];
 		int k;
 
@@ -156,7 +158,11 @@ static int find_series(const struct cb_results *res, struct io_series **out)
 			continue;
 		for (k = 0; k < ns && !same_series(r, s[k].first); k++)
 			;
-		if (k == ns)
+		if (k < ns)
+			continue;
+		if (ns == IO_MAX_SERIES)
+			*more = true;
+		else
 			s[ns++].first = r;
 	}
 	wall = malloc((res->n ? res->n : 1) * sizeof(*wall));
@@ -501,8 +507,8 @@ static const char io_how[] =
 void rp_write_io(FILE *md, FILE *html, const struct report *rp)
 {
 	struct io_series *s;
-	int ns = find_series(&rp->res, &s), usable = 0;
-	bool plotted = false;
+	bool plotted = false, more;
+	int ns = find_series(&rp->res, &s, &more), usable = 0;
 
 	if (ns <= 0) { /* no async rows: nothing to say here */
 		free(s);
@@ -543,6 +549,11 @@ void rp_write_io(FILE *md, FILE *html, const struct report *rp)
 	        "task in flight (rss_per_task_kb, --cost rows; procs: one worker's peak "
 	        "RSS), with the workers of the cell. Crossovers compare medians.%s</p>\n",
 	        plotted ? "" : " No plots (see the note on plots above).");
+	if (more) {
+		fprintf(md, "Only the first %d series with async rows are shown.\n", IO_MAX_SERIES);
+		fprintf(html, "<p>Only the first %d series with async rows are shown.</p>\n",
+		        IO_MAX_SERIES);
+	}
 	for (int k = 0; k < ns; k++) {
 		const struct io_series *sk = &s[k];
 		const struct cb_rec *r = sk->first;

@@ -19,7 +19,8 @@
 #     --cpu-offload (competitor in a process: recovered)
 # TASKS=N (default 10000), REPS=N (default 5), PROCS=N (default 200) and
 # ONLY=12345 choose; CSVs go to $OUT (default results/bench-async).
-# Not measured here: procs on net.fetch (200 workers = 50 rounds of 1 s).
+# About 10 minutes with the defaults (procs' 50 rounds of 1 s per rep in 1
+# are most of it). Not measured here: procs on net.fetch (200 workers = 50 rounds of 1 s).
 set -euo pipefail
 bin=${1:-bin/concbench}
 out=${OUT:-results/bench-async}
@@ -94,7 +95,9 @@ if [[ $only == *4* ]]; then
 	sw=(--sleep="$sweep_sleep" --size=1 --runs="$sweep_reps" --warmup=1 --baseline=none --cost -q)
 	for n in 10 100 1000 10000; do
 		p=$((n < procs ? n : procs))
-		[[ $n -le 10 ]] && "$bin" -w sleep -t $n -m seq -j 1 "${sw[@]}" --csv="$out/sweep-seq-$n.csv" >/dev/null || true
+		if [[ $n -le 10 ]]; then
+			"$bin" -w sleep -t $n -m seq -j 1 "${sw[@]}" --csv="$out/sweep-seq-$n.csv" >/dev/null || true
+		fi
 		"$bin" -w sleep -t $n -m threads -j $n "${sw[@]}" --csv="$out/sweep-threads-$n.csv" >/dev/null || true
 		"$bin" -w sleep -t $n -m gil -j $n "${sw[@]}" --csv="$out/sweep-gil-$n.csv" >/dev/null || true
 		"$bin" -w sleep -t $n -m procs -j $p "${sw[@]}" --csv="$out/sweep-procs-$n.csv" >/dev/null || true

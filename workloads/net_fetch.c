@@ -18,10 +18,12 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -135,6 +137,39 @@ static void slot_free(struct net_slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Whether this process is out of descriptors now. */
+static bool out_of_fds(void)
+{
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
+/* The error of a transfer that ended with cc on handle h. curl says only
+ * "Couldn't connect" when socket() fails for want of a descriptor (each
+ * worker of a pool holds its own curl descriptors and a connection):
+ * name the limit then. */
+static int xfer_error(struct wl_ctx *ctx, CURL *h, const char *url, CURLcode cc, const char *errbuf)
+{
+	long oserr = 0;
+	struct rlimit rl;
+
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	if (cc == CURLE_COULDNT_CONNECT && (oserr == EMFILE || oserr == ENFILE || out_of_fds()) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return cb_error(
+		    ctx, -EMFILE,
+		    "GET %s: out of file descriptors (open files: soft limit %llu, hard "
+		    "%llu): every worker holds its own connection and curl's descriptors; "
+		    "use fewer --workers or --mode=async, or raise the hard limit",
+		    url, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	return cb_error(ctx, -EIO, "GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+}
+
 /* GET url on slot s. 0 with the body hash and status, or a negative errno
  * with ctx->err naming the URL. */
 static int fetch(struct wl_ctx *ctx, struct net_slot *s, const char *url, uint64_t *hash,
@@ -151,8 +186,7 @@ static int fetch(struct wl_ctx *ctx, struct net_slot *s, const char *url, uint64
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return cb_error(ctx, cb_interrupted ? -EINTR : -ECANCELED, "GET %s: stopped", url);
 	if (cc != CURLE_OK)
-		return cb_error(ctx, -EIO, "GET %s: %s", url,
-		                s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+		return xfer_error(ctx, s->h, url, cc, s->errbuf);
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_getinfo(s->h, CURLINFO_NUM_CONNECTS, connects);
 	if (*status < 200 || *status > 299)
@@ -465,17 +499,29 @@ static int net_run(struct wl_ctx *ctx, unsigned i, struct task_result *res)
 }
 
 /* --- the async form: libcurl's multi interface driven by the worker's loop.
- * One multi handle per worker (its connection cache is the worker's, as the
- * easy handle's is in the other modes); one easy handle per task in flight,
- * kept for later tasks. curl says which sockets to watch
- * (CURLMOPT_SOCKETFUNCTION -> cb_loop_watch) and when to call it back
- * (CURLMOPT_TIMERFUNCTION -> cb_loop_timer); readiness and timers go back
- * to curl_multi_socket_action(). */
+ * One easy handle per task in flight, kept for later tasks, on one of the
+ * worker's multi handles; each multi handle has its own connection cache
+ * (the worker's connections, as the easy handle's are in the other modes).
+ * curl says which sockets to watch (CURLMOPT_SOCKETFUNCTION ->
+ * cb_loop_watch) and when to call it back (CURLMOPT_TIMERFUNCTION ->
+ * cb_loop_timer); readiness and timers go back to curl_multi_socket_action().
+ *
+ * Why several multi handles: libcurl (7.88 at least) walks its whole
+ * connection cache on every curl_multi_remove_handle (close_connect_only)
+ * and the host's connections on every reuse (ConnectionExists), so one
+ * multi handle with 10,000 cached connections costs O(connections) per
+ * request - 10,000 requests in flight spent most of their CPU in those two
+ * scans (perf, issue 17). A new multi handle is opened for every
+ * NET_MULTI_XFERS easy handles, which bounds both scans. */
+#define NET_MULTI_XFERS 128
+
+struct net_multi;
 
 /* One task in flight: its requests one after another on one easy handle. */
 struct net_xfer {
 	struct net_slot s; /* easy handle, body hash and size of the request */
 	struct net_async *a;
+	struct net_multi *m; /* the multi handle it belongs to, for its life */
 	struct task_result *res;
 	struct cb_async *done;
 	unsigned task, url;
@@ -486,27 +532,35 @@ struct net_xfer {
 	struct net_xfer *next_free, *next_all;
 };
 
+/* One multi handle and its connection cache. */
+struct net_multi {
+	CURLM *multi;
+	struct net_async *a;
+	uint64_t timer;
+	bool timer_armed;
+	unsigned nxfers; /* easy handles made for it */
+};
+
 /* A socket curl asked to watch. */
 struct net_sock {
-	struct net_async *a;
+	struct net_multi *m;
 	curl_socket_t fd;
 };
 
 struct net_async {
-	CURLM *multi;
 	struct cb_loop *loop;
 	struct wl_ctx *ctx; /* the worker's */
-	uint64_t timer;
-	bool timer_armed;
+	struct net_multi **multis;
+	unsigned nmulti;
 	struct net_xfer *free, *all;
 };
 
-static void async_check(struct net_async *a);
+static void async_check(struct net_multi *m);
 
 static void async_on_sock(struct cb_loop *loop, void *arg, long events)
 {
 	struct net_sock *ns = arg;
-	struct net_async *a = ns->a;
+	struct net_multi *m = ns->m;
 	int flags = 0, running;
 
 	(void)loop;
@@ -516,63 +570,63 @@ static void async_on_sock(struct cb_loop *loop, void *arg, long events)
 		flags |= CURL_CSELECT_OUT;
 	if (events & (EPOLLERR | EPOLLHUP))
 		flags |= CURL_CSELECT_ERR;
-	/* ns may be freed inside (CURL_POLL_REMOVE): a is read before */
-	curl_multi_socket_action(a->multi, ns->fd, flags, &running);
-	async_check(a);
+	/* ns may be freed inside (CURL_POLL_REMOVE): m is read before */
+	curl_multi_socket_action(m->multi, ns->fd, flags, &running);
+	async_check(m);
 }
 
 static int async_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	struct net_async *a = userp;
+	struct net_multi *m = userp;
 	struct net_sock *ns = socketp;
 	uint32_t ev = 0;
 
 	(void)e;
 	if (what == CURL_POLL_REMOVE) {
-		cb_loop_watch(a->loop, fd, 0, NULL, NULL);
+		cb_loop_watch(m->a->loop, fd, 0, NULL, NULL);
 		free(ns);
-		curl_multi_assign(a->multi, fd, NULL);
+		curl_multi_assign(m->multi, fd, NULL);
 		return 0;
 	}
 	if (!ns) {
 		ns = malloc(sizeof(*ns));
 		if (!ns)
 			return -1;
-		*ns = (struct net_sock){a, fd};
-		curl_multi_assign(a->multi, fd, ns);
+		*ns = (struct net_sock){m, fd};
+		curl_multi_assign(m->multi, fd, ns);
 	}
 	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
 		ev |= EPOLLIN;
 	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
 		ev |= EPOLLOUT;
-	return cb_loop_watch(a->loop, fd, ev, async_on_sock, ns) ? -1 : 0;
+	return cb_loop_watch(m->a->loop, fd, ev, async_on_sock, ns) ? -1 : 0;
 }
 
 static void async_on_timer(struct cb_loop *loop, void *arg, long res)
 {
-	struct net_async *a = arg;
+	struct net_multi *m = arg;
 	int running;
 
 	(void)loop, (void)res;
-	a->timer_armed = false;
-	curl_multi_socket_action(a->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	async_check(a);
+	m->timer_armed = false;
+	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	async_check(m);
 }
 
-static int async_timer_cb(CURLM *m, long timeout_ms, void *userp)
+static int async_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
-	struct net_async *a = userp;
+	struct net_multi *m = userp;
 
-	(void)m;
-	if (a->timer_armed)
-		cb_loop_timer_cancel(a->loop, a->timer);
-	a->timer_armed = false;
+	(void)multi;
+	if (m->timer_armed)
+		cb_loop_timer_cancel(m->a->loop, m->timer);
+	m->timer_armed = false;
 	if (timeout_ms < 0)
 		return 0;
-	if (cb_loop_timer(a->loop, cb_now() + (double)timeout_ms * 1e-3, async_on_timer, a,
-	                  &a->timer))
+	if (cb_loop_timer(m->a->loop, cb_now() + (double)timeout_ms * 1e-3, async_on_timer, m,
+	                  &m->timer))
 		return -1;
-	a->timer_armed = true;
+	m->timer_armed = true;
 	return 0;
 }
 
@@ -580,14 +634,18 @@ static void async_free(struct net_async *a)
 {
 	if (!a)
 		return;
-	if (a->multi) {
-		for (struct net_xfer *x = a->all; x; x = x->next_all)
-			if (x->busy)
-				curl_multi_remove_handle(a->multi, x->s.h);
-		curl_multi_cleanup(a->multi);
+	for (struct net_xfer *x = a->all; x; x = x->next_all)
+		if (x->busy)
+			curl_multi_remove_handle(x->m->multi, x->s.h);
+	for (unsigned k = 0; k < a->nmulti; k++) {
+		struct net_multi *m = a->multis[k];
+
+		curl_multi_cleanup(m->multi);
+		if (m->timer_armed)
+			cb_loop_timer_cancel(a->loop, m->timer);
+		free(m);
 	}
-	if (a->timer_armed)
-		cb_loop_timer_cancel(a->loop, a->timer);
+	free(a->multis);
 	while (a->all) {
 		struct net_xfer *x = a->all;
 
@@ -598,7 +656,7 @@ static void async_free(struct net_async *a)
 	free(a);
 }
 
-/* The worker's multi handle on `loop`, made at its first start(). */
+/* The worker's async state on `loop`, made at its first start(). */
 static struct net_async *async_get(struct wl_ctx *ctx, struct cb_loop *loop)
 {
 	struct net_slot *s = ctx->wstate;
@@ -611,20 +669,40 @@ static struct net_async *async_get(struct wl_ctx *ctx, struct cb_loop *loop)
 		return NULL;
 	a->loop = loop;
 	a->ctx = ctx;
-	a->multi = curl_multi_init();
-	if (!a->multi) {
-		free(a);
-		return NULL;
-	}
-	curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, async_socket_cb);
-	curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
-	curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, async_timer_cb);
-	curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
-	/* keep a connection per task in flight between reps (the default cache
-	 * of 4 per added handle shrinks as the handles are removed) */
-	curl_multi_setopt(a->multi, CURLMOPT_MAXCONNECTS, (long)ctx->ntasks);
 	s->async = a;
 	return a;
+}
+
+/* A multi handle with room for one more easy handle: the newest, or a new
+ * one. NULL when out of memory. */
+static struct net_multi *async_multi(struct net_async *a)
+{
+	struct net_multi *m, **p;
+
+	if (a->nmulti && a->multis[a->nmulti - 1]->nxfers < NET_MULTI_XFERS)
+		return a->multis[a->nmulti - 1];
+	p = realloc(a->multis, (a->nmulti + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	a->multis = p;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->a = a;
+	m->multi = curl_multi_init();
+	if (!m->multi) {
+		free(m);
+		return NULL;
+	}
+	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, async_socket_cb);
+	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, async_timer_cb);
+	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+	/* keep a connection per easy handle between reps (the default cache
+	 * of 4 per added handle shrinks as the handles are removed) */
+	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)NET_MULTI_XFERS);
+	a->multis[a->nmulti++] = m;
+	return m;
 }
 
 /* Start request x->r of x's task. 0 or a negative errno with ctx->err. */
@@ -640,7 +718,7 @@ static int async_request(struct net_xfer *x)
 	curl_easy_setopt(x->s.h, CURLOPT_XFERINFODATA, x->a->ctx);
 	curl_easy_setopt(x->s.h, CURLOPT_PRIVATE, x);
 	x->t0 = cb_now();
-	mc = curl_multi_add_handle(x->a->multi, x->s.h);
+	mc = curl_multi_add_handle(x->m->multi, x->s.h);
 	if (mc != CURLM_OK)
 		return cb_error(x->a->ctx, -EIO, "curl_multi_add_handle: %s",
 		                curl_multi_strerror(mc));
@@ -661,8 +739,7 @@ static int async_result(struct net_xfer *x, CURLcode cc)
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return cb_error(ctx, cb_interrupted ? -EINTR : -ECANCELED, "GET %s: stopped", url);
 	if (cc != CURLE_OK)
-		return cb_error(ctx, -EIO, "GET %s: %s", url,
-		                x->s.errbuf[0] ? x->s.errbuf : curl_easy_strerror(cc));
+		return xfer_error(ctx, x->s.h, url, cc, x->s.errbuf);
 	curl_easy_getinfo(x->s.h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(x->s.h, CURLINFO_NUM_CONNECTS, &conns);
 	if (status < 200 || status > 299)
@@ -694,23 +771,23 @@ static void async_end(struct net_xfer *x, int rc)
 }
 
 /* Transfers curl finished: the next request of their task, or its end. */
-static void async_check(struct net_async *a)
+static void async_check(struct net_multi *m)
 {
-	struct net_state *st = a->ctx->state;
-	CURLMsg *m;
+	struct net_state *st = m->a->ctx->state;
+	CURLMsg *msg;
 	int left;
 
-	while ((m = curl_multi_info_read(a->multi, &left))) {
+	while ((msg = curl_multi_info_read(m->multi, &left))) {
 		struct net_xfer *x = NULL;
-		CURLcode cc = m->data.result;
+		CURLcode cc = msg->data.result;
 		int rc;
 
-		if (m->msg != CURLMSG_DONE)
+		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		curl_multi_remove_handle(a->multi, x->s.h);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_multi_remove_handle(m->multi, x->s.h);
 		rc = async_result(x, cc);
-		if (!rc && x->r < st->per_task && !cb_should_stop(a->ctx)) {
+		if (!rc && x->r < st->per_task && !cb_should_stop(m->a->ctx)) {
 			rc = async_request(x);
 			if (!rc)
 				continue; /* the task's next request is on its way */
@@ -728,11 +805,15 @@ static int net_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i, struc
 	int rc;
 
 	if (!a)
-		return cb_error(ctx, -ENOMEM, "curl_multi_init failed");
+		return cb_error(ctx, -ENOMEM, "out of memory");
 	x = a->free;
 	if (x) {
 		a->free = x->next_free;
 	} else {
+		struct net_multi *m = async_multi(a);
+
+		if (!m)
+			return cb_error(ctx, -ENOMEM, "curl_multi_init failed");
 		x = calloc(1, sizeof(*x));
 		if (!x)
 			return cb_error(ctx, -ENOMEM, "out of memory");
@@ -742,6 +823,8 @@ static int net_start(struct wl_ctx *ctx, struct cb_loop *loop, unsigned i, struc
 			return cb_error(ctx, -ENOMEM, "curl_easy_init failed");
 		}
 		x->a = a;
+		x->m = m;
+		m->nxfers++;
 		x->next_all = a->all;
 		a->all = x;
 	}

@@ -73,11 +73,20 @@ void rp_sanitize(char *dst, size_t len, const char *s);
 /* report_plot.c */
 int rp_mkdir_p(const char *path);
 void rp_make_plots(struct report *rp);
+/* Run `gnuplot script` with a deadline; stderr to log. 0, 127 when gnuplot
+ * is missing, or another non-zero status. */
+int rp_run_gnuplot(const char *script, const char *log);
 
 /* report_write.c */
 void rp_html_esc(FILE *f, const char *s);
 void rp_md_esc(FILE *f, const char *s);
 int rp_write_outputs(struct report *rp);
+/* path's bytes in base64 into out (an inline image); nothing if unreadable. */
+void rp_base64_file(FILE *out, const char *path);
+
+/* report_io.c: the I/O section (async against the other modes over
+ * concurrency); nothing when the rows have no async mode. */
+void rp_write_io(FILE *md, FILE *html, const struct report *rp);
 
 /* report_hyperfine.c */
 void rp_write_hyperfine(FILE *md, FILE *html, const struct report *rp);

@@ -218,7 +218,7 @@ static void remove_svgs(const char *dir)
 
 /* Run `gnuplot script` with a deadline; stderr to log. 0, 127 when
  * gnuplot is missing, or another non-zero status. */
-static int run_gnuplot(const char *script, const char *log)
+int rp_run_gnuplot(const char *script, const char *log)
 {
 	pid_t pid = fork();
 	int st;
@@ -301,7 +301,7 @@ void rp_make_plots(struct report *rp)
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);
 		return;
 	}
-	rc = run_gnuplot(path, log);
+	rc = rp_run_gnuplot(path, log);
 	if (rc == 127)
 		snprintf(rp->plot_note, sizeof(rp->plot_note),
 		         "gnuplot not found: plots skipped (install gnuplot-nox)");

@@ -114,7 +114,7 @@ void rp_md_esc(FILE *f, const char *s)
 	}
 }
 
-static void base64_file(FILE *out, const char *path)
+void rp_base64_file(FILE *out, const char *path)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -266,7 +266,7 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 		fprintf(html, "<p><img alt=\"");
 		rp_html_esc(html, g->workload);
 		fprintf(html, " plots\" src=\"data:image/svg+xml;base64,");
-		base64_file(html, path);
+		rp_base64_file(html, path);
 		fprintf(html, "\"></p>\n");
 	}
 }
@@ -298,6 +298,7 @@ int rp_write_outputs(struct report *rp)
 			write_host(md.f, html.f, &rp->g[i]);
 		write_group(md.f, html.f, rp, &rp->g[i]);
 	}
+	rp_write_io(md.f, html.f, rp);
 	rp_write_hyperfine(md.f, html.f, rp);
 	fprintf(html.f, "</body></html>\n");
 	/* both or neither: DIR/index.html is committed only after DIR/report.md was */

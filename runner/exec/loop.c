@@ -53,6 +53,7 @@ struct cb_loop {
 	unsigned nt, tcap;
 	uint64_t next_id;
 	double armed; /* deadline the timerfd is set to, or 0 */
+	bool rearm; /* the heap's head may differ from `armed`: rearm before waiting */
 	unsigned nreads;
 	bool uring;
 	struct io_uring ring;
@@ -305,6 +306,7 @@ static void rearm(struct cb_loop *l)
 	struct itimerspec its = {0};
 	double d = l->nt ? l->heap[0].deadline : 0;
 
+	l->rearm = false;
 	if (d == l->armed)
 		return;
 	if (d > 0) {
@@ -335,7 +337,7 @@ int loop_timer(struct cb_loop *l, double deadline, cb_loop_fn fn, void *arg, uin
 	if (id)
 		*id = l->next_id;
 	sift_up(l->heap, l->nt++);
-	rearm(l);
+	l->rearm = true; /* once before the next wait, not per call (curl re-times often) */
 	return 0;
 }
 
@@ -344,7 +346,7 @@ int loop_timer_cancel(struct cb_loop *l, uint64_t id)
 	for (unsigned i = 0; i < l->nt; i++) {
 		if (l->heap[i].id == id) {
 			heap_remove(l, i);
-			rearm(l);
+			l->rearm = true;
 			return 0;
 		}
 	}
@@ -459,6 +461,8 @@ int loop_run(struct cb_loop *l, const volatile int *stop, double until)
 			io_uring_submit(&l->ring);
 			l->unsubmitted = 0;
 		}
+		if (l->rearm)
+			rearm(l);
 		if (until > 0) {
 			double left = until - now_s();
 

@@ -234,3 +234,76 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--cpu-slice"* ]]
 }
+
+# io_rows: sleep rows of threads (N workers) and async (1 loop) at 4 and 32
+# tasks in flight, --cost, 2 reps each, one CSV per cell.
+io_rows() {
+	for n in 4 32; do
+		"$CB" -w sleep --sleep=5ms -t $n -s 1 --runs=2 --warmup=0 --baseline=none --cost \
+			-m threads -j $n -q --csv=t$n.csv >/dev/null
+		"$CB" -w sleep --sleep=5ms -t $n -s 1 --runs=2 --warmup=0 --baseline=none --cost \
+			-m async -j 1 -q --csv=a$n.csv >/dev/null
+	done
+}
+
+@test "report: the I/O section tables, plots and states crossovers of async against threads over concurrency" {
+	io_rows
+	run timeout 120 "$CB" report -o rep t4.csv t32.csv a4.csv a32.csv
+	[ "$status" -eq 0 ]
+	md=rep/report.md
+	grep -q '^## I/O: makespan and memory per task in flight against concurrency' $md
+	# one row per level with both modes, the workers of each cell in brackets
+	t='[0-9.]+ (ms|s)'
+	grep -Eq "^\| 4 \| $t, [0-9.]+ \(4\) \| $t, [0-9.]+ \(1\) \|\$" $md
+	grep -Eq "^\| 32 \| $t, [0-9.]+ \(32\) \| $t, [0-9.]+ \(1\) \|\$" $md
+	# a crossover statement per quantity, whichever way the medians fell
+	[ "$(grep -Ec '^- threads vs async: (async|threads).s makespan falls below|^- threads vs async: no crossover: .* makespan ' $md)" -eq 1 ]
+	[ "$(grep -Ec '^- threads vs async: .*memory per task in flight' $md)" -eq 1 ]
+	grep -q 'I/O — sleep on' rep/index.html
+	if command -v gnuplot >/dev/null; then
+		[ -s "$(ls rep/plots/*/io-sleep-1-*.svg)" ]
+		grep -q 'alt="I/O against concurrency" src="data:image/svg+xml;base64,' rep/index.html
+	fi
+	# the crossover is where the order of the medians flips, interpolated on
+	# log scales: async 30 vs threads 20 ms at 4 tasks, 20 vs 30 at 32 ->
+	# between 4 and 32, at sqrt(4 * 32) = 11
+	python3 - t4.csv t32.csv a4.csv a32.csv <<'PY'
+import csv, sys
+walls = {"t4.csv": 0.02, "t32.csv": 0.03, "a4.csv": 0.03, "a32.csv": 0.02}
+for p in sys.argv[1:]:
+    rows = list(csv.DictReader(open(p)))
+    for r in rows:
+        r["wall_s"] = str(walls[p])
+    w = csv.DictWriter(open(p, "w", newline=""), fieldnames=list(rows[0].keys()))
+    w.writeheader()
+    w.writerows(rows)
+PY
+	run timeout 120 "$CB" report --no-plots -o rep2 t4.csv t32.csv a4.csv a32.csv
+	[ "$status" -eq 0 ]
+	grep -q "^- threads vs async: async's makespan falls below threads's between 4 and 32 tasks (≈ 11, interpolated on log scales): async 0.03 vs threads 0.02 s at 4, 0.02 vs 0.03 at 32" rep2/report.md
+}
+
+@test "report: no I/O section without async rows; with async at one level only it says what is missing" {
+	io_rows
+	run timeout 120 "$CB" report --no-plots -o rep t4.csv t32.csv
+	[ "$status" -eq 0 ]
+	run grep -c 'I/O' rep/report.md
+	[ "$output" = 0 ]
+	run timeout 120 "$CB" report --no-plots -o rep t4.csv t32.csv a4.csv
+	[ "$status" -eq 0 ]
+	grep -q '^## I/O: makespan and memory per task in flight against concurrency' rep/report.md
+	grep -q '^Not drawn: these rows have the event-loop mode (async), but no series has async and another mode each at two or more concurrency levels' rep/report.md
+	run grep -c 'Crossovers' rep/report.md
+	[ "$output" = 0 ]
+}
+
+@test "net.fetch: a pool that runs out of descriptors names the open-files limit, not curl's 'Couldn't connect'" {
+	# 30 threads each hold curl's descriptors and a connection: over 80
+	run bash -c 'ulimit -n 80 && exec timeout 120 "$0" -w net.fetch --net-latency=1ms -m threads -j 30 -t 30 -s 1 \
+		--runs=1 --warmup=0 --baseline=none -q --csv=out.csv' "$CB"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"out of file descriptors (open files: soft limit 80, hard 80)"*"--mode=async"* ]]
+	[[ "$output" != *"Couldn't connect"* ]]
+	[ "$(col out.csv status)" = failed ]
+	[ -z "$(leftover_children)" ]
+}

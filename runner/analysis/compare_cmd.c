@@ -25,6 +25,7 @@ struct cmp_cell {
 	size_t reps[2]; /* verified reps with a value */
 	bool blocked; /* v[] holds one median per run (invocation) */
 	size_t bad[2]; /* reps not verified */
+	size_t noisy[2]; /* verified reps with a value that were disturbed (noisy column) */
 	unsigned ambiguous; /* cell.h fields that tell it from a cell with the same
 	                       workload, mode and workers */
 	struct cmp_stats st;
@@ -236,6 +237,7 @@ static int collect(const struct cb_results *res, int side, const char *metric, s
 		}
 		if (add_value(c, side, v, r->run_id))
 			return -ENOMEM;
+		c->noisy[side] += r->mech.noisy;
 	}
 	return 0;
 }
@@ -442,6 +444,30 @@ static void mark_ambiguous(struct cmp_cell *cells, size_t n)
 	}
 }
 
+/* A regression (improvement) whose head (base) reps - the side that looks
+ * worse - were disturbed by other work on the machine (the noisy column:
+ * steal, run-queue wait beyond the rep's own, other processes' CPU time)
+ * in at least a fifth of its reps, and more often than the other side's,
+ * can't be told from that disturbance: it becomes inconclusive. A quiet
+ * rerun decides it. */
+static void disturbed(struct cmp_cell *x)
+{
+	int w = x->verdict == CMP_REGRESSION ? 1 : 0;
+	double fw, fo;
+
+	if (x->verdict != CMP_REGRESSION && x->verdict != CMP_IMPROVEMENT)
+		return;
+	fw = (double)x->noisy[w] / (double)x->reps[w];
+	fo = (double)x->noisy[!w] / (double)x->reps[!w];
+	if (!(fw >= 0.2 && fw > fo))
+		return;
+	x->verdict = CMP_INCONCLUSIVE;
+	snprintf(x->why, sizeof(x->why),
+	         "%zu of %zu %s reps were disturbed by other work on the machine (noisy column): "
+	         "rerun when it is quiet",
+	         x->noisy[w], x->reps[w], w ? "head" : "base");
+}
+
 /* Statistics, the family-wise correction and the verdicts; the exit code. */
 static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts *o)
 {
@@ -486,6 +512,7 @@ static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts 
 		} else {
 			x->verdict = cmp_decide(&x->st, o->threshold, o->alpha, o->higher_better,
 			                        x->why, sizeof(x->why));
+			disturbed(x);
 		}
 		failed = failed || x->verdict == CMP_REGRESSION || x->verdict == CMP_UNVERIFIED;
 		inconclusive = inconclusive || x->verdict == CMP_INCONCLUSIVE;

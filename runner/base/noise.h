@@ -11,11 +11,19 @@
  * CPUs wait at least 1 - C/N of their time when N > C; more than this
  * above that was someone else's load. */
 #define NOISE_RUNQ_EXCESS 0.10
+/* CPU time other processes used on the mask's CPUs during the rep, as a
+ * share of those CPUs' time: more than this was someone else's work, which
+ * slows a rep even when nobody waits in a run queue (a busy SMT sibling or
+ * cache neighbour of a vCPU). /proc/stat counts in ticks of 10 ms, so it
+ * must also exceed NOISE_FOREIGN_MIN_S. */
+#define NOISE_FOREIGN_SHARE 0.20
+#define NOISE_FOREIGN_MIN_S 0.03
 
-/* "steal", "run-queue" or "" for a rep of `workers` on `cpus` CPUs with
- * these shares (NaN: not measured, not noisy). Can't fail. */
-static inline const char *noise_of_rep(double runq_share, double steal_share, double workers,
-                                       double cpus)
+/* "steal", "run-queue", "other-load" or "" for a rep of `workers` on
+ * `cpus` CPUs with these shares and foreign_s seconds of other processes'
+ * CPU time (NaN: not measured, not noisy). Can't fail. */
+static inline const char *noise_of_rep(double runq_share, double steal_share, double foreign_share,
+                                       double foreign_s, double workers, double cpus)
 {
 	double own = workers > cpus && cpus > 0 ? 1 - cpus / workers : 0;
 
@@ -23,6 +31,8 @@ static inline const char *noise_of_rep(double runq_share, double steal_share, do
 		return "steal";
 	if (runq_share - own > NOISE_RUNQ_EXCESS)
 		return "run-queue";
+	if (foreign_share > NOISE_FOREIGN_SHARE && foreign_s > NOISE_FOREIGN_MIN_S)
+		return "other-load";
 	return "";
 }
 

@@ -253,16 +253,16 @@ void mech_add(struct mech_counts *acc, const struct mech_counts *d)
 	acc->workers += d->workers;
 }
 
-int mech_steal_read(double *steal_s)
+int mech_cpu_read(double *steal_s, double *busy_s)
 {
 	FILE *f = fopen("/proc/stat", "re");
 	char line[512];
 	cpu_set_t set;
-	unsigned long long total = 0;
+	unsigned long long total = 0, busy = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 	bool any = false;
 
-	*steal_s = NAN;
+	*steal_s = *busy_s = NAN;
 	if (!f)
 		return -errno;
 	if (sched_getaffinity(0, sizeof(set), &set))
@@ -278,6 +278,7 @@ int mech_steal_read(double *steal_s)
 			continue;
 		if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set)) {
 			total += v[7]; /* user nice system idle iowait irq softirq steal */
+			busy += v[0] + v[1] + v[2] + v[5] + v[6];
 			any = true;
 		}
 	}
@@ -285,6 +286,7 @@ int mech_steal_read(double *steal_s)
 	if (!any || hz <= 0)
 		return -ENODATA;
 	*steal_s = (double)total / (double)hz;
+	*busy_s = (double)busy / (double)hz;
 	return 0;
 }
 

@@ -90,7 +90,7 @@ void mech_add(struct mech_counts *acc, const struct mech_counts *d);
 
 /* Steal time so far of the CPUs in this process's affinity mask, seconds
  * (/proc/stat, USER_HZ). 0, or a negative errno when it can't be read. */
-int mech_steal_read(double *steal_s);
+int mech_cpu_read(double *steal_s, double *busy_s);
 
 /* Where the workers' time went by the task clock: per worker, busy (in
  * tasks), its idle tail after its last task while others still ran

@@ -187,7 +187,7 @@ void eng_stop_all_pools(struct run *r, struct cell_pool *cps)
  * steal of the mask's CPUs, and whether the rep was disturbed. */
 static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
                       const struct task_result *res, const struct cell *c, double wall_s, long cpus,
-                      double steal_s)
+                      double steal_s, double foreign_s)
 {
 	struct mech_tasks t;
 	double w = c->workers * wall_s;
@@ -215,7 +215,10 @@ static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
 	m->steal_s = steal_s;
 	m->runq_share = w > 0 ? m->runq_s / w : NAN;
 	m->steal_share = cpus > 0 && wall_s > 0 ? steal_s / ((double)cpus * wall_s) : NAN;
-	m->noisy = noise_of_rep(m->runq_share, m->steal_share, c->workers, (double)cpus);
+	m->foreign_s = foreign_s < 0 ? 0 : foreign_s;
+	m->foreign_share = cpus > 0 && wall_s > 0 ? m->foreign_s / ((double)cpus * wall_s) : NAN;
+	m->noisy = noise_of_rep(m->runq_share, m->steal_share, m->foreign_share, m->foreign_s,
+	                        c->workers, (double)cpus);
 }
 
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
@@ -243,7 +246,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	long vm_peak;
 	struct pool_usage pu;
 	struct rep_row tmp;
-	double t0, t1, steal0 = NAN, steal1 = NAN;
+	double t0, t1, steal0 = NAN, steal1 = NAN, busy0 = NAN, busy1 = NAN;
 	long parent_peak;
 	bool cold;
 	int rc;
@@ -284,7 +287,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	row->startup_s = cp->startup_s;
 
 	rss_peak_reset();
-	mech_steal_read(&steal0);
+	mech_cpu_read(&steal0, &busy0);
 	if (r->cfg.cost_metrics)
 		vm_sampler_start(&vs);
 	getrusage(RUSAGE_SELF, &s0);
@@ -294,7 +297,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	t1 = cb_now();
 	getrusage(RUSAGE_SELF, &s1);
 	getrusage(RUSAGE_CHILDREN, &c1);
-	mech_steal_read(&steal1);
+	mech_cpu_read(&steal1, &busy1);
 	parent_peak = rss_peak_kb();
 	vm_peak = r->cfg.cost_metrics ? vm_sampler_stop(&vs) : -1;
 	if (!rc)
@@ -322,7 +325,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	}
 	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
 	fill_mech(&row->mech, &pu.mech, in->res, c, row->wall_s, r->machine.cpus_affinity,
-	          steal1 - steal0);
+	          steal1 - steal0, busy1 - busy0 - row->user_s - row->sys_s);
 	for (unsigned i = 0; i < c->ntasks; i++)
 		row->ops += in->res[i].ops;
 	row->ops_per_s = row->wall_s > 0 ? row->ops / row->wall_s : NAN;

@@ -243,6 +243,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_STEAL_SHARE:
 		put_num(f, row->mech.steal_share);
 		break;
+	case CSV_COL_FOREIGN_SHARE:
+		put_num(f, row->mech.foreign_share);
+		break;
 	case CSV_COL_NOISY:
 		put_str(f, row->mech.noisy ? row->mech.noisy : "");
 		break;

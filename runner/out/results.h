@@ -29,7 +29,9 @@ struct rep_mech {
 	double busy_s, imbalance_s, dispatch_s, tail_span_s; /* the task clock */
 	double steal_s; /* stolen from the CPUs of the affinity mask during the rep */
 	double runq_share, steal_share; /* runq_s / (workers × wall); steal_s / (cpus × wall) */
-	const char *noisy; /* "", "steal" or "run-queue": over the noise threshold */
+	double foreign_s; /* CPU time of other processes on the mask's CPUs during the rep */
+	double foreign_share; /* foreign_s / (cpus × wall) */
+	const char *noisy; /* "", "steal", "run-queue" or "other-load": over the noise threshold */
 	bool discarded; /* --max-steal: left out of the statistics and re-run */
 };
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# Noise you can see: a rep disturbed by other work on the machine is
+# flagged in its row (noisy, foreign_share), and compare does not call a
+# regression that the disturbance can explain.
+load helpers
+bats_require_minimum_version 1.5.0
+
+@test "a rep beside a busy process is flagged: other processes' CPU share, noisy column" {
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+	# a busy loop on CPU 1; the run on CPUs 0-1: its worker shares a CPU
+	# with it (run-queue) or runs beside it (other-load), either way flagged
+	taskset -c 1 sh -c 'while :; do :; done' &
+	hog=$!
+	run taskset -c 0,1 "$CB" -w cpu.montecarlo -s 20000000 -m seq --runs=3 --warmup=0 \
+		--min-rep-time=0 --csv=out.csv
+	kill "$hog"
+	wait "$hog" || true
+	[ "$status" -eq 0 ]
+	for s in $(col out.csv foreign_share); do
+		python3 -c "import sys; sys.exit(0 if float('$s') > 0.2 else 1)"
+	done
+	[ "$(col out.csv noisy | grep -c -E '^(other-load|run-queue)$')" -eq 3 ]
+}
+
+# reps FILE FACTOR NOISY: 2 cells x 6 reps, wall 1 s x FACTOR (+- 0.4%),
+# the noisy column NOISY on every rep
+reps() {
+	awk -v k="$2" -v noisy="$3" 'BEGIN {
+		print "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,user_s,sys_s,cpu_util,verified,noisy"
+		split("1.000 1.004 0.996 1.002 0.998 1.003", b, " ")
+		for (c = 0; c < 2; c++)
+			for (r = 0; r < 6; r++)
+				printf "2,\"r\",\"h\",2,\"w.c%d\",\"seq\",1,8,100,%d,%.6f,1,0,1,1,\"%s\"\n", c, r, b[r + 1] * k, noisy
+	}' >"$1"
+}
+
+@test "compare: a slower head whose reps were disturbed is inconclusive, not a regression" {
+	reps base.csv 1 ""
+	reps head.csv 1.3 other-load
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 3 ]
+	grep -q '^w.c0 .* inconclusive (6 of 6 head reps were disturbed by other work on the machine (noisy column): rerun when it is quiet)' <<<"$output"
+	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 2 inconclusive' <<<"$output"
+	# the same numbers without the flags: a regression
+	reps head.csv 1.3 ""
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 1 ]
+	grep -q '^summary: 0 pass, 2 regression' <<<"$output"
+	# a disturbed base makes a slower head look no worse: still a regression
+	reps base.csv 1 run-queue
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 1 ]
+	# an improvement whose base was disturbed is not claimed
+	reps head.csv 0.7 ""
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 3 ]
+	grep -q 'of 6 base reps were disturbed' <<<"$output"
+}

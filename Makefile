@@ -139,6 +139,15 @@ bench-io: $(BIN)
 bench-gate: $(BIN)
 	scripts/bench-gate.sh $(BIN)
 
+# Issue 15: efficiency budgets of -w cpu, a CPU hog beside a run, what the mechanism figures cost.
+.PHONY: bench-explain
+bench-explain: $(BIN) $(B)/mechcost
+	scripts/bench-explain.sh $(BIN) $(B)/mechcost
+
+$(B)/mechcost: $(B)/tools/mechcost.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Issue 17: 10,000 waits - async vs threads vs procs vs asyncio.
 .PHONY: bench-async
 bench-async: $(BIN)

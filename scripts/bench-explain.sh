@@ -10,8 +10,12 @@
 #   3. collection cost: one mech_begin/mech_end pair timed (MECHCOST), times
 #      the pairs of a rep, over the rep's wall time; and an interleaved A/B of
 #      -w cpu against a build with -DCONCBENCH_NO_MECH
+#      The run without the hog first waits (at most QUIET_WAIT seconds) for
+#      the 1-minute load average to fall below QUIET_LOAD: on a shared
+#      machine "quiet" is a moment, not a given; the load is printed.
 # Usage: scripts/bench-explain.sh [BIN] [MECHCOST]
-#        (RUNS=5 OUT=results/bench-explain AB_ROUNDS=5 SECTIONS=123)
+#        (RUNS=5 OUT=results/bench-explain AB_ROUNDS=5 SECTIONS=123
+#         QUIET_LOAD=1.0 QUIET_WAIT=0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-bin/concbench}
@@ -20,6 +24,8 @@ OUT=${OUT:-results/bench-explain}
 RUNS=${RUNS:-5}
 AB_ROUNDS=${AB_ROUNDS:-5}
 SECTIONS=${SECTIONS:-123}
+QUIET_LOAD=${QUIET_LOAD:-1.0}
+QUIET_WAIT=${QUIET_WAIT:-0}
 PY=${PYTHON:-/usr/bin/python3}
 NCPU=$(nproc)
 mkdir -p "$OUT"
@@ -103,6 +109,10 @@ if want 2; then
 		exit 2
 	}
 	section "2. a CPU hog beside the run (stress-ng --cpu $NCPU) and without it"
+	for ((waited = 0; waited < QUIET_WAIT; waited += 5)); do
+		awk -v max="$QUIET_LOAD" '{ exit !($1 < max) }' /proc/loadavg && break
+		sleep 5
+	done
 	note_load
 	cmd "$BIN" -q -m seq,threads -w cpu.primes -j 2 -r "$RUNS" --csv="$OUT/quiet.csv" >/dev/null
 	printf 'without the hog: '

@@ -317,10 +317,9 @@ static void write_answer(FILE *f, const struct explain_plan *p)
 			         second->pub.sp.lo, second->pub.sp.hi);
 		else
 			snprintf(sure, sizeof(sure), "only cell");
-		why_of(best, why, sizeof(why));
 		fprintf(f, "| %s | %s x%ld | %.2fx [%.2f-%.2f] | %s | %s", best->first->workload,
 		        best->first->mode, best->first->workers, best->pub.sp.est, best->pub.sp.lo,
-		        best->pub.sp.hi, sure, why);
+		        best->pub.sp.hi, sure, why_of(best, why, sizeof(why)));
 		if (gil && gil != best)
 			fprintf(f, "; GIL best %.2fx", gil->pub.sp.est);
 		fprintf(f, " |\n");

@@ -99,7 +99,11 @@ import csv, sys, statistics
 rows = list(csv.DictReader(open(sys.argv[1])))
 flag = [r for r in rows if r["noisy"]]
 share = statistics.median(float(r["runq_share"]) for r in rows)
-print(f"{len(flag)} of {len(rows)} reps flagged ({', '.join(sorted(set(r['noisy'] for r in flag))) or '-'}); median run-queue share {share:.2f}")
+print(f"{len(flag)} of {len(rows)} reps flagged ({', '.join(sorted(set(r['noisy'] for r in flag))) or '-'}); median run-queue share {share:.2f}; "
+      + "; ".join(f"{m}: {sum(1 for r in rows if r['mode'] == m and r['noisy'])} flagged, run-queue shares "
+                  + " ".join(f"{float(r['runq_share']):.2f}" for r in rows if r["mode"] == m)
+                  for m in sorted({r["mode"] for r in rows}))
+      + f"; size {rows[0]['size']}")
 PY
 }
 
@@ -121,7 +125,12 @@ if want 2; then
 	stress-ng --cpu "$NCPU" --timeout 600s --quiet &
 	hog=$!
 	sleep 1
-	cmd "$BIN" -q -m seq,threads -w cpu.primes -j 2 -r "$RUNS" --csv="$OUT/hog.csv" >/dev/null
+	# the same reps: the size the run without the hog chose (calibration
+	# beside the hog would choose another)
+	size=$($PY -c 'import csv, sys; print(next(csv.DictReader(open(sys.argv[1])))["size"])' \
+		"$OUT/quiet.csv")
+	cmd "$BIN" -q -m seq,threads -w cpu.primes -j 2 -r "$RUNS" --size="$size" \
+		--csv="$OUT/hog.csv" >/dev/null
 	kill "$hog"
 	wait "$hog" || true
 	printf 'beside the hog: '

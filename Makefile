@@ -146,6 +146,15 @@ bench-gate-power: $(BIN)
 	TRIES=10 RUNS=5 ROUNDS=1 scripts/aa-ab.sh $(BIN)
 	scripts/gate-suite.sh $(BIN)
 
+# Issue 15: efficiency budgets of -w cpu, a CPU hog beside a run, what the mechanism figures cost.
+.PHONY: bench-explain
+bench-explain: $(BIN) $(B)/mechcost
+	scripts/bench-explain.sh $(BIN) $(B)/mechcost
+
+$(B)/mechcost: $(B)/tools/mechcost.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Issue 17: 10,000 waits - async vs threads vs procs vs asyncio.
 .PHONY: bench-async
 bench-async: $(BIN)

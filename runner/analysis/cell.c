@@ -141,3 +141,26 @@ char *cell_describe(const struct cb_rec *r, unsigned mask, char *buf, size_t len
 #undef PUT
 	return buf;
 }
+
+unsigned cell_series_mask(bool bench)
+{
+	return (CELL_ALL & ~CELL_IN_SERIES) & ~(bench ? CELL_TASKS : 0u);
+}
+
+bool cell_same_series(const struct cb_rec *a, const struct cb_rec *b)
+{
+	return a->bench == b->bench && cell_cmp(a, b, cell_series_mask(a->bench)) == 0 &&
+	       cmp_str(a->git_rev, b->git_rev) == 0;
+}
+
+bool cell_same_cell(const struct cb_rec *a, const struct cb_rec *b)
+{
+	return cell_same_series(a, b) && cell_cmp(a, b, CELL_IN_SERIES) == 0;
+}
+
+bool cell_is_baseline_mode(const char *m)
+{
+	size_t n = strlen(m);
+
+	return strcmp(m, "seq") == 0 || (n > 4 && strcmp(m + n - 4, "-seq") == 0);
+}

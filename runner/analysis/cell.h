@@ -12,6 +12,7 @@
 #ifndef CONCBENCH_CELL_H
 #define CONCBENCH_CELL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,25 @@ enum cell_field {
 	CELL_PARAMS = 1u << 9,
 	CELL_ALL = (1u << 10) - 1,
 };
+
+/* A series: what its cells share, i.e. every field of the identity but
+ * those that tell its cells apart (CELL_IN_SERIES). Benches have
+ * tasks = workers, so tasks is no key of theirs. One series is one table and
+ * one plot of `report`, one group of explain (its baseline is its seq cell),
+ * and it is also split by git revision (cell_same_series). */
+#define CELL_IN_SERIES (CELL_MODE | CELL_WORKERS | CELL_TRANSPORT | CELL_SWITCH)
+unsigned cell_series_mask(bool bench);
+
+/* Whether a and b belong to the same series: the same kind, the fields of
+ * cell_series_mask and the same git revision. */
+bool cell_same_series(const struct cb_rec *a, const struct cb_rec *b);
+
+/* Whether a and b are the same cell of the same series. */
+bool cell_same_cell(const struct cb_rec *a, const struct cb_rec *b);
+
+/* The baseline mode of a series: seq, or a prefixed one such as py-seq
+ * (rows of scripts/python-reference). */
+bool cell_is_baseline_mode(const char *mode);
 
 /* Compare the fields of a and b named in mask: 0 when they are the same
  * cell (as far as mask goes), else a total order (host, workload, mode,

@@ -30,33 +30,17 @@
 #include "../base/stats.h"
 #include "../base/util.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "cell.h"
-#include "csvread.h"
-#include "../base/safeio.h"
-#include "../base/stats.h"
-#include "../base/util.h"
-
 static void report_usage(void)
 {
 	printf("usage: concbench report [-o DIR] [--no-plots] CSV...\n"
 	       "Write DIR/report.md and a self-contained DIR/index.html (default DIR:\n"
 	       "results/report): per host and workload a mode x workers table and gnuplot\n"
-	       "plots. CSV files of hyperfine (--export-csv) are shown beside the internal\n"
-	       "figures. A CSV (a regular file, a pipe or - for stdin) may hold at most\n"
-	       "1 GiB; a larger one, a device or a directory is refused (exit 2).\n\n"
+	       "plots (speedups with the fitted Amdahl and USL curves, the efficiency\n"
+	       "budget of each cell as a stacked bar), and DIR/fits.csv: the scaling fits\n"
+	       "of every workload x mode (results/README.md, Scaling fits). CSV files\n"
+	       "of hyperfine (--export-csv) are shown beside the internal figures. A CSV\n"
+	       "(a regular file, a pipe or - for stdin) may hold at most 1 GiB; a larger\n"
+	       "one, a device or a directory is refused (exit 2).\n\n"
 	       "  -o, --output=DIR  where to write (created when missing)\n"
 	       "      --no-plots    skip gnuplot\n"
 	       "      --fit-beyond-cpus  fit the scaling models to every worker count, not\n"
@@ -79,6 +63,7 @@ static void report_free(struct report *rp)
 	for (unsigned i = 0; i < rp->nhf; i++)
 		csv_table_free(&rp->hf[i]);
 	free(rp->hf);
+	explain_plan_free(rp->plan);
 	results_free(&rp->res);
 }
 
@@ -175,6 +160,12 @@ int cmd_report(int argc, char **argv)
 	rc = load_inputs(&rp);
 	if (rc)
 		goto out;
+	rp.explain.fits = true;
+	if (explain_plan_build(&rp.res, &rp.explain, &rp.plan)) {
+		cb_errorf("report", "out of memory");
+		rc = EXIT_CHECK;
+		goto out;
+	}
 	for (size_t i = 0; i < rp.res.n && !cb_interrupted; i++)
 		if (rp_add_rec(&rp, &rp.res.rec[i])) {
 			cb_errorf("report", "out of memory");
@@ -188,7 +179,7 @@ int cmd_report(int argc, char **argv)
 	}
 	qsort(rp.g, rp.ng, sizeof(*rp.g), rp_group_order);
 	for (size_t i = 0; i < rp.ng && !cb_interrupted; i++) {
-		rp_summarize_group(&rp.g[i]);
+		rp_summarize_group(&rp, &rp.g[i]);
 		rp_make_reading(&rp.g[i]);
 	}
 	if (cb_interrupted) { /* polled between groups: stop before writing */
@@ -210,10 +201,13 @@ int cmd_report(int argc, char **argv)
 	if (!plots)
 		snprintf(rp.plot_note, sizeof(rp.plot_note), "skipped (--no-plots)");
 	rc = rp_write_outputs(&rp);
+	if (!rc)
+		rc = rp_write_fits(&rp);
 	if (!rc) {
 		if (rp.plot_note[0] && plots)
 			cb_errorf("report", "plots: %s", rp.plot_note);
-		cb_note("report: %s/report.md and %s/index.html", rp.dir, rp.dir);
+		cb_note("report: %s/report.md, %s/index.html and %s/fits.csv", rp.dir, rp.dir,
+		        rp.dir);
 	}
 out:
 	report_free(&rp);

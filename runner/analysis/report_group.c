@@ -35,15 +35,6 @@ int rp_mode_rank(const char *m)
 	return (int)ARRAY_SIZE(mode_order);
 }
 
-/* The baseline mode of a group: seq, or a prefixed one such as py-seq
- * (rows of scripts/python-reference). */
-bool rp_is_seq_mode(const char *m)
-{
-	size_t n = strlen(m);
-
-	return strcmp(m, "seq") == 0 || (n > 4 && strcmp(m + n - 4, "-seq") == 0);
-}
-
 /* Room for one more rep in the three per-rep arrays of c. 0 or -ENOMEM
  * (c stays consistent: cap grows only when all three did). */
 static int cell_reserve(struct rcell *c)
@@ -64,20 +55,9 @@ static int cell_reserve(struct rcell *c)
 	return 0;
 }
 
-/* A series: every parameter of the cell identity (cell.h) but those that
- * tell its cells apart, and the revision. Benches have tasks = workers. */
-#define SERIES_MASK (CELL_HOST | CELL_WORKLOAD | CELL_SIZE | CELL_TASKS | CELL_PIN | CELL_PARAMS)
-#define CELL_MASK (CELL_MODE | CELL_WORKERS | CELL_TRANSPORT | CELL_SWITCH)
-
-static unsigned series_mask(bool bench)
-{
-	return bench ? SERIES_MASK & ~CELL_TASKS : SERIES_MASK;
-}
-
 static bool same_series(const struct group *g, const struct cb_rec *r)
 {
-	return cell_cmp(g->first, r, series_mask(g->bench)) == 0 &&
-	       strcmp(g->first->git_rev, r->git_rev) == 0;
+	return cell_same_series(g->first, r);
 }
 
 static struct group *find_group(struct report *rp, const struct cb_rec *r)
@@ -117,10 +97,10 @@ static struct group *find_group(struct report *rp, const struct cb_rec *r)
 
 static struct rcell *find_cell(struct group *g, const struct cb_rec *r)
 {
-	if (g->last && cell_cmp(g->cells[g->last - 1].first, r, CELL_MASK) == 0)
+	if (g->last && cell_cmp(g->cells[g->last - 1].first, r, CELL_IN_SERIES) == 0)
 		return &g->cells[g->last - 1];
 	for (size_t i = 0; i < g->ncells; i++) {
-		if (cell_cmp(g->cells[i].first, r, CELL_MASK) == 0) {
+		if (cell_cmp(g->cells[i].first, r, CELL_IN_SERIES) == 0) {
 			g->last = i + 1;
 			return &g->cells[i];
 		}
@@ -158,7 +138,7 @@ int rp_label_variants(struct report *rp)
 
 		for (size_t k = 0; k < rp->ng; k++) {
 			const struct group *o = &rp->g[k];
-			unsigned same = series_mask(g->bench) & ~(CELL_PIN | CELL_PARAMS);
+			unsigned same = cell_series_mask(g->bench) & ~(CELL_PIN | CELL_PARAMS);
 
 			if (k == i || cell_cmp(g->first, o->first, same))
 				continue;
@@ -200,7 +180,7 @@ int rp_add_rec(struct report *rp, const struct cb_rec *r)
 
 	if (!c)
 		return -ENOMEM;
-	if (rp_is_seq_mode(r->mode) && !isnan(r->loadavg) && r->loadavg > g->load_max)
+	if (cell_is_baseline_mode(r->mode) && !isnan(r->loadavg) && r->loadavg > g->load_max)
 		g->load_max = r->loadavg;
 	c->nall++;
 	c->prec_target = r->precision_target;
@@ -269,42 +249,27 @@ int rp_group_order(const void *a, const void *b)
 	return c;
 }
 
-/* c's speedup over seq by stats_speedup(): the throughput ratio for benches
- * (their work grows with the workers), else the wall-time ratio; seq itself
- * is 1 with no interval. */
-static void cell_speedup(const struct group *g, const struct rcell *seq, struct rcell *c)
+/* c's speedup over its series' baseline: the one computation of the
+ * explain plan (explain.h), stats_speedup() over the baseline's reps. */
+static void cell_speedup(const struct report *rp, struct rcell *c)
 {
-	struct speedup sp;
+	const struct explain_cell *x = rp->plan ? explain_cell_of(rp->plan, c->first) : NULL;
 
 	c->speedup = c->sp_lo = c->sp_hi = c->sp_conf = c->eff = NAN;
-	if (!seq || !c->n)
+	if (!x || !c->n || isnan(x->sp.est))
 		return;
-	if (c == seq) {
-		c->speedup = 1;
-		c->eff = 1 / (double)c->workers;
-		return;
-	}
-	if (stats_speedup(g->bench ? seq->ops : seq->wall, seq->n, g->bench ? c->ops : c->wall,
-	                  c->n, g->bench, &sp))
-		return;
-	c->speedup = sp.est;
-	c->sp_lo = sp.lo;
-	c->sp_hi = sp.hi;
-	c->sp_conf = sp.conf;
+	c->speedup = x->sp.est;
+	c->sp_lo = x->sp.lo;
+	c->sp_hi = x->sp.hi;
+	c->sp_conf = x->sp.conf;
 	c->eff = c->speedup / (double)c->workers;
 }
 
-void rp_summarize_group(struct group *g)
+void rp_summarize_group(const struct report *rp, struct group *g)
 {
-	struct rcell *seq = NULL;
-
 	qsort(g->cells, g->ncells, sizeof(*g->cells), cell_order);
-	for (size_t i = 0; i < g->ncells && !seq; i++)
-		if (rp_is_seq_mode(g->cells[i].mode) && g->cells[i].n)
-			seq = &g->cells[i];
-	/* speedups first: median_finite() below reorders the per-rep arrays */
 	for (size_t i = 0; i < g->ncells; i++)
-		cell_speedup(g, seq, &g->cells[i]);
+		cell_speedup(rp, &g->cells[i]);
 	for (size_t i = 0; i < g->ncells; i++) {
 		struct rcell *c = &g->cells[i];
 		double *tmp = malloc((c->n + 1) * sizeof(*tmp));

@@ -56,15 +56,15 @@ struct report {
 	bool plots_ok;
 	char plot_note[4400];
 	struct explain_opts explain; /* the answer, budgets and fits (explain.h) */
+	struct explain_plan *plan; /* built from res: speedups, budgets, fits */
 };
 
 /* report_group.c */
 int rp_mode_rank(const char *m);
-bool rp_is_seq_mode(const char *m);
 int rp_label_variants(struct report *rp);
 int rp_add_rec(struct report *rp, const struct cb_rec *r);
 int rp_group_order(const void *a, const void *b);
-void rp_summarize_group(struct group *g);
+void rp_summarize_group(const struct report *rp, struct group *g);
 
 /* report_reading.c */
 void rp_make_reading(struct group *g);
@@ -87,6 +87,12 @@ void rp_base64_file(FILE *out, const char *path);
 /* report_io.c: the I/O section (async against the other modes over
  * concurrency); nothing when the rows have no async mode. */
 void rp_write_io(FILE *md, FILE *html, const struct report *rp);
+
+/* report_explain.c: the efficiency budget bars and the fitted curves */
+void rp_plot_explain(FILE *gp, const struct report *rp, const struct group *g);
+bool rp_has_explain_plot(const struct report *rp, const struct group *g);
+void rp_explain_plot_path(const struct group *g, char *buf, size_t len); /* relative to DIR */
+int rp_write_fits(const struct report *rp);
 
 /* report_hyperfine.c */
 void rp_write_hyperfine(FILE *md, FILE *html, const struct report *rp);

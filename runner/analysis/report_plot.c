@@ -296,6 +296,7 @@ void rp_make_plots(struct report *rp)
 			snprintf(g->plot + strlen(g->plot) - 4,
 			         sizeof(g->plot) - strlen(g->plot) + 4, "-%zu.svg", i);
 		gp_group(f, rp, g);
+		rp_plot_explain(f, rp, g);
 	}
 	if (safe_out_commit(&gp)) {
 		snprintf(rp->plot_note, sizeof(rp->plot_note), "cannot write %s", path);

@@ -87,14 +87,14 @@ void rp_make_reading(struct group *g)
 
 	b[0] = '\0';
 	for (size_t i = 0; i < g->ncells; i++)
-		if (rp_is_seq_mode(g->cells[i].mode) && g->cells[i].n)
+		if (cell_is_baseline_mode(g->cells[i].mode) && g->cells[i].n)
 			seq = &g->cells[i];
 	/* cells are sorted by mode: each run of one mode is read once */
 	for (size_t i = 0; i < g->ncells; i++) {
 		const char *mode = g->cells[i].mode;
 		const struct rcell *best = NULL;
 
-		if (rp_is_seq_mode(mode) || (i && strcmp(mode, g->cells[i - 1].mode) == 0))
+		if (cell_is_baseline_mode(mode) || (i && strcmp(mode, g->cells[i - 1].mode) == 0))
 			continue;
 		for (size_t k = i; k < g->ncells && strcmp(g->cells[k].mode, mode) == 0; k++) {
 			const struct rcell *c = &g->cells[k];

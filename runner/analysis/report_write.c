@@ -268,6 +268,21 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 		fprintf(html, " plots\" src=\"data:image/svg+xml;base64,");
 		rp_base64_file(html, path);
 		fprintf(html, "\"></p>\n");
+		if (rp_has_explain_plot(rp, g)) {
+			char rel[600];
+
+			rp_explain_plot_path(g, rel, sizeof(rel));
+			snprintf(path, sizeof(path), "%s/%s", rp->dir, rel);
+			if (access(path, R_OK) == 0) {
+				fprintf(md, "\n![%s: fits and budgets](%s)\n", g->workload, rel);
+				fprintf(html, "<p><img alt=\"");
+				rp_html_esc(html, g->workload);
+				fprintf(html,
+				        " fits and budgets\" src=\"data:image/svg+xml;base64,");
+				base64_file(html, path);
+				fprintf(html, "\"></p>\n");
+			}
+		}
 	}
 }
 
@@ -288,7 +303,7 @@ int rp_write_outputs(struct report *rp)
 	if (rc)
 		goto fail;
 	write_header(md.f, html.f, rp);
-	rc = explain_write(md.f, html.f, &rp->res, &rp->explain);
+	rc = explain_write(md.f, html.f, rp->plan);
 	if (rc) {
 		failed = pmd;
 		goto fail;

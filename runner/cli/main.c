@@ -29,27 +29,63 @@ static unsigned modes_asked(unsigned modes)
 	return n;
 }
 
-/* The answer first, after a multi-mode run's table: the run's rows go
- * through the CSV writer and reader into analysis/explain, which reads
- * rows only. Nothing is printed when that fails. */
+/* The run's rows through the CSV writer and reader into res, for
+ * analysis/explain, which reads rows only. 0 or -1. */
+static int run_rows(const struct run *r, struct cb_results *res, char **buf)
+{
+	struct csv_table t = {0};
+	char err[256];
+	size_t len = 0;
+	FILE *m = open_memstream(buf, &len);
+
+	if (!m)
+		return -1;
+	if (output_csv(m, r) | fclose(m))
+		return -1;
+	return csv_table_parse("run", *buf, len, &t, err, sizeof(err)) == 0 &&
+	               results_add_table(res, &t, err, sizeof(err)) == 0
+	           ? 0
+	           : -1;
+}
+
+/* The answer first, after a multi-mode run's table. Nothing is printed
+ * when that fails. */
 static void print_answer(const struct run *r)
 {
 	struct cb_results res = {0};
-	struct csv_table t = {0};
-	char *buf = NULL, err[256];
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	char *buf = NULL;
 
-	if (!m)
-		return;
-	if (output_csv(m, r) | fclose(m))
-		goto out;
-	if (csv_table_parse("run", buf, len, &t, err, sizeof(err)) == 0 &&
-	    results_add_table(&res, &t, err, sizeof(err)) == 0)
+	if (run_rows(r, &res, &buf) == 0)
 		explain_answer(stdout, &res);
-out:
 	results_free(&res);
 	free(buf);
+}
+
+/* The scaling fits of the run's rows for its JSON (r->fits_json). 0, or
+ * EXIT_CHECK after saying why. */
+static int fit_for_json(struct run *r)
+{
+	struct cb_results res = {0};
+	struct explain_plan *p = NULL;
+	char *buf = NULL, *json = NULL;
+	size_t len = 0;
+	FILE *m = NULL;
+	int rc = run_rows(r, &res, &buf) ||
+	         explain_plan_build(&res, &(struct explain_opts){.fits = true}, &p) ||
+	         !(m = open_memstream(&json, &len)) || explain_fits_json(m, p, "  ");
+
+	if (m && fclose(m))
+		rc = -1;
+	explain_plan_free(p);
+	results_free(&res);
+	free(buf);
+	if (rc) {
+		free(json);
+		cb_errorf("--json", "the scaling fits: out of memory");
+		return EXIT_CHECK;
+	}
+	r->fits_json = json;
+	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -107,6 +143,11 @@ static int cmd_run(int argc, char **argv)
 		return vrc < 0 ? EXIT_CHECK : vrc;
 	}
 
+	if ((r.cfg.format == FORMAT_JSON || r.cfg.json_path) && fit_for_json(&r)) {
+		trace_finish(&r, false);
+		engine_free(&r);
+		return EXIT_CHECK;
+	}
 	if (r.cfg.format == FORMAT_CSV)
 		output_csv(stdout, &r);
 	else if (r.cfg.format == FORMAT_MARKDOWN)
@@ -130,6 +171,7 @@ static int cmd_run(int argc, char **argv)
 		rc = EXIT_CHECK;
 	if (!rc && r.cfg.db)
 		rc = store_csv_file(r.cfg.db_url, csv);
+	free(r.fits_json);
 	engine_free(&r);
 	return rc ? rc : vrc;
 }

@@ -229,7 +229,10 @@ int export_json(FILE *f, const struct run *r)
 		}
 		write_aggregates(f, c, r->machine.cpus_affinity, name, family, instance, &first);
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ]");
+	if (r->fits_json)
+		fprintf(f, ",\n  \"scaling_fits\": %s", r->fits_json);
+	fprintf(f, "\n}\n");
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -11,7 +11,9 @@
 /* Write r as Google Benchmark JSON: a context block (machine, version) and
  * per cell one "iteration" row per measured rep and "aggregate" rows
  * (mean, median, stddev, cv), named `workload/mode:M/workers:N`, times in
- * microseconds. github-action-benchmark (tool: googlecpp) and Google's
+ * microseconds; then, when r->fits_json is set, "scaling_fits": the scaling
+ * model of each workload x mode (results/README.md, *Scaling fits*).
+ * github-action-benchmark (tool: googlecpp) and Google's
  * compare.py read it. 0 or -EIO. */
 int export_json(FILE *f, const struct run *r);
 

@@ -100,6 +100,9 @@ struct run {
 	unsigned failures; /* reps not verified or failed */
 	unsigned rounds; /* interleaved rounds run, warmups included */
 	double elapsed_s; /* engine_run from preparation to the last rep */
+	/* The scaling fits of the run as a JSON array (analysis/explain.h),
+	 * filled by the CLI for --json; NULL: none. */
+	char *fits_json;
 };
 
 /* Names of enum rep_status, for the CSV `status` column. */

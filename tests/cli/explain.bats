@@ -131,3 +131,131 @@ PY
 	run "$CB" -w cpu.primes -s small -m threads,procs -j 2 -r 2 --warmup=0 --no-csv -q
 	[[ "$output" != *"answer first"* ]]
 }
+
+# usl_rows IN OUT: IN's rows with cpus = 8 and every wall time set by the USL
+# with sigma 0.05, kappa 0.01 (seq: N = 1, at seq's median), times a fixed
+# +-1% pattern: data a fit must recover.
+usl_rows() {
+	python3 - "$1" "$2" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+t1 = statistics.median(float(r["wall_s"]) for r in rows if r["mode"] == "seq")
+for i, r in enumerate(rows):
+    r["cpus"] = "8"
+    n, noise = int(r["workers"]), (1.01, 0.99, 1.0)[i % 3]
+    r["wall_s"] = repr(t1 * (1 + 0.05 * (n - 1) + 0.01 * n * (n - 1)) / n * noise)
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.DictWriter(f, list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+PY
+}
+
+# check_fits FITS.csv ROWS.csv: the fits' shape, and every figure that can be
+# recomputed from the rows (speedup, Karp-Flatt) or from the fit (N*, the
+# predictions) agrees; the USL parameters are those of usl_rows.
+check_fits() {
+	python3 - "$1" "$2" <<'PY'
+import csv, math, statistics, sys
+fits = list(csv.DictReader(open(sys.argv[1])))
+rows = [r for r in csv.DictReader(open(sys.argv[2])) if r["verified"] == "1"]
+head = ("fits_version,host,workload,size,tasks,pin,params,git_rev,mode,cpus,beyond_cpus,status,"
+        "why,param,workers,est,lo,hi").split(",")
+assert list(fits[0]) == head, list(fits[0])
+modes = sorted({f["mode"] for f in fits})
+assert modes == ["procs", "threads"], modes
+seq = statistics.median(1 / float(r["wall_s"]) for r in rows if r["mode"] == "seq")
+for m in modes:
+    got = {(f["param"], f["workers"]): f for f in fits if f["mode"] == m}
+    assert all(f["status"] == "ok" and f["cpus"] == "8" for f in got.values()), m
+    one = {"counts_fitted", "amdahl_s", "amdahl_lambda", "amdahl_r2", "amdahl_rmse", "usl_sigma",
+           "usl_kappa", "usl_lambda", "usl_nstar", "usl_r2", "usl_rmse"}
+    per = {("usl_speedup", w) for w in ("16", "32", "64")} | {("amdahl_speedup", w) for w in ("16", "32", "64")}
+    per |= {(p, w) for p in ("speedup", "karp_flatt") for w in ("1", "2", "4", "8")}
+    assert set(got) == {(p, "") for p in one} | per, sorted(set(got) ^ ({(p, "") for p in one} | per))
+    v = lambda p, w="": float(got[(p, w)]["est"])
+    assert v("counts_fitted") == 4
+    for w in (1, 2, 4, 8):
+        c = statistics.median(1 / float(r["wall_s"]) for r in rows if r["mode"] == m and int(r["workers"]) == w) / seq
+        assert math.isclose(v("speedup", str(w)), c, rel_tol=1e-6), (m, w, v("speedup", str(w)), c)
+        if w > 1:
+            kf = (1 / c - 1 / w) / (1 - 1 / w)
+            assert math.isclose(v("karp_flatt", str(w)), kf, rel_tol=1e-6, abs_tol=1e-9), (m, w)
+        else:
+            assert got[("karp_flatt", "1")]["est"] == ""
+    s, k, lam = v("usl_sigma"), v("usl_kappa"), v("usl_lambda")
+    assert abs(s - 0.05) < 0.02 and abs(k - 0.01) < 0.004, (m, s, k)
+    assert math.isclose(v("usl_nstar"), math.sqrt((1 - s) / k), rel_tol=1e-6)
+    for w in (16, 32, 64):
+        assert math.isclose(v("usl_speedup", str(w)), lam * w / (1 + s * (w - 1) + k * w * (w - 1)), rel_tol=1e-6)
+        e = got[("usl_speedup", str(w))]
+        assert float(e["lo"]) <= float(e["est"]) <= float(e["hi"]), e
+    assert 0.9 <= v("usl_r2") <= 1, v("usl_r2")
+print("ok")
+PY
+}
+
+@test "report: DIR/fits.csv holds each fit, its figures recomputed from the rows" {
+	"$CB" -w cpu.primes -s small -m seq,threads,procs -j 1,2,4,8 -r 3 --warmup=0 --csv=out.csv \
+		-q >/dev/null
+	usl_rows out.csv usl.csv
+	run "$CB" report -q --no-plots -o rep usl.csv
+	[ "$status" -eq 0 ]
+	run check_fits rep/fits.csv usl.csv
+	echo "$output"
+	[ "$output" = ok ]
+	grep -q '^| cpu.primes | threads | fitted |' rep/report.md
+}
+
+@test "report: the plots draw the fitted USL and Amdahl curves and each cell's budget" {
+	command -v gnuplot >/dev/null || skip "gnuplot missing"
+	"$CB" -w cpu.primes -s small -m seq,threads,procs -j 1,2,4,8 -r 3 --warmup=0 --csv=out.csv \
+		-q >/dev/null
+	usl_rows out.csv usl.csv
+	run "$CB" report -q -o rep usl.csv
+	[ "$status" -eq 0 ]
+	# the USL curve of threads, with the fitted figures of fits.csv
+	curve=$(python3 - <<'PY'
+import csv
+f = {r["param"]: r["est"] for r in csv.DictReader(open("rep/fits.csv"))
+     if r["mode"] == "threads" and r["workers"] == ""}
+print(f"{f['usl_lambda']}*x/(1+{f['usl_sigma']}*(x-1)+{f['usl_kappa']}*x*(x-1))")
+print(f"{f['amdahl_lambda']}*x/(1+{f['amdahl_s']}*(x-1))")
+PY
+)
+	while read -r c; do
+		grep -qF "$c with lines" rep/plots/plots.gp
+	done <<<"$curve"
+	# a stacked bar per cell: the datablock has one row per cell with a budget
+	bars=$(sed -n '/^\$b << EOD/,/^EOD/p' rep/plots/plots.gp | grep -c '^"')
+	[ "$bars" -eq 9 ]
+	grep -q 'set style histogram rowstacked' rep/plots/plots.gp
+	svg=rep/plots/$(hostname)/cpu.primes-100000-64-explain.svg
+	[ -s "$svg" ]
+	grep -q '<svg' "$svg"
+	grep -qF "cpu.primes-100000-64-explain.svg)" rep/report.md
+	[ "$(grep -c 'data:image/svg+xml;base64' rep/index.html)" -eq 2 ]
+}
+
+@test "--json: the run's fits beside the benchmarks, the same as report's" {
+	"$CB" -w cpu.primes -s small -m seq,threads -j 1,2 -r 2 --warmup=0 --csv=out.csv -q \
+		--json=out.json >/dev/null
+	"$CB" report -q --no-plots -o rep out.csv
+	run python3 - <<'PY'
+import csv, json, math
+d = json.load(open("out.json"))
+assert d["benchmarks"], "no benchmarks"
+(f,) = d["scaling_fits"]
+assert (f["workload"], f["mode"], f["status"]) == ("cpu.primes", "threads", "too-few"), f
+assert "3 needed" in f["why"] and f["usl"]["sigma"]["est"] is None
+assert [p["workers"] for p in f["predicted"]] == [4, 8, 16]
+csvf = {(r["param"], r["workers"]): r for r in csv.DictReader(open("rep/fits.csv"))}
+for kf in f["karp_flatt"]:
+    w = str(kf["workers"])
+    assert math.isclose(kf["speedup"], float(csvf[("speedup", w)]["est"]), rel_tol=1e-6), kf
+    assert (kf["serial"] is None) == (csvf[("karp_flatt", w)]["est"] == ""), kf
+print("ok")
+PY
+	echo "$output"
+	[ "$output" = ok ]
+}

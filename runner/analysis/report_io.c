@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "report_model.h"
+#include "cell.h"
 #include "csvread.h"
 #include "../base/safeio.h"
 #include "../base/stats.h"
@@ -71,7 +72,7 @@ static bool same_series(const struct cb_rec *a, const struct cb_rec *b)
 
 static long in_flight(const struct cb_rec *r)
 {
-	if (rp_is_seq_mode(r->mode))
+	if (cell_is_baseline_mode(r->mode))
 		return 1;
 	if (strstr(r->mode, "async"))
 		return r->tasks;

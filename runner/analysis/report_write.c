@@ -279,7 +279,7 @@ static void write_group(FILE *md, FILE *html, const struct report *rp, const str
 				rp_html_esc(html, g->workload);
 				fprintf(html,
 				        " fits and budgets\" src=\"data:image/svg+xml;base64,");
-				base64_file(html, path);
+				rp_base64_file(html, path);
 				fprintf(html, "\"></p>\n");
 			}
 		}

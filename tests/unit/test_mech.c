@@ -140,10 +140,18 @@ Test(mech, a_thread_sees_its_own_faults_and_sleeps)
 	cr_expect(d.instructions == -1 || d.instructions > 0);
 }
 
-Test(mech, steal_of_the_affinity_cpus_is_read)
+Test(mech, steal_and_busy_time_of_the_affinity_cpus_are_read)
 {
-	double s;
+	double s0, b0, s1, b1;
+	volatile unsigned long x = 0;
+	double t0 = cb_now();
 
-	cr_assert_eq(mech_steal_read(&s), 0);
-	cr_expect(s >= 0 && isfinite(s));
+	cr_assert_eq(mech_cpu_read(&s0, &b0), 0);
+	cr_expect(s0 >= 0 && isfinite(s0));
+	/* 50 ms of this thread's CPU shows in the CPUs' busy time (10 ms ticks) */
+	while (cb_now() - t0 < 0.05)
+		x++;
+	cr_assert_eq(mech_cpu_read(&s1, &b1), 0);
+	cr_expect(b1 - b0 >= 0.03, "busy %.3f s over a 50 ms spin", b1 - b0);
+	cr_expect(s1 >= s0);
 }

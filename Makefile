@@ -143,7 +143,7 @@ bench-gate: $(BIN)
 # and a 100-cell suite with one cell 25% slower.
 .PHONY: bench-gate-power
 bench-gate-power: $(BIN)
-	TRIES=10 RUNS=5 ROUNDS=1 scripts/aa-ab.sh $(BIN)
+	TRIES=10 ROUNDS=5 RUNS=1 scripts/aa-ab.sh $(BIN)
 	scripts/gate-suite.sh $(BIN)
 
 # Issue 15: efficiency budgets of -w cpu, a CPU hog beside a run, what the mechanism figures cost.

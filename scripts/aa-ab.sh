@@ -13,7 +13,10 @@
 #          default, found once by the base binary and then fixed on both sides:
 #          a slower head would calibrate a smaller size, a different cell),
 #          AB_SLOW (25%), AB_MODES (seq,threads,procs), AB_WORKERS (1,2),
-#          ROUNDS (10), RUNS (3), AB_KEEP (a folder for each try's output)
+#          ROUNDS (5), RUNS (1): 5 reps a side, each in its own invocation,
+#          interleaved (one invocation's reps share its machine state: on
+#          this VM a whole invocation can run 2x slow, invisibly; ROUNDS=1
+#          RUNS=5 puts all 5 reps in one), AB_KEEP (a folder for each try's output)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-10}
@@ -22,8 +25,8 @@ size=${AB_SIZE:-}
 slow=${AB_SLOW:-25%}
 modes=${AB_MODES:-seq,threads,procs}
 workers=${AB_WORKERS:-1,2}
-rounds=${ROUNDS:-10}
-runs=${RUNS:-3}
+rounds=${ROUNDS:-5}
+runs=${RUNS:-1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-ab.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM

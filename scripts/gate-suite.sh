@@ -3,20 +3,23 @@
 # must flag that cell (exit 1) and no other.
 #   Suite: cpu.matmul, cpu.mandelbrot, cpu.primes, cpu.montecarlo at their
 #   medium size x seq + threads, procs, thread-per-task, fork-per-task, gil,
-#   async at 1-4 workers = 4 x 25 = 100 cells, RUNS (5) reps a side.
+#   async at 1-4 workers = 4 x 25 = 100 cells, 5 reps a side: ROUNDS (5)
+#   interleaved invocations of RUNS (1) rep each, base and head alternating
+#   which goes first (one invocation's reps share its machine state; see
+#   scripts/aa-ab.sh).
 #   The slow cell (SLOW_CELL, default "cpu.primes threads 2") runs in its own
 #   invocation on both sides, the head's with --inject=slow=SLOW (25%: every
 #   task spins a quarter of its time more, a testing-only knob that is not
 #   part of the cell identity); its rows replace the suite's rows of that
-#   cell, so base and head measure it alike. Base and head alternate which
-#   goes first, try by try.
+#   cell, so base and head measure it alike.
 #   usage: scripts/gate-suite.sh [CONCBENCH]   (default bin/concbench)
-#   env:   TRIES (3), RUNS (5), SLOW (25%), SLOW_CELL, GATE_KEEP (a folder
+#   env:   TRIES (3), ROUNDS (5), RUNS (1), SLOW (25%), SLOW_CELL, GATE_KEEP (a folder
 #          for each try's compare output)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-3}
-runs=${RUNS:-5}
+rounds=${ROUNDS:-5}
+runs=${RUNS:-1}
 slow=${SLOW:-25%}
 cell=${SLOW_CELL:-cpu.primes threads 2}
 # shellcheck disable=SC2086 # three words, split on purpose
@@ -29,38 +32,47 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 # side NAME SEED [--inject=...]: the suite without the slow cell, then the
-# slow cell alone, as one CSV
+# slow cell alone, appended to NAME.csv
 side() {
 	# shellcheck disable=SC2086 # the suite's options, split on purpose
 	"$cb" $suite --runs="$runs" --seed="$2" --quiet --csv="$tmp/$1-suite.csv" >/dev/null
 	"$cb" -w "$swl" --size=medium -m "$smode" -j "$sworkers" --baseline=none --runs="$runs" \
 		--seed="$2" --quiet --csv="$tmp/$1-cell.csv" ${3:+"$3"} >/dev/null
-	python3 - "$tmp/$1-suite.csv" "$tmp/$1-cell.csv" "$swl" "$smode" "$sworkers" >"$tmp/$1.csv" <<'PY'
-import csv, sys
-suite, one, wl, mode, workers = sys.argv[1:]
-out = csv.writer(sys.stdout, lineterminator="\n")
-with open(suite) as f:
-    rows = csv.reader(f)
-    head = next(rows)
-    out.writerow(head)
-    i = {c: head.index(c) for c in ("workload", "mode", "workers")}
-    for r in rows:
-        if (r[i["workload"]], r[i["mode"]], r[i["workers"]]) != (wl, mode, workers):
+	python3 - "$tmp/$1-suite.csv" "$tmp/$1-cell.csv" "$swl" "$smode" "$sworkers" "$tmp/$1.csv" <<'PY'
+import csv, os, sys
+suite, one, wl, mode, workers, dest = sys.argv[1:]
+first = not os.path.exists(dest)
+with open(dest, "a") as d:
+    out = csv.writer(d, lineterminator="\n")
+    with open(suite) as f:
+        rows = csv.reader(f)
+        head = next(rows)
+        if first:
+            out.writerow(head)
+        i = {c: head.index(c) for c in ("workload", "mode", "workers")}
+        for r in rows:
+            if (r[i["workload"]], r[i["mode"]], r[i["workers"]]) != (wl, mode, workers):
+                out.writerow(r)
+    with open(one) as f:
+        rows = csv.reader(f)
+        if next(rows) != head:
+            sys.exit("gate-suite: the two runs wrote different columns")
+        for r in rows:
             out.writerow(r)
-with open(one) as f:
-    rows = csv.reader(f)
-    if next(rows) != head:
-        sys.exit("gate-suite: the two runs wrote different columns")
-    for r in rows:
-        out.writerow(r)
 PY
 }
 
-echo "gate-suite: 100 cells, $runs reps a side; head: $cell --inject=slow=$slow; $tries tries" >&2
+echo "gate-suite: 100 cells, $rounds rounds x $runs reps a side; head: $cell --inject=slow=$slow; $tries tries" >&2
 ok=0 t=1
 while [ "$t" -le "$tries" ]; do
-	if [ $((t % 2)) -eq 1 ]; then side base "$t"; side head "$t" --inject=slow="$slow"
-	else side head "$t" --inject=slow="$slow"; side base "$t"; fi
+	rm -f "$tmp/base.csv" "$tmp/head.csv"
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		seed=$((t * 100 + r))
+		if [ $(((t + r) % 2)) -eq 1 ]; then side base "$seed"; side head "$seed" --inject=slow="$slow"
+		else side head "$seed" --inject=slow="$slow"; side base "$seed"; fi
+		r=$((r + 1))
+	done
 	rc=0
 	"$cb" compare "$tmp/base.csv" "$tmp/head.csv" >"$tmp/out.txt" || rc=$?
 	[ "$rc" -eq 2 ] && { cat "$tmp/out.txt" >&2; exit 2; }

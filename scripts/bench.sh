@@ -24,7 +24,7 @@ max=$((2 * cpus))
 # 1..2xCPUs: powers of two, plus the CPU count and twice it (2 CPUs: 1,2,4).
 workers=1 w=2
 while [ "$w" -lt "$max" ]; do workers="$workers,$w"; w=$((w * 2)); done
-workers="$workers,$cpus,$max"
+workers=$(echo "$workers,$cpus,$max" | tr , '\n' | sort -nu | paste -sd, -)
 
 names=${BENCH_WORKLOADS:-$("$cb" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' | paste -sd, -)}
 if [ -n "${BENCH_LIST_ONLY:-}" ]; then # the plan, for tests

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../base/config.h"
+#include "../base/util.h"
 
 #define FITS_VERSION 1
 
@@ -110,30 +111,6 @@ int explain_fits_csv(FILE *f, const struct explain_plan *p)
 }
 
 /* --- JSON --- */
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_num(FILE *f, double v)
-{
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else
-		fprintf(f, "%.9g", v);
-}
 
 static void json_est(FILE *f, const char *name, const struct scaling_est *e)
 {

@@ -1,6 +1,7 @@
 /* util.c - error printing, notes, time. */
 #include "util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -58,4 +59,26 @@ char *fmt_seconds(char *buf, size_t len, double s)
 	else
 		snprintf(buf, len, "%.3g ns", s * 1e9);
 	return buf;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == '<')
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void json_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.9g", v);
 }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../concbench.h" /* cb_note, cb_verbosity */
 
@@ -18,5 +19,11 @@ void cb_verrorf(const char *what, const char *fmt, va_list ap);
 
 /* Seconds as a short human string with unit ("12.3 ms"); returns buf. */
 char *fmt_seconds(char *buf, size_t len, double s);
+
+/* s as a JSON string, quoted and escaped (control characters and '<' as
+ * \uXXXX: safe inside an HTML <script> too); NULL is "". Can't fail. */
+void json_str(FILE *f, const char *s);
+/* v as a JSON number, null for NaN and infinities. Can't fail. */
+void json_num(FILE *f, double v);
 
 #endif

@@ -13,30 +13,6 @@
 
 #include "../base/util.h"
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_num(FILE *f, double v)
-{
-	if (isnan(v) || isinf(v))
-		fputs("null", f);
-	else
-		fprintf(f, "%.9g", v);
-}
-
 static void bench_name(char *buf, size_t len, const struct cell *c)
 {
 	snprintf(buf, len, "%s/mode:%s/workers:%u", c->wl->name, mode_names[c->mode], c->workers);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "history.h"
+#include "../base/util.h"
 #include "store.h"
 
 #define ADAPT_HEADER                                                                               \
@@ -256,7 +257,7 @@ static int exp_row(void *arg, int n, char **v)
 	hi = v[6] ? strtod(v[6], NULL) : med;
 	fputs(c->n++ ? ",\n  " : "\n  ", c->f);
 	if (c->fmt == ADAPT_BMF) {
-		json_write_str(c->f, name);
+		json_str(c->f, name);
 		fprintf(
 		    c->f,
 		    ": {\"latency\": {\"value\": %.10g, \"lower_value\": %.10g, \"upper_value\": "
@@ -269,12 +270,12 @@ static int exp_row(void *arg, int n, char **v)
 		         "median of %s reps; 95%% interval %.6g..%.6g s; host %s", v[3], lo, hi,
 		         v[7] ? v[7] : "");
 		fputs("{\"name\": ", c->f);
-		json_write_str(c->f, name);
+		json_str(c->f, name);
 		fprintf(
 		    c->f,
 		    ", \"unit\": \"s\", \"value\": %.6g, \"range\": \"\u00b1%.3g\", \"extra\": ",
 		    med, (hi - lo) / 2);
-		json_write_str(c->f, extra);
+		json_str(c->f, extra);
 		fputs("}", c->f);
 	}
 	return 0;

@@ -141,7 +141,8 @@ static const char page_script[] =
     "document.body.setAttribute('data-render-ms', performance.now().toFixed(0));\n"
     "</script>\n</body></html>\n";
 
-static void json_num(FILE *f, double x)
+/* 6 digits, not json_num's 9: the page carries every point of every series */
+static void page_num(FILE *f, double x)
 {
 	if (isfinite(x))
 		fprintf(f, "%.6g", x);
@@ -158,7 +159,7 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(f, "{\"generated\": \"%s\", \"db\": ", stamp);
-	json_write_str(f, where);
+	json_str(f, where);
 	/* the runs once: [commit, commit time]; a cell's points name theirs by index (ri) */
 	fprintf(f, ", \"method\": \"E-divisive means + Welch t-test\", \"runs\": [");
 	for (size_t k = 0; k < h->nruns; k++) {
@@ -166,7 +167,7 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 
 		snprintf(s, sizeof(s), "%.8s", h->runs[k].commit);
 		fputs(k ? ",[" : "[", f);
-		json_write_str(f, s);
+		json_str(f, s);
 		fprintf(f, ",%lld]", h->runs[k].time);
 	}
 	fprintf(f, "],\n\"cells\": [");
@@ -174,13 +175,13 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 		const struct hist_cell *c = &h->cells[i];
 
 		fprintf(f, "%s\n{\"host\": ", i ? "," : "");
-		json_write_str(f, c->host);
+		json_str(f, c->host);
 		fprintf(f, ", \"workload\": ");
-		json_write_str(f, c->workload);
+		json_str(f, c->workload);
 		fprintf(f, ", \"mode\": ");
-		json_write_str(f, c->mode);
+		json_str(f, c->mode);
 		fprintf(f, ", \"workers\": %ld, \"params\": ", c->workers);
-		json_write_str(f, strcmp(c->params, "pin=none") ? c->params : ""); /* the default */
+		json_str(f, strcmp(c->params, "pin=none") ? c->params : ""); /* the default */
 		fprintf(f, ", \"too_short\": %s, \"ri\": [", c->too_short ? "true" : "false");
 		for (size_t k = 0; k < c->n; k++)
 			fprintf(f, "%s%zu", k ? "," : "", c->ri[k]);
@@ -191,7 +192,7 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 			fprintf(f, "], \"%s\": [", names[a]);
 			for (size_t k = 0; k < c->n; k++) {
 				fputs(k ? "," : "", f);
-				json_num(f, arr[a][k]);
+				page_num(f, arr[a][k]);
 			}
 		}
 		fputs("], \"cps\": [", f);
@@ -205,21 +206,21 @@ static void write_data(FILE *f, const struct history *h, const char *where)
 			        "%s{\"id\": \"%s\", \"state\": \"%s\", \"at\": %zu, "
 			        "\"commit_before\": ",
 			        j ? "," : "", p->id, p->state, p->at);
-			json_write_str(f, cb);
+			json_str(f, cb);
 			fputs(", \"commit_after\": ", f);
-			json_write_str(f, ca);
+			json_str(f, ca);
 			fputs(", \"before\": ", f);
-			json_num(f, p->before);
+			page_num(f, p->before);
 			fputs(", \"after\": ", f);
-			json_num(f, p->after);
+			page_num(f, p->after);
 			fputs(", \"change\": ", f);
-			json_num(f, p->rel);
+			page_num(f, p->rel);
 			fputs(", \"lo\": ", f);
-			json_num(f, p->lo);
+			page_num(f, p->lo);
 			fputs(", \"hi\": ", f);
-			json_num(f, p->hi);
+			page_num(f, p->hi);
 			fputs(", \"p\": ", f);
-			json_num(f, p->p);
+			page_num(f, p->p);
 			fprintf(f, ", \"regression\": %s}", p->regression ? "true" : "false");
 		}
 		fputs("]}", f);

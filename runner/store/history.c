@@ -18,20 +18,6 @@
 #include "store.h"
 #include "../analysis/compare.h"
 
-void json_write_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == '<') /* '<': safe inside <script> */
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 char *hist_dup_str(const char *s)
 {
 	return strdup(s ? s : "");

@@ -70,9 +70,6 @@ int history_triage(struct db *db, struct history *h, double min_change, char *er
 /* Free everything of h. Can't fail. */
 void history_free(struct history *h);
 
-/* s as a JSON string literal with escapes. Can't fail. */
-void json_write_str(FILE *f, const char *s);
-
 /* `concbench history …` and `concbench dashboard …` */
 int cmd_history(int argc, char **argv);
 int cmd_dashboard(int argc, char **argv);

@@ -145,14 +145,6 @@ void hist_print_csv(const struct history *h)
 	}
 }
 
-static void json_num(double x)
-{
-	if (isfinite(x))
-		printf("%.6g", x);
-	else
-		printf("null");
-}
-
 void hist_print_json(const struct history *h, const struct cp_opts *o)
 {
 	printf("{\n  \"method\": \"e-divisive means + welch t-test\", \"alpha\": %g, "
@@ -162,14 +154,14 @@ void hist_print_json(const struct history *h, const struct cp_opts *o)
 		const struct hist_cell *c = &h->cells[i];
 
 		printf("%s\n    {\"host\": ", i ? "," : "");
-		json_write_str(stdout, c->host);
+		json_str(stdout, c->host);
 		printf(", \"workload\": ");
-		json_write_str(stdout, c->workload);
+		json_str(stdout, c->workload);
 		printf(", \"mode\": ");
-		json_write_str(stdout, c->mode);
+		json_str(stdout, c->mode);
 		printf(", \"workers\": %ld, \"tasks\": %ld, \"size\": %ld, \"params\": ",
 		       c->workers, c->tasks, c->size);
-		json_write_str(stdout, c->params);
+		json_str(stdout, c->params);
 		printf(", \"runs\": %zu, \"status\": \"%s\", \"change_points\": [", c->n,
 		       c->too_short ? "too-short"
 		       : c->ncp     ? "changed"
@@ -179,16 +171,16 @@ void hist_print_json(const struct history *h, const struct cp_opts *o)
 
 			printf("%s{\"id\": \"%s\", \"state\": \"%s\", \"commit_before\": ",
 			       j ? ", " : "", cp->id, cp->state);
-			json_write_str(stdout, c->commit[cp->at - 1]);
+			json_str(stdout, c->commit[cp->at - 1]);
 			printf(", \"commit_after\": ");
-			json_write_str(stdout, c->commit[cp->at]);
+			json_str(stdout, c->commit[cp->at]);
 			printf(", \"index\": %zu, \"before_s\": %.9g, \"after_s\": %.9g, "
 			       "\"change\": %.6g, "
 			       "\"change_lo\": ",
 			       cp->at, cp->before, cp->after, cp->rel);
-			json_num(cp->lo);
+			json_num(stdout, cp->lo);
 			printf(", \"change_hi\": ");
-			json_num(cp->hi);
+			json_num(stdout, cp->hi);
 			printf(", \"p\": %.3g, \"regression\": %s}", cp->p,
 			       cp->regression ? "true" : "false");
 		}

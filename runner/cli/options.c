@@ -132,8 +132,8 @@ static const struct core_opt core_opts[] = {
      "time budget of a --precision run (default 10m); cells still imprecise are named"},
     {{"min-rep-time", required_argument, NULL, OPT_MIN_REP_TIME},
      "DURATION",
-     "scale each workload's size until its seq rep lasts this long (default 100ms "
-     "unless --size is given; 0: off)"},
+     "scale each CPU workload's and bench's size until its seq rep lasts this long "
+     "(default 100ms unless --size is given; 0: off; I/O workloads run as given)"},
     {{"inject", required_argument, NULL, OPT_INJECT},
      "KIND@TASK|slow=PCT",
      "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "

@@ -22,6 +22,7 @@ cb=${1:-bin/concbench}
 tries=${TRIES:-10}
 wl=${AB_WORKLOAD:-cpu.montecarlo}
 size=${AB_SIZE:-}
+how=given
 slow=${AB_SLOW:-25%}
 modes=${AB_MODES:-seq,threads,procs}
 workers=${AB_WORKERS:-1,2}
@@ -32,7 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 side() { # name seed [extra option]
-	"$cb" -w "$wl" -s "${size%% *}" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$2" \
+	"$cb" -w "$wl" -s "$size" -m "$modes" -j "$workers" --runs="$runs" --warmup=1 --seed="$2" \
 		--quiet --csv="$tmp/$1-$2.csv" ${3:+"$3"} >/dev/null
 }
 merge() { # name
@@ -64,9 +65,9 @@ if [ -z "$size" ]; then
 	"$cb" -w "$wl" -m seq --runs=1 --warmup=0 --quiet --csv="$tmp/cal.csv" >/dev/null
 	size=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "size") c = i } NR == 2 { print $c }' "$tmp/cal.csv")
 	rm -f "$tmp/cal.csv"
-	size="$size (calibrated)"
+	how=calibrated
 fi
-echo "aa-ab: $wl size $size (B: --inject=slow=$slow), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
+echo "aa-ab: $wl size $size ($how) (B: --inject=slow=$slow), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
 for kind in aa ab; do
 	flagged=0 undecided=0 cells=0 creg=0 cinc=0
 	t=1

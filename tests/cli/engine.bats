@@ -85,11 +85,17 @@ def cpu(mode):
 seq = cpu("seq")
 for mode in ("threads", "procs"):
     c = cpu(mode)
-    # the same work costs about the same CPU time wherever it runs: not
-    # ~0 (the workers' time missed) nor ~2x (counted twice)
-    assert 0.5 * seq < c < 1.8 * seq, (mode, c, seq)
+    # the same work costs about the same CPU time wherever it runs: not ~0
+    # (the workers' time missed); the upper side is the exact check below
+    # (a slow stretch of the host inflates CPU time up to ~2x, see
+    # docs/measurements/issue-16.md)
+    assert 0.5 * seq < c, (mode, c, seq)
     for r in rows:
         if r["mode"] == mode:
+            # the rep's CPU is its workers' own, once (+ the parent's little)
+            own = float(r["worker_user_s"]) + float(r["worker_sys_s"])
+            rep = float(r["user_s"]) + float(r["sys_s"])
+            assert own * 0.9 <= rep <= own * 1.1 + 0.02, (mode, rep, own)
             # two workers can't keep more than two CPUs busy
             assert float(r["cpu_util"]) <= 2 * 1.15 + 0.1, (mode, r["cpu_util"])
 PY

@@ -298,10 +298,13 @@ PY
 }
 
 @test "net.fetch: a pool that runs out of descriptors names the open-files limit, not curl's 'Couldn't connect'" {
-	# 30 threads each hold curl's descriptors and a connection: over 80
-	run bash -c 'ulimit -n 80 && exec timeout 120 "$0" -w net.fetch --net-latency=1ms -m threads -j 30 -t 30 -s 1 \
+	# 30 threads each hold curl's descriptors and a connection: over 80.
+	# A request takes 300 ms, so every worker takes a task even when the
+	# first ones to wake are slow to let go (at 1 ms, a loaded CI pass let
+	# a few workers serve all 30 tasks, holding too few descriptors to fail)
+	run bash -c 'ulimit -n 80 && exec timeout 120 "$0" -w net.fetch --net-latency=300ms -m threads -j 30 -t 30 -s 1 \
 		--runs=1 --warmup=0 --baseline=none -q --csv=out.csv' "$CB"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 1 ] || { echo "$output"; false; }
 	[[ "$output" == *"out of file descriptors (open files: soft limit 80, hard 80)"*"--mode=async"* ]]
 	[[ "$output" != *"Couldn't connect"* ]]
 	[ "$(col out.csv status)" = failed ]

@@ -75,7 +75,11 @@ run: deps
 # drive the pools, gil mode and every bench through the TSan-built binary.
 test: deps check-includes
 ifeq ($(filter thread,$(subst $(comma), ,$(SAN))),)
-	@$(MAKE) --no-print-directory lint-tests unit cli
+	@# one after the other, even under -j: the CLI tests run real reps, and
+	@# the unit tests beside them would load the CPUs they measure
+	@$(MAKE) --no-print-directory lint-tests
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory cli
 else
 	@echo "  NOTE    unit tests skipped under TSan (Criterion#274); CLI tests cover pools, gil, benches"
 	@$(MAKE) --no-print-directory lint-tests cli

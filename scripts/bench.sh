@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: the standard suite - every workload and bench that
-# `concbench list` shows, at its default size, in the pool modes and gil
+# `concbench list` shows, at the size --min-rep-time picks, in the pool modes and gil
 # (--mode=all: seq, threads, procs, gil; not the per-task modes, which pay a
 # thread or fork per task in the clock), workers 1..2xCPUs - then
 # `concbench report`. The list comes from the binary, so new workloads
@@ -11,6 +11,7 @@
 #   usage: scripts/bench.sh [CONCBENCH]     (default bin/concbench)
 #   env:   BENCH_PRECISION (3%), BENCH_BUDGET (seconds of measuring in all: 480),
 #          BENCH_RUNS (first rounds before --precision adds more: 2), BENCH_WARMUP (1),
+#          BENCH_MIN_REP_TIME (workloads: 100ms), BENCH_BENCH_MIN_REP_TIME (benches: 10ms),
 #          BENCH_OUT (results), BENCH_MODES (all; e.g. all,thread-per-task,fork-per-task),
 #          BENCH_WORKLOADS (comma list; default: all), BENCH_TIMEOUT (60s per rep),
 #          BENCH_LIST_ONLY=1 (print the workers and workloads it would run, and stop)
@@ -27,6 +28,11 @@ while [ "$w" -lt "$max" ]; do workers="$workers,$w"; w=$((w * 2)); done
 workers=$(echo "$workers,$cpus,$max" | tr , '\n' | sort -nu | paste -sd, -)
 
 names=${BENCH_WORKLOADS:-$("$cb" list | awk '/^modes:/ { exit } /^  [a-z]/ { print $1 }' | paste -sd, -)}
+# A bench's size is calibrated on its seq (first) cell, and its contended
+# cells run 10-150x slower per operation (condition.one: seq 0.14 s, procs
+# at 4 workers 16.9 s at the 100 ms size; a first round of its cells ~40 s):
+# benches get a shorter --min-rep-time so their first rounds fit their share.
+benches=" $("$cb" list | awk '/^benches/ { b = 1 } /^modes:/ { exit } b && /^  [a-z]/ { print $1 }' | paste -sd' ' -) "
 if [ -n "${BENCH_LIST_ONLY:-}" ]; then # the plan, for tests
 	echo "workers=$workers"
 	echo "modes=$modes"
@@ -57,18 +63,22 @@ for w in $(echo "$names" | tr ',' ' '); do
 	left=$((budget - ($(date +%s) - start)))
 	share=$((left / (total - n + 1)))
 	[ "$share" -ge 5 ] || share=5
-	echo "bench: [$n] $w ($(($(date +%s) - start)) s, --max-time=${share}s)" >&2
+	case $benches in
+	*" $w "*) mrt=${BENCH_BENCH_MIN_REP_TIME:-10ms} ;;
+	*) mrt=${BENCH_MIN_REP_TIME:-100ms} ;;
+	esac
+	echo "bench: [$n] $w ($(($(date +%s) - start)) s, --max-time=${share}s, --min-rep-time=$mrt)" >&2
 	r=0
 	"$cb" --mode="$modes" --workload="$w" --workers="$workers" --runs="${BENCH_RUNS:-2}" \
 		--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
-		--precision="$precision" --max-time="${share}s" \
+		--precision="$precision" --max-time="${share}s" --min-rep-time="$mrt" \
 		--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?
 	if [ "$r" -eq 2 ]; then
 		echo "bench: $w: $(head -1 "$tmp/err"); retrying with --workers=2" >&2
 		r=0
 		"$cb" --mode="$modes" --workload="$w" --workers=2 --runs="${BENCH_RUNS:-2}" \
 			--warmup="${BENCH_WARMUP:-1}" --timeout="${BENCH_TIMEOUT:-60s}" --quiet \
-			--precision="$precision" --max-time="${share}s" \
+			--precision="$precision" --max-time="${share}s" --min-rep-time="$mrt" \
 			--csv="$tmp/$w.csv" >/dev/null 2>"$tmp/err" || r=$?
 	fi
 	if [ "$r" -ne 0 ]; then

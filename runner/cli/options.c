@@ -129,7 +129,8 @@ static const struct core_opt core_opts[] = {
      "half-width is above PCT of the median (e.g. 3%), until --max-time"},
     {{"max-time", required_argument, NULL, OPT_MAX_TIME},
      "DURATION",
-     "time budget of a --precision run (default 10m); cells still imprecise are named"},
+     "time budget of a --precision run (default 10m), the --runs rounds after the first "
+     "measured one included; cells still imprecise are named"},
     {{"min-rep-time", required_argument, NULL, OPT_MIN_REP_TIME},
      "DURATION",
      "scale each CPU workload's and bench's size until its seq rep lasts this long "

@@ -295,6 +295,40 @@ static unsigned precision_next_round(struct run *r, struct cell_pool *cps, doubl
 	return open;
 }
 
+/* Under --precision, whether one more of the fixed --runs rounds fits in
+ * --max-time (a rep costs about its median so far). The first measured
+ * round always runs; when the next does not fit, each cell is closed as
+ * precise or out of budget, as after an added round. */
+static bool fixed_round_fits(struct run *r, struct cell_pool *cps, double t_start)
+{
+	double next_s = 0;
+
+	for (unsigned i = 0; i < r->ncells; i++) {
+		const struct cell *c = &r->cells[i];
+		struct summary s;
+
+		if (c->failed)
+			continue;
+		cell_wall(c, &s);
+		next_s += (s.n ? s.median : 0) + 1e-3;
+	}
+	if (cb_now() + next_s <= t_start + r->cfg.max_time_s)
+		return true;
+	for (unsigned i = 0; i < r->ncells; i++) {
+		struct cell *c = &r->cells[i];
+		struct summary s;
+
+		if (c->prec != PREC_OPEN)
+			continue;
+		cell_wall(c, &s);
+		c->prec = c->failed ? PREC_OFF
+		          : stats_is_precise(&s, r->cfg.precision) ? PREC_MET
+		                                                   : PREC_BUDGET;
+		eng_stop_pool(c, &cps[i]);
+	}
+	return false;
+}
+
 int engine_run(struct run *r)
 {
 	unsigned fixed = (unsigned)(r->cfg.warmup + r->cfg.runs);
@@ -327,6 +361,13 @@ int engine_run(struct run *r)
 			if (!precision || !precision_next_round(r, cps, t_start))
 				break;
 			rounds = round + 1;
+		} else if (precision && round > (unsigned)r->cfg.warmup &&
+		           !fixed_round_fits(r, cps, t_start)) {
+			if (cb_verbosity > 0)
+				cb_note("--max-time: %u of the %ld --runs rounds fitted in %g s",
+				        round - (unsigned)r->cfg.warmup, r->cfg.runs,
+				        r->cfg.max_time_s);
+			break;
 		}
 		r->rounds = round + 1;
 		shuffle(order, r->ncells, r->cfg.seed * 0x100000001b3ULL + round);

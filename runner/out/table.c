@@ -286,17 +286,23 @@ static void precision_notes(FILE *f, const struct run *r)
 		missed += r->cells[i].prec == PREC_BUDGET;
 	}
 	fprintf(f,
-	        "precision %g%%: %u of %u cells within it after %u rounds in %.1f s (budget %g s)",
+	        "precision %g%%: %u of %u cells within it after %u round%s in %.1f s (budget %g s)",
 	        100 * r->cfg.precision, met, met + missed, r->rounds - (unsigned)r->cfg.warmup,
-	        r->elapsed_s, r->cfg.max_time_s);
+	        r->rounds - (unsigned)r->cfg.warmup == 1 ? "" : "s", r->elapsed_s,
+	        r->cfg.max_time_s);
 	fputs(missed ? "; not within it:" : "\n", f);
 	for (unsigned i = 0, k = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];
 
 		if (c->prec != PREC_BUDGET)
 			continue;
-		fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->wl->name,
-		        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->nrows);
+		if (isfinite(c->halfwidth))
+			fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->wl->name,
+			        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->nrows);
+		else
+			fprintf(f, "%s %s %s/%u no interval (%u rep%s)", k++ ? "," : "",
+			        c->wl->name, mode_names[c->mode], c->workers, c->nrows,
+			        c->nrows == 1 ? "" : "s");
 	}
 	if (missed)
 		fputs("\n", f);

@@ -124,10 +124,20 @@ cells() {
 		--csv=plain.csv
 	[ "$status" -eq 0 ]
 	# the knob is not written: the two runs have the same cells, and a head
-	# twice as slow is a regression
+	# twice as slow is a regression - unless the machine was busy while the
+	# head spun (a CI pass runs the unit tests beside these): compare then
+	# says its reps were disturbed, exit 3 (tests/cli/noise.bats)
 	run "$CB" compare plain.csv slow.csv
-	[ "$status" -eq 1 ]
-	run ! grep -q 'only in' <<<"$output"
+	if [ "$status" -eq 3 ]; then
+		grep -q 'head reps were disturbed by other work on the machine' <<<"$output" ||
+			{ echo "$output"; false; }
+	else
+		[ "$status" -eq 1 ] || { echo "$output"; false; }
+	fi
+	cmp_out=$output
+	run ! grep -q 'only in' <<<"$cmp_out"
+	# both cells matched, each about twice as slow
+	[ "$(awk '$1 == "sleep" && $9 + 0 > 1.8 { n++ } END { print n + 0 }' <<<"$cmp_out")" -eq 2 ]
 	run "$CB" -w sleep -m seq --runs=1 --inject=slow=fast --no-csv
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"concbench: --inject: 'slow=fast'"* ]]

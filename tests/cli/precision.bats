@@ -178,6 +178,23 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 		<<<"$output"
 }
 
+@test "--max-time bounds the --runs rounds too: past the first measured round, a round runs only if it fits" {
+	# a rep sleeps 300 ms: after the first round (>= 0.3 s) a second cannot
+	# end within 0.5 s, so 1 of the 5 rounds runs and the cell is named
+	run timeout 120 "$CB" -w sleep --sleep=300ms -t 1 -s 1 -m seq --runs=5 --warmup=0 \
+		--min-rep-time=0 --precision=1% --max-time=500ms -v --csv=out.csv
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(col out.csv cell_reps | sort -u)" = 1 ]
+	[ "$(col out.csv precision_met)" = 0 ]
+	grep -q 'note: --max-time: 1 of the 5 --runs rounds fitted in 0.5 s' <<<"$output"
+	grep -q '^precision 1%: 0 of 1 cells within it after 1 round in .*not within it: sleep seq/1 no interval (1 rep)$' <<<"$output"
+	# without --precision, --runs is exact
+	run timeout 120 "$CB" -w sleep --sleep=300ms -t 1 -s 1 -m seq --runs=3 --warmup=0 \
+		--min-rep-time=0 --max-time=500ms --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv rep | tr '\n' ' ')" = "0 1 2 " ]
+}
+
 @test "--precision keeps the seeded rep order: the same seed, the same order" {
 	for k in 1 2; do
 		# 99%: any 6 reps of a 20 ms sleep are within it, so each cell takes 6

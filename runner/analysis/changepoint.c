@@ -127,7 +127,8 @@ int cp_detect(const double *x, size_t n, const struct cp_opts *o, struct cp_poin
 				continue;
 			mean_var(x + a, tau - a, &ma, &va);
 			mean_var(x + tau, b - tau, &mb, &vb);
-			if (ma != 0 && fabs(mb - ma) / fabs(ma) < o->min_change)
+			if (o->absolute ? fabs(mb - ma) < o->min_change
+			                : ma != 0 && fabs(mb - ma) / fabs(ma) < o->min_change)
 				continue;
 			p = cp_split_p(x, a, tau, b, o->min_seg);
 			if (p < best.p) {

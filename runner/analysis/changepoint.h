@@ -4,12 +4,15 @@
 #ifndef CONCBENCH_CHANGEPOINT_H
 #define CONCBENCH_CHANGEPOINT_H
 
+#include <stdbool.h>
+
 #include <stddef.h>
 
 struct cp_opts {
 	double alpha; /* significance of the t-test, e.g. 0.001 */
 	double min_change; /* smallest |relative change| of the means kept, e.g. 0.01 */
 	size_t min_seg; /* fewest points on each side of a change point, >= 2 */
+	bool absolute; /* min_change bounds |mean after - mean before| (a fitted σ near 0) */
 };
 
 #define CP_DEFAULT_ALPHA 0.0001

@@ -383,19 +383,17 @@ static double select_median(double *d, size_t n)
 	return m0 + frac * (m1 - m0);
 }
 
-int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
-             double *hi)
+/* The Hodges-Lehmann estimate and interval of the pairwise differences
+ * h_j - b_i, of their logs when `logs` (every value positive); *mb gets
+ * median(b). */
+static int hl_core(const double *b, size_t nb, const double *h, size_t nh, bool logs, double *est,
+                   double *lo, double *hi, double *mb)
 {
 	size_t np = nb * nh, k;
-	bool logs = true;
-	double *d, mb, *sb, *lh, conf;
+	double *d, *sb, *lh, conf;
 
 	if (!nb || !nh)
 		return -EINVAL;
-	for (size_t i = 0; i < nb; i++)
-		logs = logs && b[i] > 0;
-	for (size_t j = 0; j < nh; j++)
-		logs = logs && h[j] > 0;
 	d = malloc(np * sizeof(*d));
 	sb = malloc(nb * sizeof(*sb));
 	lh = malloc(nh * sizeof(*lh));
@@ -407,7 +405,7 @@ int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est
 	}
 	memcpy(sb, b, nb * sizeof(*b));
 	stats_sort(sb, nb);
-	mb = stats_quantile(sb, nb, 0.5);
+	*mb = stats_quantile(sb, nb, 0.5);
 	for (size_t j = 0; j < nh; j++)
 		lh[j] = logs ? log(h[j]) : h[j];
 	for (size_t i = 0; i < nb; i++) {
@@ -429,6 +427,23 @@ int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est
 	*hi = d[np - k];
 	*est = select_median(d, np);
 	free(d);
+	return 0;
+}
+
+int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
+             double *hi)
+{
+	bool logs = true;
+	double mb;
+	int rc;
+
+	for (size_t i = 0; i < nb; i++)
+		logs = logs && b[i] > 0;
+	for (size_t j = 0; j < nh; j++)
+		logs = logs && h[j] > 0;
+	rc = hl_core(b, nb, h, nh, logs, est, lo, hi, &mb);
+	if (rc)
+		return rc;
 	if (logs) {
 		*est = exp(*est);
 		*lo = exp(*lo);
@@ -439,6 +454,14 @@ int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est
 		*hi = 1 + *hi / mb;
 	}
 	return 0;
+}
+
+int hl_shift(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
+             double *hi)
+{
+	double mb;
+
+	return hl_core(b, nb, h, nh, false, est, lo, hi, &mb);
 }
 
 /* Copy the finite values of x[0..n) into a new array; *m gets their count.

@@ -73,6 +73,12 @@ double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_m
 int hl_ratio(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
              double *hi);
 
+/* The same for the shift h - b: the median and order statistics of the
+ * pairwise differences h_j - b_i (for values near or below zero, where a
+ * ratio means nothing: a fitted σ or κ). */
+int hl_shift(const double *b, size_t nb, const double *h, size_t nh, double *est, double *lo,
+             double *hi);
+
 /* The achieved confidence of hl_ratio()'s interval for samples of sizes nb
  * and nh (exact for continuous data up to 2500 pairs, else the normal
  * approximation): 0.968 at 5 vs 5, 0.90 at 3 vs 3. NaN if a size is 0. */

@@ -321,7 +321,7 @@ static bool fixed_round_fits(struct run *r, struct cell_pool *cps, double t_star
 		if (c->prec != PREC_OPEN)
 			continue;
 		cell_wall(c, &s);
-		c->prec = c->failed ? PREC_OFF
+		c->prec = c->failed                                ? PREC_OFF
 		          : stats_is_precise(&s, r->cfg.precision) ? PREC_MET
 		                                                   : PREC_BUDGET;
 		eng_stop_pool(c, &cps[i]);

@@ -285,11 +285,10 @@ static void precision_notes(FILE *f, const struct run *r)
 		met += r->cells[i].prec == PREC_MET;
 		missed += r->cells[i].prec == PREC_BUDGET;
 	}
-	fprintf(f,
-	        "precision %g%%: %u of %u cells within it after %u round%s in %.1f s (budget %g s)",
-	        100 * r->cfg.precision, met, met + missed, r->rounds - (unsigned)r->cfg.warmup,
-	        r->rounds - (unsigned)r->cfg.warmup == 1 ? "" : "s", r->elapsed_s,
-	        r->cfg.max_time_s);
+	fprintf(
+	    f, "precision %g%%: %u of %u cells within it after %u round%s in %.1f s (budget %g s)",
+	    100 * r->cfg.precision, met, met + missed, r->rounds - (unsigned)r->cfg.warmup,
+	    r->rounds - (unsigned)r->cfg.warmup == 1 ? "" : "s", r->elapsed_s, r->cfg.max_time_s);
 	fputs(missed ? "; not within it:" : "\n", f);
 	for (unsigned i = 0, k = 0; i < r->ncells; i++) {
 		const struct cell *c = &r->cells[i];

@@ -245,7 +245,7 @@ int cmd_dashboard(int argc, char **argv)
 	    {"workload", required_argument, NULL, 'w'}, {"host", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
-	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG};
+	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG, false};
 	struct hist_filter flt = {0};
 	struct history h = {0};
 	struct db *db = NULL;

@@ -276,11 +276,12 @@ int history_load(struct db *db, const struct hist_filter *f, struct history *h, 
 	                                "workers, cell_uid";
 	static const char med_sql[] = "SELECT cell_uid, run_uid, median, ci_lo, ci_hi FROM medians "
 	                              "WHERE metric = ? AND median IS NOT NULL";
-	const char *metric = "wall_s";
+	const char *metric = f->metric ? f->metric : "wall_s";
 	struct load_ctx c = {.h = h, .f = f};
 	int rc;
 
 	memset(h, 0, sizeof(*h));
+	h->metric = metric;
 	rc = db_query(db, runs_sql, 0, NULL, load_run, &c, err, errlen);
 	c.cap = 0;
 	if (!rc)
@@ -348,16 +349,27 @@ int history_detect(struct history *h, const struct cp_opts *o)
 			cp->p = pts[j].p;
 			cp->before = median_of(c->v + a, t - a, tmp);
 			cp->after = median_of(c->v + t, b - t, tmp);
-			if (hl_ratio(c->v + a, t - a, c->v + t, b - t, &est, &lo, &hi)) {
-				est = cp->after / cp->before;
-				lo = hi = NAN;
+			if (o->absolute) { /* a fitted parameter: the shift, not a ratio */
+				if (hl_shift(c->v + a, t - a, c->v + t, b - t, &est, &lo, &hi)) {
+					est = cp->after - cp->before;
+					lo = hi = NAN;
+				}
+				cp->rel = est;
+				cp->lo = lo;
+				cp->hi = hi;
+			} else {
+				if (hl_ratio(c->v + a, t - a, c->v + t, b - t, &est, &lo, &hi)) {
+					est = cp->after / cp->before;
+					lo = hi = NAN;
+				}
+				cp->rel = est - 1;
+				cp->lo = lo - 1;
+				cp->hi = hi - 1;
 			}
-			cp->rel = est - 1;
-			cp->lo = lo - 1;
-			cp->hi = hi - 1;
 			cp->regression = cp->after > cp->before;
-			len = snprintf(key, sizeof(key), "%s\x1fwall_s\x1f%s\x1f%s", c->uid,
-			               c->commit[t - 1], c->commit[t]);
+			len = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s", c->uid,
+			               h->metric ? h->metric : "wall_s", c->commit[t - 1],
+			               c->commit[t]);
 			store_hash_hex(
 			    key, (size_t)len < sizeof(key) ? (size_t)len : sizeof(key) - 1, hex);
 			snprintf(cp->id, sizeof(cp->id), "%.12s", hex);
@@ -408,7 +420,7 @@ int history_triage(struct db *db, struct history *h, double min_change, char *er
 			snprintf(now, sizeof(now), "%lld", c->time[cp->at]);
 			v[0] = cp->id;
 			v[1] = c->uid;
-			v[2] = "wall_s";
+			v[2] = h->metric ? h->metric : "wall_s";
 			v[3] = c->commit[cp->at - 1];
 			v[4] = c->commit[cp->at];
 			v[5] = c->run[cp->at];
@@ -420,7 +432,9 @@ int history_triage(struct db *db, struct history *h, double min_change, char *er
 			/* A regression that a later change brought back within
 			 * min_change of where it started is fixed. */
 			for (int k = j + 1; !rc && cp->regression && k < c->ncp; k++)
-				if (c->cp[k].after <= cp->before * (1 + min_change))
+				if (h->metric && strcmp(h->metric, "wall_s")
+				        ? c->cp[k].after <= cp->before + min_change
+				        : c->cp[k].after <= cp->before * (1 + min_change))
 					rc = db_query(db, fix, 1, v, NULL, NULL, err, errlen);
 			if (!rc)
 				rc = db_query(db, get, 1, v, read_state, &s, err, errlen);

@@ -42,6 +42,7 @@ struct hist_run {
 };
 
 struct history {
+	const char *metric; /* wall_s, or a fitted parameter of the series cells */
 	struct hist_cell *cells;
 	size_t n;
 	struct hist_run *runs; /* owns the strings of every cell's commit and run */
@@ -51,6 +52,7 @@ struct history {
 /* Selection: NULL fields select everything. workload is a glob (fnmatch). */
 struct hist_filter {
 	const char *workload, *host, *branch;
+	const char *metric; /* the stored metric of the series (store_fit_metric); NULL: wall_s */
 };
 
 /* Load every cell's series from db. 0, or DB_EINPUT / DB_ERUNTIME / -ENOMEM

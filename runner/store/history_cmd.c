@@ -239,7 +239,7 @@ static void history_usage(void)
 {
 	printf("usage: concbench history [--db=URL] [--workload=GLOB] [--host=H] [--branch=B]\n"
 	       "                         [--alpha=P] [--min-change=PCT] [--min-runs=N]\n"
-	       "                         [--format=table|markdown|csv|json] "
+	       "                         [--metric=NAME] [--format=table|markdown|csv|json] "
 	       "[--fail-on=new-regression]\n"
 	       "       concbench history ack|expect|new ID [--db=URL]\n"
 	       "\n"
@@ -254,6 +254,10 @@ static void history_usage(void)
 	       "  --alpha=P            t-test significance (default %g)\n"
 	       "  --min-change=PCT     smallest change kept (default %g%%)\n"
 	       "  --min-runs=N         fewest runs on each side of a change (default %d)\n"
+	       "  --metric=NAME        the series of NAME instead of the median wall time:\n"
+	       "                       fit.amdahl.serial, fit.usl.sigma or fit.usl.kappa, the\n"
+	       "                       scaling model fitted to each run's workload x mode at 3+\n"
+	       "                       worker counts (cells of workers 0; a rise is a regression)\n"
 	       "  --fail-on=new-regression  exit 1 when a regression is in state new\n"
 	       "  ack ID               acknowledged: known, being worked on (no longer fails CI)\n"
 	       "  expect ID            expected: an intended change (no longer fails CI)\n"
@@ -305,10 +309,11 @@ int cmd_history(int argc, char **argv)
 	    {"format", required_argument, NULL, 'f'},
 	    {"fail-on", required_argument, NULL, 'F'},
 	    {"noise", no_argument, NULL, 'n'},
+	    {"metric", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG};
+	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG, false};
 	struct hist_filter f = {0};
 	struct history h = {0};
 	struct db *db = NULL;
@@ -379,6 +384,17 @@ int cmd_history(int argc, char **argv)
 			break;
 		case 'n':
 			noise = true;
+			break;
+		case 'M':
+			if (!store_fit_metric(optarg)) {
+				cb_errorf("--metric",
+				          "'%s': want wall_s, fit.amdahl.serial, fit.usl.sigma or "
+				          "fit.usl.kappa",
+				          optarg);
+				return EXIT_USAGE;
+			}
+			f.metric = optarg;
+			o.absolute = strcmp(optarg, "wall_s") != 0;
 			break;
 		case 'h':
 			history_usage();

@@ -70,11 +70,22 @@ void hist_print_table(const struct history *h, const struct cp_opts *o, bool md)
 			const struct hist_cp *cp = &c->cp[j];
 			char b[24], a[24], r[16], lo[16], hi[16], ch[64], cb[16], ca[16], cm[40];
 
-			fmt_seconds(b, sizeof(b), cp->before);
-			fmt_seconds(a, sizeof(a), cp->after);
-			fmt_pct(r, sizeof(r), cp->rel);
-			fmt_pct(lo, sizeof(lo), cp->lo);
-			fmt_pct(hi, sizeof(hi), cp->hi);
+			if (!h->metric || strcmp(h->metric, "wall_s") == 0) {
+				fmt_seconds(b, sizeof(b), cp->before);
+				fmt_seconds(a, sizeof(a), cp->after);
+			} else { /* a fitted parameter: a plain number */
+				snprintf(b, sizeof(b), "%.4g", cp->before);
+				snprintf(a, sizeof(a), "%.4g", cp->after);
+			}
+			if (o->absolute) { /* a fitted parameter: the shift */
+				snprintf(r, sizeof(r), "%+.3g", cp->rel);
+				snprintf(lo, sizeof(lo), "%+.3g", cp->lo);
+				snprintf(hi, sizeof(hi), "%+.3g", cp->hi);
+			} else {
+				fmt_pct(r, sizeof(r), cp->rel);
+				fmt_pct(lo, sizeof(lo), cp->lo);
+				fmt_pct(hi, sizeof(hi), cp->hi);
+			}
 			snprintf(ch, sizeof(ch), "%s [%s, %s]", r, lo, hi);
 			short_commit(cb, sizeof(cb), c->commit[cp->at - 1]);
 			short_commit(ca, sizeof(ca), c->commit[cp->at]);
@@ -93,11 +104,21 @@ void hist_print_table(const struct history *h, const struct cp_opts *o, bool md)
 				    c->n, cm, b, a, ch, cp->p);
 		}
 	}
-	printf("%s%zu cells: %zu change points; %zu cells without one; %zu too short to decide "
-	       "(fewer than %zu runs). E-divisive means + Welch t-test, alpha %g, minimum "
-	       "change %g%%; change = median after / before - 1 with a Hodges-Lehmann 95%% "
-	       "interval.\n",
-	       "\n", h->n, ncp, nquiet, nshort, 2 * o->min_seg, o->alpha, 100 * o->min_change);
+	if (o->absolute)
+		printf(
+		    "\n%zu series: %zu change points; %zu series without one; %zu too short to "
+		    "decide (fewer than %zu runs). %s, the scaling model fitted per run (workers "
+		    "0: every worker count). E-divisive means + Welch t-test, alpha %g, minimum "
+		    "change %g; change = median after - before with a Hodges-Lehmann 95%% "
+		    "interval.\n",
+		    h->n, ncp, nquiet, nshort, 2 * o->min_seg, h->metric, o->alpha, o->min_change);
+	else
+		printf("%s%zu cells: %zu change points; %zu cells without one; %zu too short to "
+		       "decide (fewer than %zu runs). E-divisive means + Welch t-test, alpha %g, "
+		       "minimum change %g%%; change = median after / before - 1 with a "
+		       "Hodges-Lehmann 95%% interval.\n",
+		       "\n", h->n, ncp, nquiet, nshort, 2 * o->min_seg, o->alpha,
+		       100 * o->min_change);
 }
 
 static void csv_field(const char *s, bool last)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "../base/stats.h"
 #include "../base/util.h"
 #include "../analysis/cell.h"
+#include "../analysis/explain.h"
 
 #define REP_COLS 13
 #define BATCH 64
@@ -373,6 +375,126 @@ static int add_median(struct db *db, struct rows *b, const struct cb_results *re
 	return rows_push(db, b, err, errlen);
 }
 
+/* Bootstrap resamples of a stored fit: its interval is what history's
+ * change-point test reads, not a published figure (report uses 1000). */
+#define STORE_FIT_BOOT 200
+
+/* The parameters of a fit stored as medians of its series cell. */
+static const struct {
+	const char *metric;
+	size_t off;
+} fit_params[] = {
+    {"fit.amdahl.serial", offsetof(struct scaling_fit, amdahl_s)},
+    {"fit.usl.sigma", offsetof(struct scaling_fit, sigma)},
+    {"fit.usl.kappa", offsetof(struct scaling_fit, kappa)},
+};
+
+bool store_fit_metric(const char *name)
+{
+	if (strcmp(name, "wall_s") == 0)
+		return true;
+	for (size_t k = 0; k < ARRAY_SIZE(fit_params); k++)
+		if (strcmp(name, fit_params[k].metric) == 0)
+			return true;
+	return false;
+}
+
+/* The scaling models fitted to the run its[0..n) (analysis/explain.h: each
+ * workload x mode measured at 3 or more worker counts within the CPUs),
+ * each stored as a series cell - the cell's identity with workers 0, for
+ * every worker count - whose medians are the fitted parameters
+ * (fit_params; ci_lo and ci_hi: the 95% bootstrap interval; n: the reps
+ * fitted). `history --metric=fit.usl.sigma` then finds a change in σ
+ * across commits as it finds one in wall time. */
+static int add_fits(struct db *db, const struct cb_results *res, const struct item *its, size_t n,
+                    const char *run_uid, char *err, size_t errlen)
+{
+	static const char fit_cell_sql[] =
+	    "INSERT INTO cells (cell_uid, host, workload, mode, workers, tasks, size, params, "
+	    "config_hash) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (cell_uid) DO NOTHING";
+	struct explain_opts o = {.fits = true, .boot = STORE_FIT_BOOT};
+	struct cb_results sub = {0};
+	struct explain_plan *plan = NULL;
+	long counts[SCALING_MIN_COUNTS];
+	size_t ncounts = 0;
+	int rc = 0;
+
+	/* most runs measure one or two worker counts: nothing to fit */
+	for (size_t i = 0; i < n && ncounts < SCALING_MIN_COUNTS; i++) {
+		long w = res->rec[its[i].i].workers;
+		size_t k = 0;
+
+		while (k < ncounts && counts[k] != w)
+			k++;
+		if (k == ncounts)
+			counts[ncounts++] = w;
+	}
+	if (ncounts < SCALING_MIN_COUNTS)
+		return 0;
+	sub.rec = malloc(n * sizeof(*sub.rec));
+	if (!sub.rec)
+		goto oom;
+	sub.n = n;
+	for (size_t i = 0; i < n; i++)
+		sub.rec[i] = res->rec[its[i].i];
+	if (explain_plan_build(&sub, &o, &plan))
+		goto oom;
+	for (size_t i = 0; i < explain_nfits(plan) && !rc; i++) {
+		const struct explain_fit *x = explain_fit_at(plan, i);
+		struct cb_rec r = *x->base;
+		char key[2048], params[2048], uid[33], hash[33], nbuf[3][48];
+		struct db_val v[9];
+		int len;
+
+		if (x->fit.status != SCALING_OK && x->fit.status != SCALING_TOO_WIDE)
+			continue;
+		r.mode = x->mode;
+		r.workers = 0;
+		len = snprintf(key, sizeof(key), "fit\x1f");
+		cell_describe(&r, CELL_ALL, key + len, sizeof(key) - (size_t)len);
+		store_hash_hex(key, strlen(key), uid);
+		cell_describe(&r, CELL_ALL & ~CELL_HOST, key + len, sizeof(key) - (size_t)len);
+		store_hash_hex(key, strlen(key), hash);
+		cell_describe(&r, CELL_PIN | CELL_SWITCH | CELL_TRANSPORT | CELL_PARAMS, params,
+		              sizeof(params));
+		snprintf(nbuf[0], 48, "%ld", r.tasks);
+		snprintf(nbuf[1], 48, "%ld", r.size);
+		snprintf(nbuf[2], 48, "%zu", x->fit.npoints);
+		v[0] = txt(uid);
+		v[1] = txt(r.host);
+		v[2] = txt(r.workload);
+		v[3] = txt(r.mode);
+		v[4] = txt("0");
+		v[5] = txt(nbuf[0]);
+		v[6] = txt(nbuf[1]);
+		v[7] = txt(params);
+		v[8] = txt(hash);
+		rc = db_query_vals(db, fit_cell_sql, 9, v, NULL, NULL, err, errlen);
+		for (size_t k = 0; k < ARRAY_SIZE(fit_params) && !rc; k++) {
+			const struct scaling_est *e =
+			    (const void *)((const char *)&x->fit + fit_params[k].off);
+
+			if (!isfinite(e->est))
+				continue;
+			v[0] = txt(run_uid);
+			v[1] = txt(uid);
+			v[2] = txt(fit_params[k].metric);
+			v[3] = txt(nbuf[2]);
+			v[4] = num(e->est);
+			v[5] = num(e->lo);
+			v[6] = num(e->hi);
+			rc = db_query_vals(db, median_sql, 7, v, NULL, NULL, err, errlen);
+		}
+	}
+	explain_plan_free(plan);
+	free(sub.rec);
+	return rc;
+oom:
+	free(sub.rec);
+	snprintf(err, errlen, "store: out of memory");
+	return DB_ERUNTIME;
+}
+
 /* Insert the run row; *added tells whether it was new. */
 static int add_run_row(struct db *db, const struct store_input *in, const struct item *its,
                        size_t n, const struct store_meta *m, const char *run_uid, bool *added,
@@ -530,6 +652,8 @@ static int store_run(struct db *db, const struct store_input *in, const struct i
 	}
 	if (!rc)
 		rc = rows_flush(db, b[2], err, errlen);
+	if (!rc)
+		rc = add_fits(db, res, its, n, run_uid, err, errlen);
 	for (int k = 0; k < 3; k++)
 		b[k]->n = 0;
 	if (rc)

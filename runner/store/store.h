@@ -10,6 +10,7 @@
 #ifndef CONCBENCH_STORE_H
 #define CONCBENCH_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../analysis/csvread.h"
@@ -61,6 +62,11 @@ char *store_hash_hex(const void *data, size_t len, char out[33]);
 
 /* XXH3-128 of the file at path (the binary's hash). 0 or -errno. */
 int store_hash_file(const char *path, char out[33]);
+
+/* Whether name is a metric the store keeps per run and cell: wall_s (the
+ * medians of every cell), or a fitted scaling parameter of a series cell
+ * (workers 0): fit.amdahl.serial, fit.usl.sigma, fit.usl.kappa. */
+bool store_fit_metric(const char *name);
 
 /* `concbench store …` */
 int cmd_store(int argc, char **argv);

@@ -122,3 +122,57 @@ load store_helpers
 	[ "$(echo "$output" | grep -c '^hostB .* 5 *5 (100.0%)')" -eq 2 ]
 	[ "$(echo "$output" | grep -c '^hostA')" -eq 0 ]
 }
+
+# usl_run FILE RUN COMMIT SIGMA SECOND: a run on 4 CPUs of w.u seq x1 and
+# threads x1, x2, x4, 5 reps each, whose speedups follow the USL with
+# contention SIGMA (kappa 0), with a little deterministic jitter per rep.
+usl_run() {
+	local ts
+	ts=$(date -u -d "@$((1767225600 + $5))" +%Y-%m-%dT%H:%M:%SZ)
+	[ -s "$1" ] || echo "$SHEADER" >"$1"
+	awk -v id="$2" -v c="$3" -v s="$4" -v ts="$ts" 'BEGIN {
+		split("1.000 1.006 0.995 1.003 0.998", j, " ")
+		for (rep = 0; rep < 5; rep++) {
+			printf "1,\"%s\",\"%s\",\"h\",4,\"w.u\",\"seq\",1,8,100,%d,%.9f,%.9f,0,1,1,\"%s\",\"ok\",\"\"\n", id, ts, rep, j[rep + 1], j[rep + 1], c
+			for (n = 1; n <= 4; n *= 2) {
+				w = j[(rep + n) % 5 + 1] * (1 + s * (n - 1)) / n
+				printf "1,\"%s\",\"%s\",\"h\",4,\"w.u\",\"threads\",%d,8,100,%d,%.9f,%.9f,0,%d,1,\"%s\",\"ok\",\"\"\n", id, ts, n, rep, w, w * n, n, c
+			}
+		}
+	}' >>"$1"
+}
+
+@test "history --metric=fit.usl.sigma: the store keeps each run's scaling fit, and a rise in contention is a regression" {
+	for i in $(seq 1 20); do
+		s=0.05
+		[ "$i" -le 10 ] || s=0.30
+		usl_run u.csv "r$i" "c$i" "$s" "$i"
+	done
+	"$CB" store add --db=s.db u.csv >/dev/null
+	# one series cell (workers 0) per workload x mode, a fit per run
+	[ "$(q s.db "SELECT count(*) FROM cells WHERE workers = 0")" -eq 1 ]
+	[ "$(q s.db "SELECT count(*) FROM medians WHERE metric = 'fit.usl.sigma'")" -eq 20 ]
+	[ "$(q s.db "SELECT count(*) FROM medians WHERE metric = 'fit.amdahl.serial'")" -eq 20 ]
+	run "$CB" history --db=s.db --metric=fit.usl.sigma --format=csv
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(echo "$output" | wc -l)" -eq 2 ] # header + the series cell
+	IFS=, read -r _ state _ wl mode workers _ _ _ runs cb ca before after _ _ _ _ kind <<<"$(sed -n 2p <<<"$output")"
+	[ "$wl" = '"w.u"' ] && [ "$mode" = '"threads"' ] && [ "$workers" -eq 0 ] && [ "$runs" -eq 20 ]
+	[ "$state" = '"new"' ] && [ "$kind" = '"regression"' ]
+	[ "$cb" = '"c10"' ] && [ "$ca" = '"c11"' ]
+	awk -v b="$before" -v a="$after" 'BEGIN { exit !(b > 0.04 && b < 0.06 && a > 0.27 && a < 0.33) }' ||
+		{ echo "$output"; false; }
+	# κ stayed 0: no change; the change is a shift, not a ratio
+	run "$CB" history --db=s.db --metric=fit.usl.kappa
+	[ "$status" -eq 0 ]
+	grep -q '^- .* w.u  *threads  *0  *20 no change point' <<<"$output"
+	run "$CB" history --db=s.db --metric=fit.usl.sigma
+	grep -Eq '^[0-9a-f]{12} new .* c10..c11 +0.05 +0.3 \+0.25 \[\+0.2[0-9]*, \+0.[23][0-9]*\]' <<<"$output" ||
+		{ echo "$output"; false; }
+	# the wall-time history is as before: the fit cell has no wall_s series
+	run "$CB" history --db=s.db --format=csv
+	[ "$(echo "$output" | grep -c '"w.u","threads",0,')" -eq 0 ]
+	run "$CB" history --db=s.db --metric=fit.usl.nope
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: --metric: 'fit.usl.nope': want wall_s, fit.amdahl.serial, fit.usl.sigma or fit.usl.kappa"* ]]
+}

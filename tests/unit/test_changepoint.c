@@ -51,7 +51,7 @@ static double gauss(uint64_t *s)
 
 Test(changepoint, finds_two_known_steps_where_they_are)
 {
-	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG};
+	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG, false};
 	struct cp_point pts[8];
 	double x[60];
 	uint64_t s = 42;
@@ -66,7 +66,7 @@ Test(changepoint, finds_two_known_steps_where_they_are)
 
 Test(changepoint, nothing_in_noise_or_short_or_small_changes)
 {
-	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG};
+	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG, false};
 	struct cp_point pts[8];
 	double x[40];
 	uint64_t s = 7;
@@ -88,7 +88,7 @@ Test(changepoint, nothing_in_noise_or_short_or_small_changes)
 
 Test(changepoint, finds_a_regression_that_was_undone)
 {
-	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG};
+	struct cp_opts o = {CP_DEFAULT_ALPHA, CP_DEFAULT_MIN_CHANGE, CP_DEFAULT_MIN_SEG, false};
 	struct cp_point pts[8];
 	double x[30];
 	uint64_t s = 3;

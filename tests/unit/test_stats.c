@@ -209,6 +209,24 @@ Test(stats, hodges_lehmann_interval_is_the_third_pair_from_each_end)
 	cr_assert_float_eq(hl_conf(3, 3), 0.9, 1e-12);
 }
 
+Test(stats, hodges_lehmann_shift_is_the_third_difference_from_each_end)
+{
+	/* 5 vs 5, values around zero (a fitted κ): the differences h_j - b_i
+	 * = j/5 - i (i, j = 0..4) sorted: -4, -3.8, -3.6, …; the interval is
+	 * [d(3), d(23)], the estimate their median - no ratio, no logs */
+	double b[5], h[5], est, lo, hi;
+
+	for (int i = 0; i < 5; i++) {
+		b[i] = i - 2.0;
+		h[i] = i / 5.0 - 2.0;
+	}
+	cr_assert_eq(hl_shift(b, 5, h, 5, &est, &lo, &hi), 0);
+	cr_assert_float_eq(lo, -3.6, 1e-9);
+	cr_assert_float_eq(hi, 0.4, 1e-9);
+	cr_assert_float_eq(est, -1.6, 1e-9);
+	cr_assert_eq(hl_shift(b, 5, h, 0, &est, &lo, &hi), -EINVAL);
+}
+
 Test(stats, speedup_of_times_is_base_over_cell_of_rates_cell_over_base)
 {
 	double seq[] = {2.0, 2.1, 1.9}, par[] = {1.0, 1.05, 0.95};

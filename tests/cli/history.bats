@@ -123,31 +123,8 @@ load store_helpers
 	[ "$(echo "$output" | grep -c '^hostA')" -eq 0 ]
 }
 
-# usl_run FILE RUN COMMIT SIGMA SECOND: a run on 4 CPUs of w.u seq x1 and
-# threads x1, x2, x4, 5 reps each, whose speedups follow the USL with
-# contention SIGMA (kappa 0), with a little deterministic jitter per rep.
-usl_run() {
-	local ts
-	ts=$(date -u -d "@$((1767225600 + $5))" +%Y-%m-%dT%H:%M:%SZ)
-	[ -s "$1" ] || echo "$SHEADER" >"$1"
-	awk -v id="$2" -v c="$3" -v s="$4" -v ts="$ts" 'BEGIN {
-		split("1.000 1.006 0.995 1.003 0.998", j, " ")
-		for (rep = 0; rep < 5; rep++) {
-			printf "1,\"%s\",\"%s\",\"h\",4,\"w.u\",\"seq\",1,8,100,%d,%.9f,%.9f,0,1,1,\"%s\",\"ok\",\"\"\n", id, ts, rep, j[rep + 1], j[rep + 1], c
-			for (n = 1; n <= 4; n *= 2) {
-				w = j[(rep + n) % 5 + 1] * (1 + s * (n - 1)) / n
-				printf "1,\"%s\",\"%s\",\"h\",4,\"w.u\",\"threads\",%d,8,100,%d,%.9f,%.9f,0,%d,1,\"%s\",\"ok\",\"\"\n", id, ts, n, rep, w, w * n, n, c
-			}
-		}
-	}' >>"$1"
-}
-
 @test "history --metric=fit.usl.sigma: the store keeps each run's scaling fit, and a rise in contention is a regression" {
-	for i in $(seq 1 20); do
-		s=0.05
-		[ "$i" -le 10 ] || s=0.30
-		usl_run u.csv "r$i" "c$i" "$s" "$i"
-	done
+	usl_series u.csv
 	"$CB" store add --db=s.db u.csv >/dev/null
 	# one series cell (workers 0) per workload x mode, a fit per run
 	[ "$(q s.db "SELECT count(*) FROM cells WHERE workers = 0")" -eq 1 ]

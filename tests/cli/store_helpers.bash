@@ -54,3 +54,32 @@ step_levels() { # step_levels FACTOR
 	for l in $STEP10; do echo "$l"; done
 	for l in $STEP10; do awk -v l="$l" -v f="$1" 'BEGIN { printf "%.4f\n", l * f }'; done
 }
+
+# usl_run FILE RUN COMMIT SIGMA SECOND: a run on 4 CPUs of w.u seq x1 and
+# threads x1, x2, x4, 5 reps each, whose speedups follow the USL with
+# contention SIGMA (kappa 0), with a little deterministic jitter per rep.
+usl_run() {
+	local ts
+	ts=$(date -u -d "@$((1767225600 + $5))" +%Y-%m-%dT%H:%M:%SZ)
+	[ -s "$1" ] || echo "$SHEADER" >"$1"
+	awk -v id="$2" -v c="$3" -v s="$4" -v ts="$ts" 'BEGIN {
+		split("1.000 1.006 0.995 1.003 0.998", j, " ")
+		for (rep = 0; rep < 5; rep++) {
+			printf "1,\"%s\",\"%s\",\"h\",4,\"w.u\",\"seq\",1,8,100,%d,%.9f,%.9f,0,1,1,\"%s\",\"ok\",\"\"\n", id, ts, rep, j[rep + 1], j[rep + 1], c
+			for (n = 1; n <= 4; n *= 2) {
+				w = j[(rep + n) % 5 + 1] * (1 + s * (n - 1)) / n
+				printf "1,\"%s\",\"%s\",\"h\",4,\"w.u\",\"threads\",%d,8,100,%d,%.9f,%.9f,0,%d,1,\"%s\",\"ok\",\"\"\n", id, ts, n, rep, w, w * n, n, c
+			}
+		}
+	}' >>"$1"
+}
+
+# usl_series FILE: 20 runs of usl_run, c1..c20: σ 0.05, then 0.30 from c11.
+usl_series() {
+	local i s
+	for i in $(seq 1 20); do
+		s=0.05
+		[ "$i" -le 10 ] || s=0.30
+		usl_run "$1" "r$i" "c$i" "$s" "$i"
+	done
+}

@@ -142,3 +142,16 @@ setup() {
 	"$CB" history --db="$CB_PG" ack "$id" >/dev/null
 	[ "$(psqlc "SELECT state FROM changepoints WHERE cp_id = '$id'")" = acknowledged ]
 }
+
+@test "PostgreSQL: the stored scaling fits and their history are the same as in SQLite" {
+	usl_series u.csv
+	"$CB" store add --db="$CB_PG" u.csv >/dev/null
+	"$CB" store add --db=s.db u.csv >/dev/null
+	[ "$(psqlc "SELECT count(*) FROM medians WHERE metric = 'fit.usl.sigma'")" -eq 20 ]
+	run "$CB" history --db="$CB_PG" --metric=fit.usl.sigma --format=csv
+	[ "$status" -eq 0 ]
+	pg=$output
+	lite=$("$CB" history --db=s.db --metric=fit.usl.sigma --format=csv)
+	[ "$(echo "$pg" | grep -c '"c10","c11"')" -eq 1 ]
+	diff <(echo "$pg") <(echo "$lite")
+}

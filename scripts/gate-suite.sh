@@ -14,7 +14,7 @@
 #   cell, so base and head measure it alike.
 #   usage: scripts/gate-suite.sh [CONCBENCH]   (default bin/concbench)
 #   env:   TRIES (3), ROUNDS (5), RUNS (1), SLOW (25%), SLOW_CELL, GATE_KEEP (a folder
-#          for each try's compare output)
+#          for each try's compare output and its base and head CSVs)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-3}
@@ -83,7 +83,12 @@ while [ "$t" -le "$tries" ]; do
 	[ "$rc" -eq 1 ] && [ "$flagged" = "$swl $smode $sworkers;" ] && { right=yes; ok=$((ok + 1)); }
 	echo "try $t: exit $rc; $cells cells compared; flagged: ${flagged:-none}; only the slow cell: $right"
 	sed -n 's/^summary: /  summary: /p' "$tmp/out.txt"
-	if [ -n "${GATE_KEEP:-}" ]; then mkdir -p "$GATE_KEEP" && cp "$tmp/out.txt" "$GATE_KEEP/try-$t.txt"; fi
+	if [ -n "${GATE_KEEP:-}" ]; then
+		mkdir -p "$GATE_KEEP"
+		cp "$tmp/out.txt" "$GATE_KEEP/try-$t.txt"
+		cp "$tmp/base.csv" "$GATE_KEEP/try-$t-base.csv"
+		cp "$tmp/head.csv" "$GATE_KEEP/try-$t-head.csv"
+	fi
 	t=$((t + 1))
 done
 echo "gate-suite: $ok/$tries tries flagged the slow cell and no other"

@@ -64,7 +64,11 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	else if (c->prec == PREC_BUDGET)
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o,
 		                      "IMPRECISE(out of budget, %u reps) ", c->nrows);
-	if (is_noisy(s))
+	if (is_noisy(s) && s->outliers)
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o,
+		                      "noisy(cv=%.0f%%, %u outlier%s) ", 100 * s->cv,
+		                      (unsigned)s->outliers, s->outliers == 1 ? "" : "s");
+	else if (is_noisy(s))
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "noisy(cv=%.0f%%) ",
 		                      100 * s->cv);
 	if (c->nrows && c->rows[c->nrows - 1].metrics.n && o < sizeof(t->notes)) {

@@ -278,6 +278,7 @@ int history_load(struct db *db, const struct hist_filter *f, struct history *h, 
 	                              "WHERE metric = ? AND median IS NOT NULL";
 	const char *metric = f->metric ? f->metric : "wall_s";
 	struct load_ctx c = {.h = h, .f = f};
+	size_t ncells;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
@@ -296,9 +297,10 @@ int history_load(struct db *db, const struct hist_filter *f, struct history *h, 
 			idmap_put(&c.cells, h->cells[i].uid, i);
 		rc = db_query_typed(db, med_sql, 1, &metric, load_median, &c, err, errlen);
 	}
+	ncells = h->n; /* build_series drops the cells without points */
 	if (!rc)
 		rc = c.err = build_series(&c);
-	for (size_t i = 0; c.pts && i < h->n; i++)
+	for (size_t i = 0; c.pts && i < ncells; i++)
 		free(c.pts[i].p);
 	free(c.pts);
 	idmap_free(&c.runs);

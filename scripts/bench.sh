@@ -101,7 +101,8 @@ met = [k for k, r in cells.items() if r["precision_met"] == "1"]
 with open(sys.argv[2], "w") as f:
     for k, r in sorted(cells.items()):
         reached = float(r["precision_reached"]) if r["precision_reached"] else float("nan")
-        f.write("%-20s %-16s %3d  %4s reps  +-%5.1f%%  %s\n" % (k + (r["cell_reps"], 100 * reached,
+        width = "+-%5.1f%%" % (100 * reached) if reached == reached else "no interval"
+        f.write("%-20s %-16s %3d  %4s reps  %s  %s\n" % (k + (r["cell_reps"], width,
                 "precise" if r["precision_met"] == "1" else "IMPRECISE (out of budget)")))
     f.write("%d of %d cells within %g%%\n" % (len(met), len(cells),
             100 * float(next(iter(cells.values()))["precision_target"] or "nan")))

@@ -138,7 +138,7 @@ static double trial_rep(struct run *r, struct cell *c, long size)
  * trials; when a step's exponent is below 0.3 and the rep already lasts
  * 1/64 of min_s, the size does not drive the rep's time, and the size
  * asked for is kept. */
-static long calibrated_size(struct run *r, struct cell *c, double min_s)
+static long calibrated_size(struct run *r, struct cell *c, double min_s, bool *refused)
 {
 	const struct workload *w = c->inst->wl;
 	long cap = w->sizes[2] * 64 > 0 ? w->sizes[2] * 64 : 1, size = c->inst->ctx.size, s0 = 0;
@@ -151,7 +151,22 @@ static long calibrated_size(struct run *r, struct cell *c, double min_s)
 		if (cb_verbosity > 0)
 			cb_note("--min-rep-time: %s %s at size %ld: %.6f s", w->name,
 			        mode_names[c->mode], size, t);
-		if (!(t > 0) || t >= min_s || size >= cap)
+		if (!(t > 0)) {
+			/* a size the workload refuses (image.*: a side past
+			 * 8192) or a failed rep: keep the last size that ran;
+			 * when none did, the real reps say why */
+			if (s0 > 0) {
+				/* the largest power-of-two step below it that runs */
+				while ((size >>= 1) > s0 && !cb_interrupted)
+					if (trial_rep(r, c, size) > 0)
+						break;
+				if (size < s0)
+					size = s0;
+				*refused = true;
+			}
+			break;
+		}
+		if (t >= min_s || size >= cap)
 			break;
 		if (s0 > 0 && t0 > 0) {
 			expo = log(t / t0) / log((double)size / (double)s0);
@@ -194,7 +209,7 @@ static void calibrate_sizes(struct run *r)
 	for (unsigned i = 0; i < r->ncells && !cb_interrupted; i++) {
 		struct cell *c = &r->cells[i], *probe = c;
 		long before = c->inst->ctx.size, size;
-		bool done = false;
+		bool done = false, refused = false;
 
 		for (unsigned j = 0; j < i; j++)
 			done |= r->cells[j].inst->wl == c->inst->wl;
@@ -205,7 +220,7 @@ static void calibrate_sizes(struct run *r)
 				probe = &r->cells[j];
 				break;
 			}
-		size = calibrated_size(r, probe, min_s);
+		size = calibrated_size(r, probe, min_s, &refused);
 		for (unsigned j = 0; j < r->ninst; j++)
 			if (r->inst[j].wl == c->inst->wl) {
 				r->inst[j].ctx.size = size;
@@ -216,6 +231,7 @@ static void calibrate_sizes(struct run *r)
 				r->cells[j].size = size;
 				r->cells[j].size_from = before;
 				r->cells[j].calibrated = true;
+				r->cells[j].size_refused = refused;
 			}
 	}
 }

@@ -66,6 +66,7 @@ struct cell {
 	long size; /* the resolved --size of its instance (--min-rep-time's choice) */
 	long size_from; /* the size before --min-rep-time scaled it (== size if not) */
 	bool calibrated; /* --min-rep-time chose its size (an I/O workload's is as given) */
+	bool size_refused; /* calibration stopped: the workload refused the next size */
 	unsigned inst_index; /* its instance in run.inst[]: cells that share work */
 	enum cb_mode mode;
 	unsigned workers;

@@ -221,6 +221,16 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 	grep -q "^sizes for a seq rep of at least 50 ms (--min-rep-time): cpu.primes $size (from 1000)\$" <<<"$output"
 }
 
+@test "--min-rep-time stops at the largest size a workload takes, and says so" {
+	# no image side past 8192 reaches 10 s; a jump past it is refused by the
+	# workload, and the largest power-of-two step that runs is kept
+	run timeout 120 "$CB" -w image.gray -s 512 -m seq --runs=1 --warmup=0 --min-rep-time=10s \
+		--csv=out.csv
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(col out.csv size)" = 8192 ]
+	grep -q 'image.gray 8192 (from 512; the largest it takes, short of the time)' <<<"$output"
+}
+
 @test "--min-rep-time leaves a long enough rep and an explicit --size alone" {
 	run "$CB" -w cpu.primes -s 1000 -m seq --runs=1 --warmup=0 --min-rep-time=1us --csv=out.csv
 	[ "$status" -eq 0 ]
@@ -263,7 +273,7 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}))' "$csv")
 	p=out/report-latest/precision.txt
 	[ "$(grep -c '^cpu.primes ' $p)" -eq "$cells" ]
-	[ -z "$(grep '^cpu.primes ' $p | grep -Ev ' reps  \+- *[0-9.]+%  (precise|IMPRECISE \(out of budget\))$')" ]
+	[ -z "$(grep '^cpu.primes ' $p | grep -Ev ' reps  (\+- *[0-9.]+%|no interval)  (precise|IMPRECISE \(out of budget\))$')" ]
 	grep -Eq "^[0-9]+ of $cells cells within 50%$" $p
 	# the report's flags say the same per cell
 	[ "$(grep -c '(target 50%)' out/report-latest/report.md)" -eq "$cells" ]

@@ -21,6 +21,7 @@ struct cmp_cell {
 	const struct cb_rec *key; /* first rep seen: the cell's identity */
 	double *v[2]; /* values of verified reps: base, head */
 	const char **rid[2]; /* run_id of each value */
+	bool *dist[2]; /* each value's rep was disturbed (blocked: most of its run's reps) */
 	size_t n[2], cap[2];
 	size_t reps[2]; /* verified reps with a value */
 	bool blocked; /* v[] holds one median per run (invocation) */
@@ -110,12 +111,13 @@ static struct cmp_cell *find_cell(struct cmp_set *set, const struct cb_rec *r)
 	return &set->cells[set->n - 1];
 }
 
-static int add_value(struct cmp_cell *c, int side, double v, const char *rid)
+static int add_value(struct cmp_cell *c, int side, double v, const char *rid, bool disturbed)
 {
 	if (c->n[side] == c->cap[side]) {
 		size_t nc = c->cap[side] ? 2 * c->cap[side] : 16;
 		double *p = realloc(c->v[side], nc * sizeof(*p));
 		const char **r;
+		bool *d;
 
 		if (!p)
 			return -ENOMEM;
@@ -124,8 +126,13 @@ static int add_value(struct cmp_cell *c, int side, double v, const char *rid)
 		if (!r)
 			return -ENOMEM;
 		c->rid[side] = r;
+		d = realloc(c->dist[side], nc * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		c->dist[side] = d;
 		c->cap[side] = nc;
 	}
+	c->dist[side][c->n[side]] = disturbed;
 	c->rid[side][c->n[side]] = rid;
 	c->v[side][c->n[side]++] = v;
 	c->reps[side]++;
@@ -135,6 +142,7 @@ static int add_value(struct cmp_cell *c, int side, double v, const char *rid)
 struct rid_val {
 	const char *rid;
 	double v;
+	bool d;
 };
 
 static int rid_val_cmp(const void *a, const void *b)
@@ -154,7 +162,7 @@ static long sort_by_run(struct cmp_cell *c, int side, struct rid_val **out)
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n[side]; i++)
-		p[i] = (struct rid_val){c->rid[side][i], c->v[side][i]};
+		p[i] = (struct rid_val){c->rid[side][i], c->v[side][i], c->dist[side][i]};
 	qsort(p, c->n[side], sizeof(*p), rid_val_cmp);
 	for (size_t i = 0; i < c->n[side]; i++)
 		runs += i == 0 || strcmp(p[i].rid, p[i - 1].rid) != 0;
@@ -189,8 +197,12 @@ static int block_by_run(struct cmp_cell *c)
 		for (size_t i = 0; i < n;) {
 			size_t j = i;
 
+			size_t nd = 0;
+
 			while (j < n && strcmp(p[side][j].rid, p[side][i].rid) == 0)
-				j++;
+				nd += p[side][j++].d;
+			/* the run's observation is disturbed when most of its reps were */
+			c->dist[side][k] = 2 * nd > j - i;
 			/* values of the run are sorted: its median */
 			if ((j - i) % 2)
 				c->v[side][k++] = p[side][i + (j - i) / 2].v;
@@ -235,7 +247,7 @@ static int collect(const struct cb_results *res, int side, const char *metric, s
 			cb_errorf("compare", "%s:%u: %s: not a number", r->file, r->line, metric);
 			return -EINVAL;
 		}
-		if (add_value(c, side, v, r->run_id))
+		if (add_value(c, side, v, r->run_id, r->mech.noisy))
 			return -ENOMEM;
 		c->noisy[side] += r->mech.noisy;
 	}
@@ -410,8 +422,9 @@ static void compare_usage(void)
 	       "Mann-Whitney U p-value, and a verdict. A regression: the interval lies\n"
 	       "beyond the threshold, or the change is significant (Holm-adjusted over the\n"
 	       "cells whose estimate is beyond the threshold) with the estimate beyond it;\n"
-	       "not when the slower side's reps were flagged disturbed (the noisy column:\n"
-	       "steal, run-queue, other-load) in a fifth or more of them: inconclusive.\n"
+	       "when the slower side's reps were flagged disturbed (the noisy column:\n"
+	       "steal, run-queue, other-load) in a fifth or more of them, only if the\n"
+	       "undisturbed reps decide it too; else inconclusive.\n"
 	       "Exit 0: no regression; 1: a regression (or an unverified head rep);\n"
 	       "2: error; 3: inconclusive (a cell the reps can't decide, or no cell in\n"
 	       "common), unless --inconclusive=pass.\n\n"
@@ -450,24 +463,62 @@ static void mark_ambiguous(struct cmp_cell *cells, size_t n)
  * worse - were disturbed by other work on the machine (the noisy column:
  * steal, run-queue wait beyond the rep's own, other processes' CPU time)
  * in at least a fifth of its reps, and more often than the other side's,
- * can't be told from that disturbance: it becomes inconclusive. A quiet
- * rerun decides it. */
-static void disturbed(struct cmp_cell *x)
+ * may be that disturbance. The disturbed reps of both sides are set aside
+ * and the interval of the rest decides again: a verdict that stands
+ * without them stands (said in why); otherwise it becomes inconclusive,
+ * and a quiet rerun decides it. threshold and the direction as in
+ * cmp_decide. 0 or -ENOMEM. */
+static int disturbed(struct cmp_cell *x, const struct cmp_opts *o)
 {
 	int w = x->verdict == CMP_REGRESSION ? 1 : 0;
-	double fw, fo;
+	double fw, fo, *q[2] = {NULL, NULL};
+	size_t m[2] = {0, 0};
+	enum cmp_verdict again = CMP_INCONCLUSIVE;
+	struct cmp_stats st;
 
 	if (x->verdict != CMP_REGRESSION && x->verdict != CMP_IMPROVEMENT)
-		return;
+		return 0;
 	fw = (double)x->noisy[w] / (double)x->reps[w];
 	fo = (double)x->noisy[!w] / (double)x->reps[!w];
 	if (!(fw >= 0.2 && fw > fo))
-		return;
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		q[side] = malloc((x->n[side] + 1) * sizeof(double));
+		if (!q[side]) {
+			free(q[0]);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < x->n[side]; i++)
+			if (!x->dist[side][i])
+				q[side][m[side]++] = x->v[side][i];
+	}
+	if (m[0] && m[1]) {
+		if (cmp_compute(q[0], m[0], q[1], m[1], &st)) {
+			free(q[0]);
+			free(q[1]);
+			return -ENOMEM;
+		}
+		/* the interval alone: the family's p-values are of all reps */
+		st.p = 1;
+		st.candidate = false;
+		again = cmp_decide(&st, o->threshold, o->alpha, o->higher_better, NULL, 0);
+	}
+	free(q[0]);
+	free(q[1]);
+	if (again == x->verdict) {
+		size_t len = strlen(x->why);
+
+		snprintf(x->why + len, sizeof(x->why) - len,
+		         "; so on the %zu undisturbed %s reps too: [%.3f, %.3f]", m[w],
+		         w ? "head" : "base", st.ci_lo, st.ci_hi);
+		return 0;
+	}
 	x->verdict = CMP_INCONCLUSIVE;
 	snprintf(x->why, sizeof(x->why),
-	         "%zu of %zu %s reps were disturbed by other work on the machine (noisy column): "
-	         "rerun when it is quiet",
+	         "%zu of %zu %s reps were disturbed by other work on the machine (noisy column), "
+	         "and the rest can't decide: rerun when it is quiet",
 	         x->noisy[w], x->reps[w], w ? "head" : "base");
+	return 0;
 }
 
 /* Statistics, the family-wise correction and the verdicts; the exit code. */
@@ -514,7 +565,10 @@ static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts 
 		} else {
 			x->verdict = cmp_decide(&x->st, o->threshold, o->alpha, o->higher_better,
 			                        x->why, sizeof(x->why));
-			disturbed(x);
+			if (disturbed(x, o)) {
+				free(st);
+				return -ENOMEM;
+			}
 		}
 		failed = failed || x->verdict == CMP_REGRESSION || x->verdict == CMP_UNVERIFIED;
 		inconclusive = inconclusive || x->verdict == CMP_INCONCLUSIVE;
@@ -645,6 +699,8 @@ out:
 		free(set.cells[i].v[1]);
 		free(set.cells[i].rid[0]);
 		free(set.cells[i].rid[1]);
+		free(set.cells[i].dist[0]);
+		free(set.cells[i].dist[1]);
 	}
 	free(set.cells);
 	free(set.slot);

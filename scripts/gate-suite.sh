@@ -81,7 +81,8 @@ while [ "$t" -le "$tries" ]; do
 		awk '{ print $1 " " $2 " " $3 }' | tr '\n' ';')
 	right=no
 	[ "$rc" -eq 1 ] && [ "$flagged" = "$swl $smode $sworkers;" ] && { right=yes; ok=$((ok + 1)); }
-	echo "try $t: exit $rc; $cells cells compared; flagged: ${flagged:-none}; only the slow cell: $right"
+	shown=${flagged%;}
+	echo "try $t: exit $rc; $cells cells compared; flagged: ${shown:-none}; only the slow cell: $right"
 	sed -n 's/^summary: /  summary: /p' "$tmp/out.txt"
 	if [ -n "${GATE_KEEP:-}" ]; then
 		mkdir -p "$GATE_KEEP"

@@ -270,8 +270,8 @@ static void size_notes(FILE *f, const struct run *r)
 		if (!c->calibrated)
 			fprintf(f, "%s %s %ld (not scaled)", sep, c->wl->name, c->size);
 		else if (c->size_refused)
-			fprintf(f, "%s %s %ld (from %ld; the largest it takes, short of the time)", sep,
-			        c->wl->name, c->size, c->size_from);
+			fprintf(f, "%s %s %ld (from %ld; the largest it takes, short of the time)",
+			        sep, c->wl->name, c->size, c->size_from);
 		else if (c->size_from != c->size)
 			fprintf(f, "%s %s %ld (from %ld)", sep, c->wl->name, c->size, c->size_from);
 		else

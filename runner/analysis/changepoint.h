@@ -5,7 +5,6 @@
 #define CONCBENCH_CHANGEPOINT_H
 
 #include <stdbool.h>
-
 #include <stddef.h>
 
 struct cp_opts {

@@ -195,9 +195,7 @@ static int block_by_run(struct cmp_cell *c)
 		size_t k = 0, n = c->n[side];
 
 		for (size_t i = 0; i < n;) {
-			size_t j = i;
-
-			size_t nd = 0;
+			size_t j = i, nd = 0;
 
 			while (j < n && strcmp(p[side][j].rid, p[side][i].rid) == 0)
 				nd += p[side][j++].d;

@@ -283,6 +283,7 @@ int history_load(struct db *db, const struct hist_filter *f, struct history *h, 
 
 	memset(h, 0, sizeof(*h));
 	h->metric = metric;
+	h->absolute = strcmp(metric, "wall_s") != 0;
 	rc = db_query(db, runs_sql, 0, NULL, load_run, &c, err, errlen);
 	c.cap = 0;
 	if (!rc)
@@ -319,8 +320,11 @@ static double median_of(const double *x, size_t n, double *tmp)
 	return stats_quantile(tmp, n, 0.5);
 }
 
-int history_detect(struct history *h, const struct cp_opts *o)
+int history_detect(struct history *h, const struct cp_opts *opts)
 {
+	struct cp_opts oo = *opts, *o = &oo;
+
+	oo.absolute = h->absolute;
 	for (size_t i = 0; i < h->n; i++) {
 		struct hist_cell *c = &h->cells[i];
 		struct cp_point *pts;
@@ -434,9 +438,8 @@ int history_triage(struct db *db, struct history *h, double min_change, char *er
 			/* A regression that a later change brought back within
 			 * min_change of where it started is fixed. */
 			for (int k = j + 1; !rc && cp->regression && k < c->ncp; k++)
-				if (h->metric && strcmp(h->metric, "wall_s")
-				        ? c->cp[k].after <= cp->before + min_change
-				        : c->cp[k].after <= cp->before * (1 + min_change))
+				if (h->absolute ? c->cp[k].after <= cp->before + min_change
+				                : c->cp[k].after <= cp->before * (1 + min_change))
 					rc = db_query(db, fix, 1, v, NULL, NULL, err, errlen);
 			if (!rc)
 				rc = db_query(db, get, 1, v, read_state, &s, err, errlen);

@@ -43,6 +43,7 @@ struct hist_run {
 
 struct history {
 	const char *metric; /* wall_s, or a fitted parameter of the series cells */
+	bool absolute; /* a fitted parameter: changes are shifts, min_change absolute */
 	struct hist_cell *cells;
 	size_t n;
 	struct hist_run *runs; /* owns the strings of every cell's commit and run */
@@ -60,8 +61,8 @@ struct hist_filter {
 int history_load(struct db *db, const struct hist_filter *f, struct history *h, char *err,
                  size_t errlen);
 
-/* Change points of every cell (cp_detect), their medians, relative change
- * with interval, and ids. 0 or -ENOMEM. */
+/* Change points of every cell (cp_detect; o->absolute is taken from h), their medians, relative
+ * change with interval, and ids. 0 or -ENOMEM. */
 int history_detect(struct history *h, const struct cp_opts *o);
 
 /* Record new change points as `new` (one transaction), mark a regression

@@ -394,7 +394,6 @@ int cmd_history(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			f.metric = optarg;
-			o.absolute = strcmp(optarg, "wall_s") != 0;
 			break;
 		case 'h':
 			history_usage();

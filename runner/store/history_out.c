@@ -70,18 +70,15 @@ void hist_print_table(const struct history *h, const struct cp_opts *o, bool md)
 			const struct hist_cp *cp = &c->cp[j];
 			char b[24], a[24], r[16], lo[16], hi[16], ch[64], cb[16], ca[16], cm[40];
 
-			if (!h->metric || strcmp(h->metric, "wall_s") == 0) {
-				fmt_seconds(b, sizeof(b), cp->before);
-				fmt_seconds(a, sizeof(a), cp->after);
-			} else { /* a fitted parameter: a plain number */
+			if (h->absolute) { /* a fitted parameter: plain numbers, the shift */
 				snprintf(b, sizeof(b), "%.4g", cp->before);
 				snprintf(a, sizeof(a), "%.4g", cp->after);
-			}
-			if (o->absolute) { /* a fitted parameter: the shift */
 				snprintf(r, sizeof(r), "%+.3g", cp->rel);
 				snprintf(lo, sizeof(lo), "%+.3g", cp->lo);
 				snprintf(hi, sizeof(hi), "%+.3g", cp->hi);
 			} else {
+				fmt_seconds(b, sizeof(b), cp->before);
+				fmt_seconds(a, sizeof(a), cp->after);
 				fmt_pct(r, sizeof(r), cp->rel);
 				fmt_pct(lo, sizeof(lo), cp->lo);
 				fmt_pct(hi, sizeof(hi), cp->hi);
@@ -104,7 +101,7 @@ void hist_print_table(const struct history *h, const struct cp_opts *o, bool md)
 				    c->n, cm, b, a, ch, cp->p);
 		}
 	}
-	if (o->absolute)
+	if (h->absolute)
 		printf(
 		    "\n%zu series: %zu change points; %zu series without one; %zu too short to "
 		    "decide (fewer than %zu runs). %s, the scaling model fitted per run (workers "

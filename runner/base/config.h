@@ -53,6 +53,10 @@ struct cb_config {
 	const char *trace_path; /* --trace: per-task CSV of every cell's last rep */
 	bool fail_fast; /* stop at the first failed rep */
 	double max_steal; /* --max-steal as a fraction; 0: keep every rep */
+	/* --max-slowdown as a fraction (0: keep every rep); by default
+	 * NOISE_SLOW_CPU with --precision, else 0 */
+	double max_slowdown;
+	bool max_slowdown_given;
 
 	/* --precision, --max-time, --min-rep-time (issue 16) */
 	double precision; /* target median-interval half-width / median; 0: fixed --runs */

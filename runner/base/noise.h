@@ -18,17 +18,28 @@
  * must also exceed NOISE_FOREIGN_MIN_S. */
 #define NOISE_FOREIGN_SHARE 0.20
 #define NOISE_FOREIGN_MIN_S 0.03
+/* How much slower than its best in this run a CPU the rep ran on did the
+ * floating-point probe right after it (base/cpucal.h): a host's busy SMT
+ * sibling slows a vCPU by 1.6x for seconds with no steal and no other
+ * process in the guest; the probe's own spread on a quiet CPU is within
+ * 12% in 99% of reps (docs/measurements/issue-16.md, round 5). Also --max-slowdown's
+ * default under --precision. */
+#define NOISE_SLOW_CPU 0.35
 
-/* "steal", "run-queue", "other-load" or "" for a rep of `workers` on
- * `cpus` CPUs with these shares and foreign_s seconds of other processes'
- * CPU time (NaN: not measured, not noisy). Can't fail. */
+/* "steal", "slow-cpu", "run-queue", "other-load" or "" for a rep of
+ * `workers` on `cpus` CPUs with these shares, foreign_s seconds of other
+ * processes' CPU time and its CPUs' slowdown (NaN: not measured, not
+ * noisy). Can't fail. */
 static inline const char *noise_of_rep(double runq_share, double steal_share, double foreign_share,
-                                       double foreign_s, double workers, double cpus)
+                                       double foreign_s, double slowdown, double workers,
+                                       double cpus)
 {
 	double own = workers > cpus && cpus > 0 ? 1 - cpus / workers : 0;
 
 	if (steal_share > NOISE_STEAL_SHARE)
 		return "steal";
+	if (slowdown > NOISE_SLOW_CPU)
+		return "slow-cpu";
 	if (runq_share - own > NOISE_RUNQ_EXCESS)
 		return "run-queue";
 	if (foreign_share > NOISE_FOREIGN_SHARE && foreign_s > NOISE_FOREIGN_MIN_S)

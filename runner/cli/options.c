@@ -19,6 +19,7 @@
 #include "../exec/inject.h"
 #include "registry.h"
 
+#include "../base/noise.h"
 #include "../base/util.h"
 
 #ifndef CONCBENCH_VERSION
@@ -44,6 +45,7 @@ enum {
 	OPT_MIN_REP_TIME,
 	OPT_DB,
 	OPT_MAX_STEAL,
+	OPT_MAX_SLOWDOWN,
 	OPT_INFLIGHT,
 	OPT_BASELINE,
 	OPT_COST,
@@ -123,6 +125,11 @@ static const struct core_opt core_opts[] = {
      "PCT",
      "re-run (up to 3 times) a rep that lost more than PCT% of the CPUs to steal; "
      "the CSV keeps it, marked discarded"},
+    {{"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
+     "PCT",
+     "set aside a rep after which a CPU it ran on was more than PCT% slower than its best "
+     "in this run (a busy neighbour on the host; default 35% with --precision, else 0: "
+     "keep every rep); the CSV keeps it, marked discarded"},
     {{"precision", required_argument, NULL, OPT_PRECISION},
      "PCT",
      "after --runs rounds, add interleaved rounds of the cells whose median interval "
@@ -136,9 +143,10 @@ static const struct core_opt core_opts[] = {
      "scale each CPU workload's and bench's size until its seq rep lasts this long "
      "(default 100ms unless --size is given; 0: off; I/O workloads run as given)"},
     {{"inject", required_argument, NULL, OPT_INJECT},
-     "KIND@TASK|slow=PCT",
+     "KIND@TASK|slow=PCT|slowcpu[-all]=PCT",
      "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "
-     "every task 25% slower"},
+     "every task 25% slower; slowcpu=100% makes the CPU probe after every other rep read "
+     "100% slower (-all: after every rep)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
     {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
@@ -504,6 +512,19 @@ static int apply_core(int c, const char *arg, struct cb_config *cfg)
 		cfg->max_steal = v / 100;
 		return 0;
 	}
+	case OPT_MAX_SLOWDOWN: {
+		char *end;
+		double v = strtod(arg, &end);
+
+		if (end == arg || isspace((unsigned char)*arg) || (*end && strcmp(end, "%")) ||
+		    !(v >= 0 && v <= 1000))
+			return usage_error(
+			    "--max-slowdown",
+			    "'%s': want a percentage in [0, 1000], e.g. 25%%; 0: off", arg);
+		cfg->max_slowdown = v / 100;
+		cfg->max_slowdown_given = true;
+		return 0;
+	}
 	case OPT_INFLIGHT:
 		rc = parse_long(arg, 1, CB_MAX_TASKS, &cfg->inflight);
 		if (rc)
@@ -598,5 +619,7 @@ int options_parse(int argc, char **argv, struct cb_config *cfg)
 	}
 	if (optind < argc)
 		return usage_error("argument", "'%s': unexpected; see --help", argv[optind]);
+	if (!cfg->max_slowdown_given)
+		cfg->max_slowdown = cfg->precision > 0 ? NOISE_SLOW_CPU : 0;
 	return 0;
 }

@@ -21,7 +21,9 @@ extern _Atomic int eng_no_stop;
 /* Prepare in once (engine.c). 0 or the workload's error. */
 int eng_prepare_instance(struct instance *in);
 /* rep.c: stop one cell's pool / every pool; run one rep of c on its pool
- * (row NULL: a warmup); run_rep_steal re-runs a rep --max-steal discards. */
+ * (row NULL: a warmup); run_rep_steal sets aside a rep --max-steal or
+ * --max-slowdown discards, and runs it again (at most MAX_STEAL_RERUNS
+ * times; under --precision never: added rounds make up for it). */
 void eng_stop_pool(struct cell *c, struct cell_pool *cp);
 void eng_stop_all_pools(struct run *r, struct cell_pool *cps);
 int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row);

@@ -4,6 +4,7 @@
 #include "../gil.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@ static struct {
 } faults[MAX_FAULTS];
 static unsigned nfaults;
 static double slow_frac; /* slow=PCT: extra time per task, as a fraction of its own */
+static double slowcpu_frac; /* slowcpu=PCT: the probe after every other rep, slower */
+static bool slowcpu_all; /* slowcpu-all=PCT: after every rep */
+static unsigned long probes; /* inject_probe_scale calls */
 
 int inject_parse(const char *spec)
 {
@@ -27,7 +31,9 @@ int inject_parse(const char *spec)
 	char buf[256], *tok, *save = NULL;
 
 	nfaults = 0;
-	slow_frac = 0;
+	slow_frac = slowcpu_frac = 0;
+	slowcpu_all = false;
+	probes = 0;
 	if (!spec || !*spec || strlen(spec) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, spec);
@@ -36,15 +42,18 @@ int inject_parse(const char *spec)
 		unsigned long task;
 		int kind = 0;
 
-		if (strncmp(tok, "slow=", 5) == 0) {
+		if (strncmp(tok, "slow=", 5) == 0 || strncmp(tok, "slowcpu=", 8) == 0 ||
+		    strncmp(tok, "slowcpu-all=", 12) == 0) {
+			bool cpu = tok[4] == 'c', all = tok[7] == '-';
+			const char *num = strchr(tok, '=') + 1;
 			double v;
 
 			errno = 0;
-			v = strtod(tok + 5, &end);
-			if (end == tok + 5 || errno || *end != '%' || end[1] || !(v > 0) ||
-			    v > 1000)
+			v = strtod(num, &end);
+			if (end == num || errno || *end != '%' || end[1] || !(v > 0) || v > 1000)
 				return -EINVAL;
-			slow_frac = v / 100;
+			*(cpu ? &slowcpu_frac : &slow_frac) = v / 100;
+			slowcpu_all |= all;
 			continue;
 		}
 		if (!at || nfaults == MAX_FAULTS)
@@ -93,6 +102,11 @@ static double clock_s(clockid_t id)
 
 	clock_gettime(id, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+double inject_probe_scale(void)
+{
+	return slowcpu_frac > 0 && (slowcpu_all || probes++ % 2 == 0) ? 1 + slowcpu_frac : 1;
 }
 
 void inject_mark(struct inject_mark *m)

@@ -9,6 +9,10 @@
  *             and PCT% of its off-CPU (blocked) time more on the wall
  *             clock: a head PCT% slower in the same cells, for A/B tests of
  *             `compare` (not written to the CSV: not part of a cell).
+ *   slowcpu=PCT  the CPU probe after every other rep (warmups included,
+ *             the first one first) reads PCT% slower: a rep on a CPU a
+ *             neighbour slowed, for tests of cpu_slowdown and
+ *             --max-slowdown. slowcpu-all=PCT: after every rep.
  * Faults are injected in every mode but seq, so the baseline stays sound.
  * In threads, gil and thread-per-task modes kill and segv take the whole
  * process down: threads share one address space — that is the point.
@@ -17,7 +21,9 @@
 #ifndef CONCBENCH_INJECT_H
 #define CONCBENCH_INJECT_H
 
-/* Parse "kill@3,hang@7" or "slow=25%" (0 < PCT <= 1000), comma-separated.
+/* Parse "kill@3,hang@7", "slow=25%", "slowcpu=100%" or "slowcpu-all=100%"
+ * (0 < PCT <= 1000),
+ * comma-separated.
  * 0 or -EINVAL. */
 int inject_parse(const char *spec);
 
@@ -30,6 +36,11 @@ int inject_before_task(unsigned i);
 struct inject_mark {
 	double wall, cpu;
 };
+
+/* Called once per rep by the CPU probe: what its times are multiplied by
+ * (1, or 1 + PCT with slowcpu=PCT on every other call, slowcpu-all=PCT
+ * on every call). */
+double inject_probe_scale(void);
 
 /* Called by the pool before a task runs. Can't fail. */
 void inject_mark(struct inject_mark *m);

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "inject.h"
 #include "mech.h"
 #include "placement.h"
 #include "async.h"
@@ -21,6 +23,7 @@
 #include "progress.h"
 #include "../out/trace.h"
 #include "signals.h"
+#include "../base/cpucal.h"
 #include "../base/noise.h"
 #include "../base/util.h"
 #include "../mix.h"
@@ -183,11 +186,53 @@ void eng_stop_all_pools(struct run *r, struct cell_pool *cps)
 		eng_stop_pool(&r->cells[i], &cps[i]);
 }
 
+/* How much slower the CPUs the rep's tasks started and ended on run the
+ * floating-point probe now than the best time in this run of any CPU of
+ * their class (0.6: 60%), the best times updated; NaN when none of them
+ * was calibrated. A host's busy SMT sibling slows a vCPU for seconds at a
+ * time, so the probe right after the rep sees what the rep's end saw. */
+static double probe_slowdown(struct run *r, const struct task_result *res, unsigned ntasks)
+{
+	const struct cpucal *cal = &r->machine.cal_start;
+	short *slot = malloc(CPU_SETSIZE * sizeof(*slot));
+	unsigned cpus[CPUCAL_MAX], idx[CPUCAL_MAX], n = 0;
+	double t[CPUCAL_MAX], worst = NAN, scale;
+
+	if (!slot)
+		return NAN;
+	for (unsigned i = 0; i < CPU_SETSIZE; i++)
+		slot[i] = -1;
+	for (unsigned k = 0; k < cal->n; k++)
+		if (cal->cpu[k] < CPU_SETSIZE)
+			slot[cal->cpu[k]] = (short)k;
+	for (unsigned i = 0; i < ntasks && n < cal->n; i++)
+		for (int e = 0; e < 2 && res[i].t_end > 0; e++) {
+			unsigned cpu = e ? res[i].cpu_end : res[i].cpu_start;
+
+			if (cpu >= CPU_SETSIZE || slot[cpu] < 0)
+				continue;
+			idx[n] = (unsigned)slot[cpu];
+			cpus[n++] = cpu;
+			slot[cpu] = -1; /* once */
+		}
+	free(slot);
+	cpucal_probe(cpus, n, t);
+	scale = inject_probe_scale();
+	for (unsigned i = 0; i < n; i++) {
+		t[i] *= scale;
+		r->probe_best[idx[i]] = fmin(r->probe_best[idx[i]], t[i]);
+	}
+	for (unsigned i = 0; i < n; i++)
+		worst = fmax(worst, t[i] / cpucal_class_best(cal, r->probe_best, idx[i]) - 1);
+	return worst;
+}
+
 /* The row's mechanism figures: the workers' sums (pool), the task clock,
- * steal of the mask's CPUs, and whether the rep was disturbed. */
+ * steal of the mask's CPUs, the CPUs' slowdown, and whether the rep was
+ * disturbed. */
 static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
                       const struct task_result *res, const struct cell *c, double wall_s, long cpus,
-                      double steal_s, double foreign_s)
+                      double steal_s, double foreign_s, double slowdown)
 {
 	struct mech_tasks t;
 	double w = c->workers * wall_s;
@@ -217,8 +262,9 @@ static void fill_mech(struct rep_mech *m, const struct mech_counts *mc,
 	m->steal_share = cpus > 0 && wall_s > 0 ? steal_s / ((double)cpus * wall_s) : NAN;
 	m->foreign_s = foreign_s < 0 ? 0 : foreign_s;
 	m->foreign_share = cpus > 0 && wall_s > 0 ? m->foreign_s / ((double)cpus * wall_s) : NAN;
+	m->cpu_slowdown = slowdown;
 	m->noisy = noise_of_rep(m->runq_share, m->steal_share, m->foreign_share, m->foreign_s,
-	                        c->workers, (double)cpus);
+	                        slowdown, c->workers, (double)cpus);
 }
 
 /* Run one rep of cell c; fill row when measured (row may be NULL for a
@@ -246,7 +292,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	long vm_peak;
 	struct pool_usage pu;
 	struct rep_row tmp;
-	double t0, t1, steal0 = NAN, steal1 = NAN, busy0 = NAN, busy1 = NAN;
+	double t0, t1, steal0 = NAN, steal1 = NAN, busy0 = NAN, busy1 = NAN, slowdown;
 	long parent_peak;
 	bool cold;
 	int rc;
@@ -304,6 +350,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
 		goto failed;
+	slowdown = probe_slowdown(r, in->res, c->ntasks);
 
 	row->wall_s = t1 - t0;
 	if (cold)
@@ -325,7 +372,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	}
 	row->cpu_util = row->wall_s > 0 ? (row->user_s + row->sys_s) / row->wall_s : NAN;
 	fill_mech(&row->mech, &pu.mech, in->res, c, row->wall_s, r->machine.cpus_affinity,
-	          steal1 - steal0, busy1 - busy0 - row->user_s - row->sys_s);
+	          steal1 - steal0, busy1 - busy0 - row->user_s - row->sys_s, slowdown);
 	for (unsigned i = 0; i < c->ntasks; i++)
 		row->ops += in->res[i].ops;
 	row->ops_per_s = row->wall_s > 0 ? row->ops / row->wall_s : NAN;
@@ -369,26 +416,48 @@ failed:
 	return 0;
 }
 
-/* eng_run_rep into c->rows[c->nrows]; a measured rep that lost more than
- * --max-steal of the CPUs to steal is kept as a discarded row and run
- * again, at most MAX_STEAL_RERUNS times (then it stays, flagged noisy). */
+/* Why a verified rep is set aside: "steal" (--max-steal), "slowdown"
+ * (--max-slowdown) or NULL (kept). */
+static const char *set_aside(const struct run *r, const struct rep_row *row)
+{
+	if (row->status != REP_OK)
+		return NULL;
+	if (r->cfg.max_steal > 0 && row->mech.steal_share > r->cfg.max_steal)
+		return "steal";
+	if (r->cfg.max_slowdown > 0 && row->mech.cpu_slowdown > r->cfg.max_slowdown)
+		return "slowdown";
+	return NULL;
+}
+
 int eng_run_rep_steal(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_row *row,
                       bool measured)
 {
 	for (unsigned tries = 0;; tries++) {
 		int rc = eng_run_rep(r, c, cp, row);
+		const char *why = measured && !rc && !c->failed ? set_aside(r, row) : NULL;
 
-		if (rc || !measured || c->failed || !(r->cfg.max_steal > 0) ||
-		    row->status != REP_OK || !(row->mech.steal_share > r->cfg.max_steal) ||
-		    tries == MAX_STEAL_RERUNS)
+		if (!why || tries == MAX_STEAL_RERUNS)
 			return rc;
 		row->mech.discarded = true;
-		row->rep = c->nrows++;
 		c->ndiscarded++;
-		cb_note("%s %s w=%u: a rep lost %.0f%% of the CPUs to steal (--max-steal); "
-		        "discarded, run again",
-		        c->inst->wl->name, mode_names[c->mode], c->workers,
-		        100 * row->mech.steal_share);
+		if (!strcmp(why, "steal"))
+			cb_note("%s %s w=%u: a rep lost %.0f%% of the CPUs to steal (--max-steal); "
+			        "discarded%s",
+			        c->inst->wl->name, mode_names[c->mode], c->workers,
+			        100 * row->mech.steal_share,
+			        r->cfg.precision > 0 ? "" : ", run again");
+		else if (cb_verbosity > 0)
+			cb_note(
+			    "%s %s w=%u: a rep's CPU ran %.0f%% slower than its best right after "
+			    "it (--max-slowdown); discarded%s",
+			    c->inst->wl->name, mode_names[c->mode], c->workers,
+			    100 * row->mech.cpu_slowdown,
+			    r->cfg.precision > 0 ? "" : ", run again");
+		/* --precision adds rounds instead: a neighbour busy now is likely
+		 * still busy a rep later */
+		if (r->cfg.precision > 0)
+			return rc;
+		row->rep = c->nrows++;
 		row = &c->rows[c->nrows];
 	}
 }

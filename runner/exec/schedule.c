@@ -236,14 +236,15 @@ static void calibrate_sizes(struct run *r)
 	}
 }
 
-/* The wall-time summary of cell c's verified-so-far reps. */
+/* The wall-time summary of cell c's verified-so-far reps, but those set
+ * aside (discarded). */
 static void cell_wall(const struct cell *c, struct summary *s)
 {
 	double *w = calloc(c->nrows + 1, sizeof(*w));
 	unsigned n = 0;
 
 	for (unsigned k = 0; w && k < c->nrows; k++)
-		if (c->rows[k].status == REP_OK)
+		if (c->rows[k].status == REP_OK && !c->rows[k].mech.discarded)
 			w[n++] = c->rows[k].wall_s;
 	stats_summarize(w ? w : (double[1]){0}, w ? n : 0, s);
 	free(w);
@@ -359,6 +360,8 @@ int engine_run(struct run *r)
 		goto out;
 	for (unsigned i = 0; i < r->ncells; i++)
 		cps[i].startup_s = cps[i].cold_s = NAN;
+	for (unsigned k = 0; k < CPUCAL_MAX; k++)
+		r->probe_best[k] = k < r->machine.cal_start.n ? r->machine.cal_start.fp_s[k] : NAN;
 	calibrate_sizes(r);
 	if (cb_interrupted) {
 		rc = ENGINE_INTERRUPTED;

@@ -36,7 +36,7 @@ static double *speedup_sample(const struct cell *c, size_t *n)
 
 	*n = 0;
 	for (unsigned k = 0; x && k < c->nrows; k++)
-		if (c->rows[k].status == REP_OK)
+		if (c->rows[k].status == REP_OK && !c->rows[k].mech.discarded)
 			x[(*n)++] = rates ? c->rows[k].ops_per_s : c->rows[k].wall_s;
 	return x;
 }
@@ -73,6 +73,19 @@ static void cell_speedup(struct cell *c)
 	free(x);
 }
 
+/* When every verified rep of c was set aside (--max-slowdown under
+ * --precision never re-runs one), they all count again, flagged in the
+ * noisy column: a figure from disturbed reps, not none. */
+static void keep_if_all_discarded(struct cell *c)
+{
+	for (unsigned k = 0; k < c->nrows; k++)
+		if (c->rows[k].status == REP_OK && !c->rows[k].mech.discarded)
+			return;
+	for (unsigned k = 0; k < c->nrows; k++)
+		c->rows[k].mech.discarded = false;
+	c->ndiscarded = 0;
+}
+
 void engine_summarize(struct run *r)
 {
 	r->failures = 0;
@@ -82,6 +95,7 @@ void engine_summarize(struct run *r)
 		double *w = calloc(c->nrows + 1, sizeof(*w)), cpu = 0;
 		unsigned n = 0;
 
+		keep_if_all_discarded(c);
 		c->all_verified = c->nrows > 0 && !c->failed;
 		if (c->prec == PREC_OPEN)
 			c->prec = c->failed ? PREC_OFF : PREC_BUDGET; /* stopped by --fail-fast */

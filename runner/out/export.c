@@ -29,7 +29,9 @@ static void row_head(FILE *f, const struct cell *c, const char *name, const char
 	        "      \"run_name\": ",
 	        family, instance);
 	json_str(f, run_name);
-	fprintf(f, ",\n      \"repetitions\": %u,\n      \"threads\": %u,\n", c->nrows, c->workers);
+	/* the reps written: those set aside (--max-steal, --max-slowdown) are not */
+	fprintf(f, ",\n      \"repetitions\": %u,\n      \"threads\": %u,\n",
+	        c->nrows - c->ndiscarded, c->workers);
 }
 
 static void stat4(const double *x, size_t n, double out[4])
@@ -96,7 +98,7 @@ static void write_aggregates(FILE *f, const struct cell *c, long cpus, const cha
 	if (!w || !cpu)
 		goto out;
 	for (unsigned k = 0; k < c->nrows; k++) {
-		if (c->rows[k].status != REP_OK)
+		if (c->rows[k].status != REP_OK || c->rows[k].mech.discarded)
 			continue;
 		w[n] = c->rows[k].wall_s * 1e6;
 		cpu[n++] = (c->rows[k].user_s + c->rows[k].sys_s) * 1e6;
@@ -175,6 +177,8 @@ int export_json(FILE *f, const struct run *r)
 		for (unsigned k = 0; k < c->nrows; k++) {
 			const struct rep_row *row = &c->rows[k];
 
+			if (row->mech.discarded)
+				continue;
 			fputs(first ? "" : ",\n", f);
 			first = false;
 			row_head(f, c, name, name, family, instance);

@@ -246,6 +246,9 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 	case CSV_COL_FOREIGN_SHARE:
 		put_num(f, row->mech.foreign_share);
 		break;
+	case CSV_COL_CPU_SLOWDOWN:
+		put_num(f, row->mech.cpu_slowdown);
+		break;
 	case CSV_COL_NOISY:
 		put_str(f, row->mech.noisy ? row->mech.noisy : "");
 		break;
@@ -353,7 +356,7 @@ static void put_column(FILE *f, enum csv_col col, const struct run *r, const str
 		put_num(f, r->cfg.precision > 0 ? r->cfg.precision : NAN);
 		break;
 	case CSV_COL_CELL_REPS:
-		put_long(f, c->nrows);
+		put_long(f, (long)c->wall.n); /* the reps in its figures */
 		break;
 	case CSV_COL_PRECISION_REACHED:
 		put_num(f, c->halfwidth);

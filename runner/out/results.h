@@ -31,8 +31,11 @@ struct rep_mech {
 	double runq_share, steal_share; /* runq_s / (workers × wall); steal_s / (cpus × wall) */
 	double foreign_s; /* CPU time of other processes on the mask's CPUs during the rep */
 	double foreign_share; /* foreign_s / (cpus × wall) */
-	const char *noisy; /* "", "steal", "run-queue" or "other-load": over the noise threshold */
-	bool discarded; /* --max-steal: left out of the statistics and re-run */
+	/* how much slower than their best in the run the rep's CPUs ran the
+	 * probe right after it (0.6: 60%); NaN: not probed */
+	double cpu_slowdown;
+	const char *noisy; /* noise_of_rep(): "" unless over a noise threshold */
+	bool discarded; /* --max-steal, --max-slowdown: left out of the statistics */
 };
 
 /* One measured rep: one CSV row. */
@@ -76,7 +79,7 @@ struct cell {
 	bool failed; /* a rep failed: no further reps */
 	struct rep_row *rows; /* measured reps */
 	unsigned nrows;
-	unsigned ndiscarded; /* rows discarded by --max-steal (among nrows) */
+	unsigned ndiscarded; /* rows discarded by --max-steal or --max-slowdown (among nrows) */
 	unsigned cap; /* rows allocated; always > nrows while reps run */
 	enum cell_prec prec;
 	struct cell *baseline; /* --baseline cell of the same instance, or NULL */
@@ -101,6 +104,9 @@ struct run {
 	unsigned failures; /* reps not verified or failed */
 	unsigned rounds; /* interleaved rounds run, warmups included */
 	double elapsed_s; /* engine_run from preparation to the last rep */
+	/* exec/: each calibrated CPU's best probe time so far (indexed like
+	 * machine.cal_start.cpu), the reference of rep_mech.cpu_slowdown */
+	double probe_best[CPUCAL_MAX];
 	/* The scaling fits of the run as a JSON array (analysis/explain.h),
 	 * filled by the CLI for --json; NULL: none. */
 	char *fits_json;

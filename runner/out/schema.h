@@ -105,7 +105,8 @@ enum col_type {
 	X(PRECISION_REACHED, "precision_reached", COL_NUM_OPT, 2)                                  \
 	X(PRECISION_MET, "precision_met", COL_BOOL, 2)                                             \
 	X(MIN_REP_TIME_S, "min_rep_time_s", COL_NUM_OPT, 2)                                        \
-	X(FOREIGN_SHARE, "foreign_share", COL_NUM_OPT, 2)
+	X(FOREIGN_SHARE, "foreign_share", COL_NUM_OPT, 2)                                          \
+	X(CPU_SLOWDOWN, "cpu_slowdown", COL_NUM_OPT, 2)
 
 enum csv_col {
 #define X(id, name, type, since) CSV_COL_##id,

@@ -59,11 +59,17 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	if (c->implicit)
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "baseline ");
 	if (c->prec == PREC_MET)
-		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "precise(%u reps) ",
-		                      c->nrows);
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "precise(%zu reps", s->n);
 	else if (c->prec == PREC_BUDGET)
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o,
-		                      "IMPRECISE(out of budget, %u reps) ", c->nrows);
+		                      "IMPRECISE(out of budget, %zu reps", s->n);
+	if (c->ndiscarded && o < sizeof(t->notes))
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, "%s%u set aside",
+		                      c->prec == PREC_MET || c->prec == PREC_BUDGET ? "; " : "(",
+		                      c->ndiscarded);
+	if ((c->prec == PREC_MET || c->prec == PREC_BUDGET || c->ndiscarded) &&
+	    o < sizeof(t->notes))
+		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o, ") ");
 	if (is_noisy(s) && s->outliers)
 		o += (size_t)snprintf(t->notes + o, sizeof(t->notes) - o,
 		                      "noisy(cv=%.0f%%, %u outlier%s) ", 100 * s->cv,
@@ -303,12 +309,12 @@ static void precision_notes(FILE *f, const struct run *r)
 		if (c->prec != PREC_BUDGET)
 			continue;
 		if (isfinite(c->halfwidth))
-			fprintf(f, "%s %s %s/%u ±%.1f%% (%u reps)", k++ ? "," : "", c->wl->name,
-			        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->nrows);
+			fprintf(f, "%s %s %s/%u ±%.1f%% (%zu reps)", k++ ? "," : "", c->wl->name,
+			        mode_names[c->mode], c->workers, 100 * c->halfwidth, c->wall.n);
 		else
-			fprintf(f, "%s %s %s/%u no interval (%u rep%s)", k++ ? "," : "",
-			        c->wl->name, mode_names[c->mode], c->workers, c->nrows,
-			        c->nrows == 1 ? "" : "s");
+			fprintf(f, "%s %s %s/%u no interval (%zu rep%s)", k++ ? "," : "",
+			        c->wl->name, mode_names[c->mode], c->workers, c->wall.n,
+			        c->wall.n == 1 ? "" : "s");
 	}
 	if (missed)
 		fputs("\n", f);

@@ -67,7 +67,8 @@ fake_root() { # fake_root THP-LINE ASLR
 	[ "$status" -eq 0 ]
 	n=$(nproc)
 	line=$(grep '^cpu_speed: ' <<<"$output")
-	[ "$(grep -o '[0-9]*:[0-9.]*ms' <<<"$line" | wc -l)" -eq "$n" ]
+	# both kernels per CPU: integer chain / floating-point block
+	[ "$(grep -Eo '[0-9]+:[0-9.]+/[0-9.]+ms' <<<"$line" | wc -l)" -eq "$n" ]
 }
 
 @test "a run records the checks, both calibrations and where workers ran" {
@@ -77,8 +78,8 @@ fake_root() { # fake_root THP-LINE ASLR
 		col out.csv sys_checks | head -1 | grep -Eq "(^|;)$c=(ok|WARN|n/a)(;|$)"
 	done
 	[ "$(col out.csv cpu_speed_start | sort -u | wc -l)" -eq 1 ]
-	col out.csv cpu_speed_start | head -1 | grep -Eq '^0:[0-9.]+ms'
-	col out.csv cpu_speed_end | head -1 | grep -Eq '^0:[0-9.]+ms'
+	col out.csv cpu_speed_start | head -1 | grep -Eq '^0:[0-9.]+/[0-9.]+ms'
+	col out.csv cpu_speed_end | head -1 | grep -Eq '^0:[0-9.]+/[0-9.]+ms'
 	# every threads row names worker 0 (and worker 1 when it took a task)
 	[ "$(rows out.csv threads worker_cpus | wc -l)" -eq 2 ]
 	[ -z "$(rows out.csv threads worker_cpus | grep -Ev '^0:[0-9+]+(;1:[0-9+]+)?$|^1:[0-9+]+$')" ]
@@ -124,7 +125,8 @@ fake_root() { # fake_root THP-LINE ASLR
 }
 
 # A short, nearly deterministic cell: 4 tasks of one 2 ms sleep.
-SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
+# --max-slowdown=0: a rep the host slowed is not set aside (counts exact)
+SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq --max-slowdown=0"
 
 @test "bad --precision, --max-time and --min-rep-time values are usage errors" {
 	for v in 0 0% 100% 150 -3% abc 3%% "" " 3%" inf nan; do
@@ -182,7 +184,7 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 	# a rep sleeps 300 ms: after the first round (>= 0.3 s) a second cannot
 	# end within 0.5 s, so 1 of the 5 rounds runs and the cell is named
 	run timeout 120 "$CB" -w sleep --sleep=300ms -t 1 -s 1 -m seq --runs=5 --warmup=0 \
-		--min-rep-time=0 --precision=1% --max-time=500ms -v --csv=out.csv
+		--min-rep-time=0 --precision=1% --max-time=500ms --max-slowdown=0 -v --csv=out.csv
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[ "$(col out.csv cell_reps | sort -u)" = 1 ]
 	[ "$(col out.csv precision_met)" = 0 ]
@@ -199,7 +201,7 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq"
 	for k in 1 2; do
 		# 99%: any 6 reps of a 20 ms sleep are within it, so each cell takes 6
 		run "$CB" -w sleep --sleep=20ms -t 2 -s 1 -m seq,threads,procs -j 1,2 --runs=2 \
-			--warmup=0 --min-rep-time=0 --precision=99% --seed=7 -v --no-csv
+			--warmup=0 --min-rep-time=0 --precision=99% --max-slowdown=0 --seed=7 -v --no-csv
 		[ "$status" -eq 0 ]
 		grep -E '^concbench: sleep .* rep [0-9]+:' <<<"$output" | cut -d: -f2 >order$k
 	done
@@ -277,4 +279,71 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 	grep -Eq "^[0-9]+ of $cells cells within 50%$" $p
 	# the report's flags say the same per cell
 	[ "$(grep -c '(target 50%)' out/report-latest/report.md)" -eq "$cells" ]
+}
+
+@test "every rep records its CPUs' slowdown; a slowed one is flagged slow-cpu and kept by default" {
+	run "$CB" -m seq,threads -w cpu.primes -s small -j 2 --runs=4 --inject=slowcpu=1000% --json=out.json --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv cpu_slowdown | wc -l)" -eq 8 ]
+	[ -z "$(col out.csv cpu_slowdown | grep -Ev '^[0-9.e+-]+$')" ]
+	# the probe after every other rep (the warmup's first) read 11x slower
+	# (a real neighbour slows it 1.5-3x): those reps are flagged slow-cpu
+	slowed=$(col out.csv cpu_slowdown 'float(r["cpu_slowdown"]) > 5' | wc -l)
+	[ "$slowed" -ge 3 ]
+	[ "$(col out.csv noisy 'float(r["cpu_slowdown"]) > 5 and r["noisy"] == "slow-cpu"' | wc -l)" -eq "$slowed" ]
+	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 0 ]
+	[ "$(grep -c '"run_type": "iteration"' out.json)" -eq 8 ]
+}
+
+@test "--max-slowdown sets slowed reps aside and runs them again; they stay in the CSV" {
+	run "$CB" -m seq -w cpu.primes -s small --runs=4 --inject=slowcpu=1000% --max-slowdown=500% -v --json=out.json --csv=out.csv
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"slower than its best right after it (--max-slowdown); discarded, run again"* ]]
+	# the probe after every other rep was slowed, the warmup's first: 4 kept,
+	# the 2nd, 3rd and 4th each after one set aside
+	[ "$(col out.csv discarded 'r["discarded"] == "0"' | wc -l)" -eq 4 ]
+	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 3 ]
+	[ -z "$(col out.csv noisy 'r["discarded"] == "1" and r["noisy"] != "slow-cpu"')" ]
+	[ "$(col out.csv cell_reps | sort -u)" = 4 ]
+	# the JSON holds the kept reps only
+	[ "$(grep -c '"run_type": "iteration"' out.json)" -eq 4 ]
+	grep -q '"repetitions": 4,' out.json
+}
+
+@test "--precision sets slowed reps aside by default and adds rounds instead; --max-slowdown=0 keeps them" {
+	run "$CB" -m seq -w cpu.primes -s small --runs=4 --precision=40% --max-time=60s --inject=slowcpu=100% --csv=out.csv
+	[ "$status" -eq 0 ]
+	kept=$(col out.csv discarded 'r["discarded"] == "0"' | wc -l)
+	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -ge 2 ]
+	[ -z "$(col out.csv noisy 'r["discarded"] == "0" and r["noisy"] == "slow-cpu"')" ]
+	[ "$(col out.csv cell_reps | sort -u)" = "$kept" ]
+	run "$CB" -m seq -w cpu.primes -s small --runs=4 --precision=40% --max-time=60s --inject=slowcpu=100% --max-slowdown=0 --csv=out0.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out0.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 0 ]
+	[ "$(col out0.csv noisy 'r["noisy"] == "slow-cpu"' | wc -l)" -ge 2 ]
+}
+
+@test "a rep still slowed after 3 re-runs stays; when every rep of a cell was set aside, they all count again" {
+	run "$CB" -m seq -w cpu.primes -s small --runs=2 --inject=slowcpu-all=1000% --max-slowdown=500% --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 6 ]
+	[ "$(col out.csv discarded 'r["discarded"] == "0"' | wc -l)" -eq 2 ]
+	# --precision never re-runs: every rep set aside, so all count, flagged
+	run "$CB" -m seq -w cpu.primes -s small --runs=3 --precision=40% --max-time=20s --inject=slowcpu-all=1000% --csv=out2.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out2.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 0 ]
+	n=$(col out2.csv noisy | wc -l)
+	[ "$n" -ge 3 ]
+	[ "$(col out2.csv noisy 'r["noisy"] == "slow-cpu"' | wc -l)" -eq "$n" ]
+	[ "$(col out2.csv cell_reps | sort -u)" = "$n" ]
+	grep -Eq '^cpu.primes +seq +1 .* ms ' <<<"$output"
+}
+
+@test "bad --max-slowdown values are usage errors" {
+	for v in "" -5% 5x 1001% abc " 5%"; do
+		run "$CB" -m seq -w cpu.primes -s small --runs=1 "--max-slowdown=$v" --csv=out.csv
+		[ "$status" -eq 2 ] || { echo "accepted '$v'"; false; }
+		[[ "$output" == *"concbench: --max-slowdown: "* ]]
+		[ ! -e out.csv ]
+	done
 }

@@ -8,6 +8,7 @@
 #include <sched.h>
 
 #include "../../runner/base/cpucal.h"
+#include "../../runner/base/noise.h"
 #include "../../runner/exec/placement.h"
 #include "../../runner/exec/pool.h"
 
@@ -94,6 +95,60 @@ Test(cpucal, spread_is_slowest_over_fastest)
 	cr_assert_float_eq(cpucal_spread(&c), 0.25, 1e-12);
 	c.n = 1;
 	cr_assert(isnan(cpucal_spread(&c)));
+}
+
+Test(cpucal, spread_takes_the_kernel_that_differs_more)
+{
+	/* a busy SMT sibling on the host: the integer chain sees nothing, the
+	 * floating-point block 60% */
+	struct cpucal c = {
+	    .n = 2, .cpu = {0, 1}, .kernel_s = {1.0e-4, 1.01e-4}, .fp_s = {4.0e-5, 6.4e-5}};
+
+	cr_assert_float_eq(cpucal_spread(&c), 0.6, 1e-12);
+	c.fp_s[1] = 4.0e-5;
+	cr_assert_float_eq(cpucal_spread(&c), 0.01, 1e-12);
+}
+
+Test(cpucal, drift_of_either_kernel)
+{
+	struct cpucal a = {.n = 1, .cpu = {3}, .kernel_s = {1.0e-4}, .fp_s = {4.0e-5}};
+	struct cpucal b = {.n = 1, .cpu = {3}, .kernel_s = {1.0e-4}, .fp_s = {1.0e-4}};
+
+	cr_assert_float_eq(cpucal_drift(&a, &b), 1.5, 1e-12);
+}
+
+Test(cpucal, class_best_compares_cpus_of_one_class_only)
+{
+	/* CPUs 0 and 1 performance cores (capacity 1024), 2 an efficiency core */
+	struct cpucal c = {.n = 3, .cpu = {0, 1, 2}, .klass = {1024, 1024, 512}};
+	double best[3] = {4.0e-5, NAN, 9.0e-5};
+
+	cr_assert_float_eq(cpucal_class_best(&c, best, 1), 4.0e-5, 1e-15);
+	cr_assert_float_eq(cpucal_class_best(&c, best, 2), 9.0e-5, 1e-15);
+	best[0] = NAN;
+	cr_assert(isnan(cpucal_class_best(&c, best, 0)));
+}
+
+Test(cpucal, probe_times_the_cpus_it_is_given)
+{
+	struct cpucal c;
+	double t[CPUCAL_MAX];
+
+	cpucal_measure(&c);
+	cr_assert_gt(c.n, 0);
+	cpucal_probe(c.cpu, c.n, t);
+	for (unsigned i = 0; i < c.n; i++) {
+		cr_assert(t[i] > 0, "cpu %u: %g", c.cpu[i], t[i]);
+		cr_assert(c.fp_s[i] > 0, "cpu %u: %g", c.cpu[i], c.fp_s[i]);
+	}
+}
+
+Test(noise, slow_cpu_past_its_threshold_and_steal_first)
+{
+	cr_assert_str_eq(noise_of_rep(0, 0, 0, 0, NOISE_SLOW_CPU + 0.01, 1, 2), "slow-cpu");
+	cr_assert_str_eq(noise_of_rep(0, 0, 0, 0, NOISE_SLOW_CPU - 0.01, 1, 2), "");
+	cr_assert_str_eq(noise_of_rep(0, 0, 0, 0, NAN, 1, 2), "");
+	cr_assert_str_eq(noise_of_rep(0, 0.5, 0, 0, 1.0, 1, 2), "steal");
 }
 
 Test(cpucal, drift_matches_cpus_by_number)

@@ -21,6 +21,11 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t);
 /* "yes" when every rep verified, else NO / FAILED / TIMEOUT; "-" without reps. */
 const char *output_verdict(const struct cell *c);
 
+/* "; disturbed 3/5 reps (run-queue, slow-cpu)": how many of c's reps show
+ * someone else's load (noisy column, base/noise.h), each reason once; ""
+ * when none does. Truncates to len. */
+void output_disturbed(const struct cell *c, char *buf, size_t len);
+
 /* The efficiency budget of cell c on `cpus` CPUs (base/budget.h) from its
  * rows and its seq baseline's. 0, or -EINVAL (b NaN) when a figure is
  * missing. */

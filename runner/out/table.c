@@ -85,21 +85,33 @@ void output_cell_text(const struct cell *c, bool unicode, struct cell_text *t)
 	t->verdict = output_verdict(c);
 }
 
-/* "; disturbed 3/5 reps (run-queue)": reps whose run-queue or steal share
- * shows someone else's load (base/noise.h); nothing when none was. */
-static void print_disturbed(FILE *f, const struct cell *c)
+void output_disturbed(const struct cell *c, char *buf, size_t len)
 {
-	unsigned n = 0;
-	const char *why = "";
+	const char *why[8];
+	unsigned n = 0, nwhy = 0;
+	size_t o = 0;
 
-	for (unsigned k = 0; k < c->nrows; k++)
-		if (c->rows[k].mech.noisy && c->rows[k].mech.noisy[0]) {
-			why = n && strcmp(why, c->rows[k].mech.noisy) ? "steal, run-queue"
-			                                              : c->rows[k].mech.noisy;
-			n++;
-		}
-	if (n)
-		fprintf(f, "; disturbed %u/%u reps (%s)", n, c->nrows, why);
+	if (len)
+		buf[0] = '\0';
+	for (unsigned k = 0; k < c->nrows; k++) {
+		const char *w = c->rows[k].mech.noisy;
+		unsigned j = 0;
+
+		if (!w || !*w)
+			continue;
+		n++;
+		while (j < nwhy && strcmp(why[j], w))
+			j++;
+		if (j == nwhy && nwhy < ARRAY_SIZE(why))
+			why[nwhy++] = w;
+	}
+	if (!n)
+		return;
+	o += (size_t)snprintf(buf, len, "; disturbed %u/%u reps (", n, c->nrows);
+	for (unsigned j = 0; j < nwhy && o < len; j++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", j ? ", " : "", why[j]);
+	if (o < len)
+		snprintf(buf + o, len - o, ")");
 }
 
 static double median_of(double *v, size_t n)
@@ -244,7 +256,8 @@ void output_table(FILE *f, const struct run *r)
 				fprintf(f, "%34s %s", "", buf);
 				if (!isnan(ex) && 1 - b.eff >= 0.10)
 					fprintf(f, "; explained %.0f%% of the loss", 100 * ex);
-				print_disturbed(f, c);
+				output_disturbed(c, buf, sizeof(buf));
+				fputs(buf, f);
 				fputc('\n', f);
 			}
 		}

@@ -37,3 +37,27 @@ Test(table, a_cell_noisy_for_its_spread_alone_names_no_outlier)
 	cr_assert(strstr(t.notes, "noisy(cv="), "%s", t.notes);
 	cr_assert_null(strstr(t.notes, "outlier"), "%s", t.notes);
 }
+
+Test(table, disturbed_names_each_reason_once)
+{
+	struct rep_row rows[4];
+	struct cell c;
+	char buf[128];
+
+	memset(&c, 0, sizeof(c));
+	memset(rows, 0, sizeof(rows));
+	rows[0].mech.noisy = "slow-cpu";
+	rows[1].mech.noisy = "other-load";
+	rows[2].mech.noisy = "slow-cpu";
+	rows[3].mech.noisy = "";
+	c.rows = rows;
+	c.nrows = 4;
+	output_disturbed(&c, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "; disturbed 3/4 reps (slow-cpu, other-load)");
+	rows[1].mech.noisy = "";
+	output_disturbed(&c, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "; disturbed 2/4 reps (slow-cpu)");
+	rows[0].mech.noisy = rows[2].mech.noisy = NULL;
+	output_disturbed(&c, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "");
+}

@@ -127,9 +127,10 @@ static const struct core_opt core_opts[] = {
      "the CSV keeps it, marked discarded"},
     {{"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
      "PCT",
-     "set aside a rep after which a CPU it ran on was more than PCT% slower than its best "
-     "in this run (a busy neighbour on the host; default 35% with --precision, else 0: "
-     "keep every rep); the CSV keeps it, marked discarded"},
+     "set aside a rep after which a CPU it ran on ran a short probe more than PCT% slower "
+     "than the best CPU of its kind in this run (a busy neighbour on the host), and run it "
+     "again (up to 3 times; with --precision, added rounds instead); default 35% with "
+     "--precision, else 0: keep every rep; the CSV keeps it, marked discarded"},
     {{"precision", required_argument, NULL, OPT_PRECISION},
      "PCT",
      "after --runs rounds, add interleaved rounds of the cells whose median interval "

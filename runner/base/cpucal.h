@@ -1,7 +1,7 @@
 /* cpucal.h - per-CPU speed calibration: two fixed kernels (a latency-bound
  * integer chain and a throughput-bound floating-point block) timed while
  * pinned to each CPU of the affinity mask, at the start and end of a run;
- * and the short probe of the second one after each rep. The kernels'
+ * and the short probe of the second one around each rep. The kernels'
  * blocks are static: call these from one thread at a time (the engine's). */
 #ifndef CONCBENCH_CPUCAL_H
 #define CONCBENCH_CPUCAL_H

@@ -19,7 +19,7 @@
 #define NOISE_FOREIGN_SHARE 0.20
 #define NOISE_FOREIGN_MIN_S 0.03
 /* How much slower than its best in this run a CPU the rep ran on did the
- * floating-point probe right after it (base/cpucal.h): a host's busy SMT
+ * floating-point probe just before or right after it (base/cpucal.h): a host's busy SMT
  * sibling slows a vCPU by 1.6x for seconds with no steal and no other
  * process in the guest; the probe's own spread on a quiet CPU is within
  * 12% in 99% of reps (docs/measurements/issue-16.md, round 5). Also --max-slowdown's

@@ -127,7 +127,7 @@ static const struct core_opt core_opts[] = {
      "the CSV keeps it, marked discarded"},
     {{"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
      "PCT",
-     "set aside a rep after which a CPU it ran on ran a short probe more than PCT% slower "
+     "set aside a rep around which a CPU it ran on ran a short probe more than PCT% slower "
      "than the best CPU of its kind in this run (a busy neighbour on the host), and run it "
      "again (up to 3 times; with --precision, added rounds instead); default 35% with "
      "--precision, else 0: keep every rep; the CSV keeps it, marked discarded"},
@@ -144,10 +144,10 @@ static const struct core_opt core_opts[] = {
      "scale each CPU workload's and bench's size until its seq rep lasts this long "
      "(default 100ms unless --size is given; 0: off; I/O workloads run as given)"},
     {{"inject", required_argument, NULL, OPT_INJECT},
-     "KIND@TASK|slow=PCT|slowcpu[-all]=PCT",
+     "KIND@TASK|slow=PCT|slowcpu[-all|-before]=PCT",
      "testing only: make TASK fail (kill, segv, hang, fail), e.g. kill@3; slow=25% makes "
      "every task 25% slower; slowcpu=100% makes the CPU probe after every other rep read "
-     "100% slower (-all: after every rep)"},
+     "100% slower (-all: after every rep; -before: the probe before every rep)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no notes or progress on stderr"},
     {{"verbose", no_argument, NULL, 'v'}, NULL, "one line per rep on stderr"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},

@@ -23,6 +23,7 @@ static unsigned nfaults;
 static double slow_frac; /* slow=PCT: extra time per task, as a fraction of its own */
 static double slowcpu_frac; /* slowcpu=PCT: the probe after every other rep, slower */
 static bool slowcpu_all; /* slowcpu-all=PCT: after every rep */
+static double before_frac; /* slowcpu-before=PCT: the probe before every rep, slower */
 static unsigned long probes; /* inject_probe_scale calls */
 
 int inject_parse(const char *spec)
@@ -31,7 +32,7 @@ int inject_parse(const char *spec)
 	char buf[256], *tok, *save = NULL;
 
 	nfaults = 0;
-	slow_frac = slowcpu_frac = 0;
+	slow_frac = slowcpu_frac = before_frac = 0;
 	slowcpu_all = false;
 	probes = 0;
 	if (!spec || !*spec || strlen(spec) >= sizeof(buf))
@@ -43,8 +44,10 @@ int inject_parse(const char *spec)
 		int kind = 0;
 
 		if (strncmp(tok, "slow=", 5) == 0 || strncmp(tok, "slowcpu=", 8) == 0 ||
-		    strncmp(tok, "slowcpu-all=", 12) == 0) {
-			bool cpu = tok[4] == 'c', all = tok[7] == '-';
+		    strncmp(tok, "slowcpu-all=", 12) == 0 ||
+		    strncmp(tok, "slowcpu-before=", 15) == 0) {
+			bool cpu = tok[4] == 'c', all = strncmp(tok, "slowcpu-all=", 12) == 0,
+			     before = tok[8] == 'b';
 			const char *num = strchr(tok, '=') + 1;
 			double v;
 
@@ -52,7 +55,7 @@ int inject_parse(const char *spec)
 			v = strtod(num, &end);
 			if (end == num || errno || *end != '%' || end[1] || !(v > 0) || v > 1000)
 				return -EINVAL;
-			*(cpu ? &slowcpu_frac : &slow_frac) = v / 100;
+			*(before ? &before_frac : cpu ? &slowcpu_frac : &slow_frac) = v / 100;
 			slowcpu_all |= all;
 			continue;
 		}
@@ -107,6 +110,11 @@ static double clock_s(clockid_t id)
 double inject_probe_scale(void)
 {
 	return slowcpu_frac > 0 && (slowcpu_all || probes++ % 2 == 0) ? 1 + slowcpu_frac : 1;
+}
+
+double inject_probe_before_scale(void)
+{
+	return 1 + before_frac;
 }
 
 void inject_mark(struct inject_mark *m)

@@ -12,7 +12,8 @@
  *   slowcpu=PCT  the CPU probe after every other rep (warmups included,
  *             the first one first) reads PCT% slower: a rep on a CPU a
  *             neighbour slowed, for tests of cpu_slowdown and
- *             --max-slowdown. slowcpu-all=PCT: after every rep.
+ *             --max-slowdown. slowcpu-all=PCT: after every rep;
+ *             slowcpu-before=PCT: the probe before every rep instead.
  * Faults are injected in every mode but seq, so the baseline stays sound.
  * In threads, gil and thread-per-task modes kill and segv take the whole
  * process down: threads share one address space — that is the point.
@@ -41,6 +42,10 @@ struct inject_mark {
  * (1, or 1 + PCT with slowcpu=PCT on every other call, slowcpu-all=PCT
  * on every call). */
 double inject_probe_scale(void);
+
+/* Called once per rep by the CPU probe before it: 1, or 1 + PCT with
+ * slowcpu-before=PCT. */
+double inject_probe_before_scale(void);
 
 /* Called by the pool before a task runs. Can't fail. */
 void inject_mark(struct inject_mark *m);

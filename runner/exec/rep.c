@@ -186,12 +186,35 @@ void eng_stop_all_pools(struct run *r, struct cell_pool *cps)
 		eng_stop_pool(&r->cells[i], &cps[i]);
 }
 
-/* How much slower the CPUs the rep's tasks started and ended on run the
- * floating-point probe now than the best time in this run of any CPU of
- * their class (0.6: 60%), the best times updated; NaN when none of them
- * was calibrated. A host's busy SMT sibling slows a vCPU for seconds at a
- * time, so the probe right after the rep sees what the rep's end saw. */
-static double probe_slowdown(struct run *r, const struct task_result *res, unsigned ntasks)
+/* The probe before a rep: every calibrated CPU when there are at most
+ * this many (0.15 ms each), none on a bigger machine. */
+#define PROBE_BEFORE_MAX 8
+
+/* The floating-point probe of every calibrated CPU into before[] (indexed
+ * like cal_start), the best times updated; NaN where not probed. */
+static void probe_before(struct run *r, double *before)
+{
+	const struct cpucal *cal = &r->machine.cal_start;
+
+	for (unsigned k = 0; k < CPUCAL_MAX; k++)
+		before[k] = NAN;
+	if (cal->n > PROBE_BEFORE_MAX)
+		return;
+	cpucal_probe(cal->cpu, cal->n, before);
+	for (unsigned k = 0; k < cal->n; k++) {
+		before[k] *= inject_probe_before_scale();
+		r->probe_best[k] = fmin(r->probe_best[k], before[k]);
+	}
+}
+
+/* How much slower the CPUs the rep's tasks started and ended on ran the
+ * floating-point probe, just before the rep (before[], probe_before) or
+ * right after it, than the best time in this run of any CPU of their
+ * class (0.6: 60%), the best times updated; NaN when none of them was
+ * calibrated. A host's busy SMT sibling slows a vCPU for seconds at a
+ * time, so a rep is seen at both ends. */
+static double probe_slowdown(struct run *r, const struct task_result *res, unsigned ntasks,
+                             const double *before)
 {
 	const struct cpucal *cal = &r->machine.cal_start;
 	short *slot = malloc(CPU_SETSIZE * sizeof(*slot));
@@ -222,8 +245,12 @@ static double probe_slowdown(struct run *r, const struct task_result *res, unsig
 		t[i] *= scale;
 		r->probe_best[idx[i]] = fmin(r->probe_best[idx[i]], t[i]);
 	}
-	for (unsigned i = 0; i < n; i++)
-		worst = fmax(worst, t[i] / cpucal_class_best(cal, r->probe_best, idx[i]) - 1);
+	for (unsigned i = 0; i < n; i++) {
+		double best = cpucal_class_best(cal, r->probe_best, idx[i]);
+
+		worst = fmax(worst, t[i] / best - 1);
+		worst = fmax(worst, before[idx[i]] / best - 1);
+	}
 	return worst;
 }
 
@@ -293,6 +320,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	struct pool_usage pu;
 	struct rep_row tmp;
 	double t0, t1, steal0 = NAN, steal1 = NAN, busy0 = NAN, busy1 = NAN, slowdown;
+	double before[CPUCAL_MAX];
 	long parent_peak;
 	bool cold;
 	int rc;
@@ -332,6 +360,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 	}
 	row->startup_s = cp->startup_s;
 
+	probe_before(r, before);
 	rss_peak_reset();
 	mech_cpu_read(&steal0, &busy0);
 	if (r->cfg.cost_metrics)
@@ -350,7 +379,7 @@ int eng_run_rep(struct run *r, struct cell *c, struct cell_pool *cp, struct rep_
 		rc = pool_usage_get(cp->pool, &pu);
 	if (rc)
 		goto failed;
-	slowdown = probe_slowdown(r, in->res, c->ntasks);
+	slowdown = probe_slowdown(r, in->res, c->ntasks, before);
 
 	row->wall_s = t1 - t0;
 	if (cold)

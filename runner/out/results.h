@@ -32,7 +32,7 @@ struct rep_mech {
 	double foreign_s; /* CPU time of other processes on the mask's CPUs during the rep */
 	double foreign_share; /* foreign_s / (cpus × wall) */
 	/* how much slower than their best in the run the rep's CPUs ran the
-	 * probe right after it (0.6: 60%); NaN: not probed */
+	 * probe just before or right after it (0.6: 60%); NaN: not probed */
 	double cpu_slowdown;
 	const char *noisy; /* noise_of_rep(): "" unless over a noise threshold */
 	bool discarded; /* --max-steal, --max-slowdown: left out of the statistics */

@@ -295,6 +295,13 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 	[ "$(grep -c '"run_type": "iteration"' out.json)" -eq 8 ]
 }
 
+@test "a CPU slowed just before a rep flags it too (the probe before each rep)" {
+	[ "$(nproc)" -le 8 ] || skip "the probe before a rep runs on machines of up to 8 CPUs"
+	run "$CB" -m seq -w cpu.primes -s small --runs=3 --inject=slowcpu-before=1000% --csv=out.csv
+	[ "$status" -eq 0 ]
+	[ "$(col out.csv noisy 'r["noisy"] == "slow-cpu" and float(r["cpu_slowdown"]) > 5' | wc -l)" -eq 3 ]
+}
+
 @test "--max-slowdown sets slowed reps aside and runs them again; they stay in the CSV" {
 	run "$CB" -m seq -w cpu.primes -s small --runs=4 --inject=slowcpu=1000% --max-slowdown=500% -v --json=out.json --csv=out.csv
 	[ "$status" -eq 0 ]

@@ -48,7 +48,8 @@ static double kernel_once(void)
 }
 
 /* C += A B on 64 x 64 blocks (96 KiB: L1 and L2); the inputs are filled
- * once, C grows harmlessly. Each thread has its own blocks. */
+ * once, C grows harmlessly. The blocks are static (cpucal.h: one thread
+ * at a time). */
 static double fp_once(void)
 {
 	static double a[FP_N * FP_N], b[FP_N * FP_N], c[FP_N * FP_N];
@@ -180,15 +181,9 @@ static double spread_of(const struct cpucal *c, const double *v)
 	return k >= 2 && lo > 0 ? hi / lo - 1 : NAN;
 }
 
-/* The larger of two figures, NaN only when both are. */
-static double worse(double x, double y)
-{
-	return isnan(x) || y > x ? y : x;
-}
-
 double cpucal_spread(const struct cpucal *c)
 {
-	return worse(spread_of(c, c->kernel_s), spread_of(c, c->fp_s));
+	return fmax(spread_of(c, c->kernel_s), spread_of(c, c->fp_s));
 }
 
 static double drift_of(const struct cpucal *a, const double *va, const struct cpucal *b,
@@ -200,14 +195,14 @@ static double drift_of(const struct cpucal *a, const double *va, const struct cp
 		for (unsigned j = 0; j < b->n; j++) {
 			if (a->cpu[i] != b->cpu[j] || !(va[i] > 0) || isnan(vb[j]))
 				continue;
-			worst = worse(worst, fabs(vb[j] / va[i] - 1));
+			worst = fmax(worst, fabs(vb[j] / va[i] - 1));
 		}
 	return worst;
 }
 
 double cpucal_drift(const struct cpucal *a, const struct cpucal *b)
 {
-	return worse(drift_of(a, a->kernel_s, b, b->kernel_s), drift_of(a, a->fp_s, b, b->fp_s));
+	return fmax(drift_of(a, a->kernel_s, b, b->kernel_s), drift_of(a, a->fp_s, b, b->fp_s));
 }
 
 void cpucal_format(const struct cpucal *c, char *buf, size_t len)

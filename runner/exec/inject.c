@@ -47,7 +47,7 @@ int inject_parse(const char *spec)
 		    strncmp(tok, "slowcpu-all=", 12) == 0 ||
 		    strncmp(tok, "slowcpu-before=", 15) == 0) {
 			bool cpu = tok[4] == 'c', all = strncmp(tok, "slowcpu-all=", 12) == 0,
-			     before = tok[8] == 'b';
+			     before = strncmp(tok, "slowcpu-before=", 15) == 0;
 			const char *num = strchr(tok, '=') + 1;
 			double v;
 

@@ -22,10 +22,9 @@
 #ifndef CONCBENCH_INJECT_H
 #define CONCBENCH_INJECT_H
 
-/* Parse "kill@3,hang@7", "slow=25%", "slowcpu=100%" or "slowcpu-all=100%"
- * (0 < PCT <= 1000),
- * comma-separated.
- * 0 or -EINVAL. */
+/* Parse "kill@3,hang@7", "slow=25%", "slowcpu=100%", "slowcpu-all=100%"
+ * or "slowcpu-before=100%" (0 < PCT <= 1000), comma-separated. 0 or
+ * -EINVAL. */
 int inject_parse(const char *spec);
 
 /* Called by the pool before running task i; returns 0 or the injected

@@ -187,7 +187,7 @@ void eng_stop_all_pools(struct run *r, struct cell_pool *cps)
 }
 
 /* The probe before a rep: every calibrated CPU when there are at most
- * this many (0.15 ms each), none on a bigger machine. */
+ * this many (about 0.35 ms each), none on a bigger machine. */
 #define PROBE_BEFORE_MAX 8
 
 /* The floating-point probe of every calibrated CPU into before[] (indexed
@@ -477,8 +477,8 @@ int eng_run_rep_steal(struct run *r, struct cell *c, struct cell_pool *cp, struc
 			        r->cfg.precision > 0 ? "" : ", run again");
 		else if (cb_verbosity > 0)
 			cb_note(
-			    "%s %s w=%u: a rep's CPU ran %.0f%% slower than its best right after "
-			    "it (--max-slowdown); discarded%s",
+			    "%s %s w=%u: a rep's CPU ran the probe around it %.0f%% slower than "
+			    "the best of its kind (--max-slowdown); discarded%s",
 			    c->inst->wl->name, mode_names[c->mode], c->workers,
 			    100 * row->mech.cpu_slowdown,
 			    r->cfg.precision > 0 ? "" : ", run again");

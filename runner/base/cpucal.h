@@ -29,7 +29,8 @@ void cpucal_measure(struct cpucal *c);
 
 /* The floating-point kernel, best of 3, pinned to each of cpus[0..n) in
  * turn, into fp_s[i] (NaN: could not pin); then the calling thread's mask
- * is restored. About 0.15 ms per CPU. Can't fail. */
+ * is restored. About 0.35 ms per CPU, pinning included (0.7 ms for two on the development VM).
+ * Can't fail. */
 void cpucal_probe(const unsigned *cpus, unsigned n, double *fp_s);
 
 /* The least of best[] (indexed like c->cpu) over the CPUs of the same

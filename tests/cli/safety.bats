@@ -149,12 +149,14 @@ make_dev() { # NAME MAJOR MINOR, or skip where nodes can't be made
 	"$CB" -w cpu.primes -m seq -s small --runs=100000 --warmup=0 -q --no-csv --trace=t.csv \
 		>/dev/null 2>&1 &
 	pid=$!
+	fds=
 	for _ in $(seq 200); do # until the trace's temp file is open
-		# shellcheck disable=SC2010 # the link targets of /proc/PID/fd, not file names
-		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -e '#' -e 't.csv.tmp' && break
+		# the link targets of /proc/PID/fd, not file names; ls fails when
+		# an fd closes while it lists them (the run opens and closes /proc files)
+		fds=$(ls -l "/proc/$pid/fd" 2>/dev/null || true)
+		grep -q -e '#' -e 't.csv.tmp' <<<"$fds" && break
 		sleep 0.05
 	done
-	fds=$(ls -l "/proc/$pid/fd")
 	kill -9 "$pid"
 	wait "$pid" || true
 	if grep -q 't.csv.tmp' <<<"$fds"; then # a named temp file: no O_TMPFILE here

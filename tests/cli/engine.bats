@@ -25,7 +25,7 @@ ids_now() { # ids_now PID KIND(children|threads)
 		local pid=$!
 		sleep 1 # prepare; the pool starts in the first round
 		ids_now $pid "$kind" | sort -u >first.txt
-		end=$((SECONDS + 4))
+		end=$((SECONDS + 3))
 		while kill -0 $pid 2>/dev/null && [ $SECONDS -lt $end ]; do
 			ids_now $pid "$kind"
 			sleep 0.01
@@ -33,7 +33,7 @@ ids_now() { # ids_now PID KIND(children|threads)
 		kill -TERM $pid
 		wait $pid || true
 		# the two workers seen first (plus, under TSan, its own thread) are
-		# all there is for 4 s; a pool per rep shows dozens of new ids
+		# all there is for 3 s; a pool per rep shows dozens of new ids
 		[ "$(grep -c . first.txt)" -ge 2 ] || { echo "$m: first look: $(cat first.txt)"; false; }
 		new=$(comm -13 first.txt all.txt | tr '\n' ' ')
 		[ -z "$new" ] || { echo "$m: new workers $new after $(tr '\n' ' ' <first.txt)"; false; }

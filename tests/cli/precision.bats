@@ -342,7 +342,7 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 6 ]
 	[ "$(col out.csv discarded 'r["discarded"] == "0"' | wc -l)" -eq 2 ]
 	# --precision never re-runs: every rep set aside, so all count, flagged
-	run "$CB" -m seq -w cpu.primes -s small --runs=3 --precision=40% --max-time=20s --inject=slowcpu-all=1000% --csv=out2.csv
+	run "$CB" -m seq -w cpu.primes -s small --runs=3 --precision=40% --max-time=4s --inject=slowcpu-all=1000% --csv=out2.csv
 	[ "$status" -eq 0 ]
 	[ "$(col out2.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 0 ]
 	n=$(col out2.csv noisy | wc -l)

@@ -16,7 +16,8 @@
 #          ROUNDS (5), RUNS (1): 5 reps a side, each in its own invocation,
 #          interleaved (one invocation's reps share its machine state: on
 #          this VM a whole invocation can run 2x slow, invisibly; ROUNDS=1
-#          RUNS=5 puts all 5 reps in one), AB_KEEP (a folder for each try's output)
+#          RUNS=5 puts all 5 reps in one), AB_KEEP (a folder for each try's
+#          compare output and its base and head CSVs)
 set -eu
 cb=${1:-bin/concbench}
 tries=${TRIES:-10}
@@ -58,6 +59,10 @@ try() { # kind try -> prints "exit cells-regression cells-total"
 	rc=0
 	"$cb" compare "$tmp/base.csv" "$tmp/head.csv" >"$tmp/out.txt" || rc=$?
 	cp "$tmp/out.txt" "$tmp/$1-$2.txt"
+	if [ -n "${AB_KEEP:-}" ]; then
+		mkdir -p "$AB_KEEP" && cp "$tmp/base.csv" "$AB_KEEP/$1-$2-base.csv" &&
+			cp "$tmp/head.csv" "$AB_KEEP/$1-$2-head.csv"
+	fi
 	sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) regression, \([0-9]*\) improvement, \([0-9]*\) inconclusive.*/\1 \2 \3 \4/p' "$tmp/out.txt" |
 		{ read -r p g i n; echo "$rc $p $g $i $n"; }
 }

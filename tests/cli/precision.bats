@@ -153,9 +153,12 @@ SLEEPY="-w sleep --sleep=2ms -t 4 -s 1 -m seq --max-slowdown=0"
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <out.csv)" -eq 3 ]
 	[ "$(col out.csv precision_met | sort -u)" = "" ]
-	# 50% is always within reach of a 2 ms sleep; 6 reps are the fewest whose
-	# median interval covers 95%, so it stops at exactly 6
-	run "$CB" $SLEEPY --runs=2 --warmup=0 --min-rep-time=0 --precision=50% --csv=out.csv
+	# 50% is always within reach of 4 sleeps of 20 ms (a rep would have to
+	# wake 80 ms late; 2 ms sleeps missed it under ASan on a loaded CI
+	# machine); 6 reps are the fewest whose median interval covers 95%, so
+	# it stops at exactly 6
+	run "$CB" -w sleep --sleep=20ms -t 4 -s 1 -m seq --max-slowdown=0 --runs=2 --warmup=0 \
+		--min-rep-time=0 --precision=50% --csv=out.csv
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <out.csv)" -eq 7 ]
 	[ "$(col out.csv cell_reps | sort -u)" = 6 ]

@@ -421,9 +421,8 @@ static void compare_usage(void)
 	       "beyond the threshold, or the change is significant (Holm-adjusted over the\n"
 	       "cells whose estimate is beyond the threshold) with the estimate beyond it;\n"
 	       "when the slower side's reps were flagged disturbed (the noisy column:\n"
-	       "steal, slow-cpu, run-queue, other-load) in a fifth or more of them, only\n"
-	       "if the undisturbed reps decide it too, or the interval less the slowdown\n"
-	       "the disturbed reps show does; else inconclusive.\n"
+	       "steal, run-queue, other-load) in a fifth or more of them, only if the\n"
+	       "undisturbed reps decide it too; else inconclusive.\n"
 	       "Exit 0: no regression; 1: a regression (or an unverified head rep);\n"
 	       "2: error; 3: inconclusive (a cell the reps can't decide, or no cell in\n"
 	       "common), unless --inconclusive=pass.\n\n"
@@ -458,54 +457,19 @@ static void mark_ambiguous(struct cmp_cell *cells, size_t n)
 	}
 }
 
-/* How much worse side w's disturbed values are than its undisturbed ones,
- * as a slowdown (0 when they are not worse); NaN when either group is
- * empty. -ENOMEM on allocation failure is returned as -1. */
-static double visible_slowdown(const struct cmp_cell *x, int w, bool higher_better)
-{
-	double *v = malloc((x->n[w] + 1) * sizeof(double)), med[2];
-	size_t m[2] = {0, 0};
-
-	if (!v)
-		return -1;
-	for (int dist = 0; dist < 2; dist++) {
-		size_t k = 0;
-
-		for (size_t i = 0; i < x->n[w]; i++)
-			if (x->dist[w][i] == (dist == 1))
-				v[k++] = x->v[w][i];
-		stats_sort(v, k);
-		m[dist] = k;
-		med[dist] = stats_quantile(v, k, 0.5);
-	}
-	free(v);
-	if (!m[0] || !m[1] || !(med[0] > 0) || !(med[1] > 0))
-		return NAN;
-	return fmax(0, (higher_better ? med[0] / med[1] : med[1] / med[0]) - 1);
-}
-
 /* A regression (improvement) whose head (base) reps - the side that looks
  * worse - were disturbed by other work on the machine (the noisy column:
- * steal, a slowed CPU, run-queue wait beyond the rep's own, other
- * processes' CPU time) in at least a fifth of its reps, and more often than
- * the other side's, may be that disturbance. It stands when either
- *   - the disturbed reps of both sides set aside, the rest's interval gives
- *     the same verdict, or
- *   - the disturbance is small in the worse side's own times: its disturbed
- *     reps ran x slower than its undisturbed ones (medians), and the
- *     interval with all of it taken off - every ratio moved by 1 + x
- *     towards no change - still lies beyond the threshold. A slowed CPU
- *     that this work does not feel (the probe is floating-point bound;
- *     integer division barely notices a busy host sibling) leaves the
- *     verdict standing; a disturbance that did slow it is taken off whole.
- * Otherwise it becomes inconclusive, and a quiet rerun decides it. The
- * other side's disturbed reps stay: they make it look worse, which only
- * weakens the verdict. threshold and the direction as in cmp_decide. 0 or
- * -ENOMEM. */
+ * steal, run-queue wait beyond the rep's own, other processes' CPU time)
+ * in at least a fifth of its reps, and more often than the other side's,
+ * may be that disturbance. The disturbed reps of both sides are set aside
+ * and the interval of the rest decides again: a verdict that stands
+ * without them stands (said in why); otherwise it becomes inconclusive,
+ * and a quiet rerun decides it. threshold and the direction as in
+ * cmp_decide. 0 or -ENOMEM. */
 static int disturbed(struct cmp_cell *x, const struct cmp_opts *o)
 {
 	int w = x->verdict == CMP_REGRESSION ? 1 : 0;
-	double fw, fo, slow, *q[2] = {NULL, NULL};
+	double fw, fo, *q[2] = {NULL, NULL};
 	size_t m[2] = {0, 0};
 	enum cmp_verdict again = CMP_INCONCLUSIVE;
 	struct cmp_stats st;
@@ -546,30 +510,6 @@ static int disturbed(struct cmp_cell *x, const struct cmp_opts *o)
 		         "; so on the %zu undisturbed %s reps too: [%.3f, %.3f]", m[w],
 		         w ? "head" : "base", st.ci_lo, st.ci_hi);
 		return 0;
-	}
-	slow = visible_slowdown(x, w, o->higher_better);
-	if (slow < 0)
-		return -ENOMEM;
-	if (!isnan(slow)) {
-		/* the worse side's values towards the other's by 1 + slow */
-		double f = (w == 1) != o->higher_better ? 1 / (1 + slow) : 1 + slow;
-
-		st = x->st;
-		st.ratio *= f;
-		st.ci_lo *= f;
-		st.ci_hi *= f;
-		st.p = 1;
-		st.candidate = false;
-		if (cmp_decide(&st, o->threshold, o->alpha, o->higher_better, NULL, 0) ==
-		    x->verdict) {
-			size_t len = strlen(x->why);
-
-			snprintf(x->why + len, sizeof(x->why) - len,
-			         "; its disturbed reps ran %.1f%% slower, and less that too: "
-			         "[%.3f, %.3f]",
-			         100 * slow, st.ci_lo, st.ci_hi);
-			return 0;
-		}
 	}
 	x->verdict = CMP_INCONCLUSIVE;
 	snprintf(x->why, sizeof(x->why),

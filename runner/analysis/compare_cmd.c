@@ -421,8 +421,8 @@ static void compare_usage(void)
 	       "beyond the threshold, or the change is significant (Holm-adjusted over the\n"
 	       "cells whose estimate is beyond the threshold) with the estimate beyond it;\n"
 	       "when the slower side's reps were flagged disturbed (the noisy column:\n"
-	       "steal, run-queue, other-load) in a fifth or more of them, only if the\n"
-	       "undisturbed reps decide it too; else inconclusive.\n"
+	       "steal, slow-cpu, run-queue, other-load) in a fifth or more of them, only\n"
+	       "if the undisturbed reps decide it too; else inconclusive.\n"
 	       "Exit 0: no regression; 1: a regression (or an unverified head rep);\n"
 	       "2: error; 3: inconclusive (a cell the reps can't decide, or no cell in\n"
 	       "common), unless --inconclusive=pass.\n\n"
@@ -459,7 +459,8 @@ static void mark_ambiguous(struct cmp_cell *cells, size_t n)
 
 /* A regression (improvement) whose head (base) reps - the side that looks
  * worse - were disturbed by other work on the machine (the noisy column:
- * steal, run-queue wait beyond the rep's own, other processes' CPU time)
+ * steal, a slowed CPU, run-queue wait beyond the rep's own, other
+ * processes' CPU time)
  * in at least a fifth of its reps, and more often than the other side's,
  * may be that disturbance. The disturbed reps of both sides are set aside
  * and the interval of the rest decides again: a verdict that stands

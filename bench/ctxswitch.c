@@ -24,7 +24,7 @@
 #include "ticker.h"
 
 static const struct wl_option ctx_opts[] = {
-    {"ctx-cpu", "same|any", "same", "ctxswitch: all workers on one CPU, or anywhere"},
+    {"ctx-cpu", "same|any", "same", "ctxswitch: all workers on one CPU, or anywhere", false},
     {0},
 };
 

@@ -589,12 +589,13 @@ static int dl_verify(struct wl_ctx *ctx, const struct task_result *res, struct c
 }
 
 static const struct wl_option dl_options[] = {
-    {"philosophers", "N", "5", "deadlock: philosophers (and forks) at the table, 2..64"},
+    {"philosophers", "N", "5", "deadlock: philosophers (and forks) at the table, 2..64", false},
     {"deadlock-timeout", "DURATION", "500ms",
      "deadlock: no meal for this long = deadlock; the watchdog stops the "
-     "table"},
+     "table",
+     false},
     {"pick-delay", "DURATION", "1ms",
-     "deadlock: pause between picking up the first and the second fork"},
+     "deadlock: pause between picking up the first and the second fork", false},
     {0},
 };
 

@@ -353,7 +353,7 @@ static int ev_verify(struct wl_ctx *ctx, const struct task_result *res, struct c
 
 static const struct wl_option ev_options[] = {
     {"event-timeout", "DURATION", "1ms",
-     "event: timeout of the 20 never-set waits per worker, 1us..100ms"},
+     "event: timeout of the 20 never-set waits per worker, 1us..100ms", false},
     {0},
 };
 

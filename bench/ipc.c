@@ -44,9 +44,9 @@ static const char *const chan_names[CH__COUNT] = {"pipe", "socketpair", "mqueue"
                                                   "shm-sem"};
 
 static const struct wl_option ipc_opts[] = {
-    {"channel", "NAME", "pipe", "ipc: pipe, socketpair, mqueue, shm-futex or shm-sem"},
-    {"msg-bytes", "N", "64", "ipc: bytes per message (1..1048576)"},
-    {"stream", NULL, NULL, "ipc: stream one way (bandwidth) instead of ping-pong (latency)"},
+    {"channel", "NAME", "pipe", "ipc: pipe, socketpair, mqueue, shm-futex or shm-sem", false},
+    {"msg-bytes", "N", "64", "ipc: bytes per message (1..1048576)", false},
+    {"stream", NULL, NULL, "ipc: stream one way (bandwidth) instead of ping-pong (latency)", false},
     {0},
 };
 

@@ -28,9 +28,10 @@
 enum q_order { Q_FIFO, Q_LIFO, Q_PRIO };
 
 static const struct wl_option queue_opts[] = {
-    {"order", "fifo|lifo|priority", "fifo", "queue: which item a get takes"},
-    {"producers", "N", "0", "queue: producer workers, the rest consume; 0 = half the workers"},
-    {"queue-cap", "N", "64", "queue: slots in the bounded queue"},
+    {"order", "fifo|lifo|priority", "fifo", "queue: which item a get takes", false},
+    {"producers", "N", "0", "queue: producer workers, the rest consume; 0 = half the workers",
+     false},
+    {"queue-cap", "N", "64", "queue: slots in the bounded queue", false},
     {0},
 };
 

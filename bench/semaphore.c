@@ -178,7 +178,7 @@ static int sem_verify(struct wl_ctx *ctx, const struct task_result *res, struct 
 }
 
 static const struct wl_option sem_options[] = {
-    {"slots", "K", "0", "semaphore: K slots (0: half the workers, at least 1)"},
+    {"slots", "K", "0", "semaphore: K slots (0: half the workers, at least 1)", false},
     {0},
 };
 

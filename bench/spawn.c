@@ -29,9 +29,9 @@ extern char **environ;
 enum spawn_how { SP_THREAD, SP_FORK, SP_POSIX_SPAWN };
 
 static const struct wl_option spawn_opts[] = {
-    {"spawn", "thread|fork|posix-spawn", "thread", "spawn: how a unit is created"},
-    {"alive", "N", "8", "spawn: units alive at once (created, then all joined)"},
-    {"program", "PATH", "/bin/true", "spawn: the program posix-spawn runs"},
+    {"spawn", "thread|fork|posix-spawn", "thread", "spawn: how a unit is created", false},
+    {"alive", "N", "8", "spawn: units alive at once (created, then all joined)", false},
+    {"program", "PATH", "/bin/true", "spawn: the program posix-spawn runs", false},
     {0},
 };
 

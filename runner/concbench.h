@@ -105,6 +105,7 @@ struct wl_option {
 	const char *arg; /* "N", "DURATION" …; NULL for a flag */
 	const char *def; /* default value as text; NULL: unset */
 	const char *help; /* one line */
+	bool repeatable; /* each occurrence counts (cb_opt_nth); else the last wins */
 };
 
 struct workload {

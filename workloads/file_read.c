@@ -61,13 +61,15 @@ struct fr_state {
 };
 
 static const struct wl_option fr_options[] = {
-    {"files", "N", "64", "file.read: files in the corpus"},
-    {"file-bytes", "BYTES", NULL, "file.read: bytes per file (K/M/G suffixes; default: --size)"},
-    {"block-size", "BYTES", "128K", "file.read: bytes per read() call"},
-    {"cache", "warm|cold", "warm", "file.read: cold drops each file from the page cache first"},
+    {"files", "N", "64", "file.read: files in the corpus", false},
+    {"file-bytes", "BYTES", NULL, "file.read: bytes per file (K/M/G suffixes; default: --size)",
+     false},
+    {"block-size", "BYTES", "128K", "file.read: bytes per read() call", false},
+    {"cache", "warm|cold", "warm", "file.read: cold drops each file from the page cache first",
+     false},
     {"data-dir", "DIR", NULL,
-     "file.read: where the corpus directory goes (default $TMPDIR or /tmp)"},
-    {"keep-data", NULL, NULL, "file.read: keep the corpus for the next run"},
+     "file.read: where the corpus directory goes (default $TMPDIR or /tmp)", false},
+    {"keep-data", NULL, NULL, "file.read: keep the corpus for the next run", false},
     {0},
 };
 

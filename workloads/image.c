@@ -51,10 +51,11 @@ struct img_state {
 
 static const struct wl_option img_options[] = {
     {"input", "FILE|DIR", NULL,
-     "image.*: PNG, binary PPM or PGM file, or a directory of them (default: generated)"},
-    {"radius", "N", "5", "image.blur and the image chain: gaussian radius, 1..64 (sigma = N/2)"},
-    {"save", "DIR", NULL, "image.*: write each output image as PNG into DIR"},
-    {NULL, NULL, NULL, NULL},
+     "image.*: PNG, binary PPM or PGM file, or a directory of them (default: generated)", false},
+    {"radius", "N", "5", "image.blur and the image chain: gaussian radius, 1..64 (sigma = N/2)",
+     false},
+    {"save", "DIR", NULL, "image.*: write each output image as PNG into DIR", false},
+    {NULL, NULL, NULL, NULL, false},
 };
 
 static uint32_t out_channels(enum img_filter f, uint32_t in_ch)

@@ -569,11 +569,11 @@ static int mixed_verify(struct wl_ctx *ctx, const struct task_result *res, struc
 
 static const struct wl_option mixed_options[] = {
     {"io-work", "DURATION", NULL,
-     "mixed: GIL-held work per request on the I/O side (interpreter time, e.g. 20us)"},
+     "mixed: GIL-held work per request on the I/O side (interpreter time, e.g. 20us)", false},
     {"cpu-slice", "DURATION", "5ms",
-     "mixed, async mode: CPU work a competitor does on the loop between two yields"},
+     "mixed, async mode: CPU work a competitor does on the loop between two yields", false},
     {"cpu-offload", NULL, NULL,
-     "mixed, async mode: competitors burn in forked processes (run_in_executor)"},
+     "mixed, async mode: competitors burn in forked processes (run_in_executor)", false},
     {0},
 };
 

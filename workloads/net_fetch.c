@@ -71,13 +71,15 @@ struct net_state {
 
 static const struct wl_option net_options[] = {
     {"url", "URL", NULL,
-     "net.fetch: fetch URL (http/https) instead of the embedded server; repeatable"},
+     "net.fetch: fetch URL (http/https) instead of the embedded server; repeatable", true},
     {"url-file", "FILE", NULL,
-     "net.fetch: fetch the URLs listed in FILE, one a line (a file or pipe of at most 1 MiB)"},
-    {"net-bytes", "BYTES", "1K", "net.fetch: body size of the embedded server"},
-    {"net-latency", "DURATION", "20ms", "net.fetch: the embedded server's delay per request"},
-    {"net-timeout", "DURATION", "10s", "net.fetch: give up a request after this long"},
-    {"no-keepalive", NULL, NULL, "net.fetch: a new connection per request"},
+     "net.fetch: fetch the URLs listed in FILE, one a line (a file or pipe of at most 1 MiB)",
+     false},
+    {"net-bytes", "BYTES", "1K", "net.fetch: body size of the embedded server", false},
+    {"net-latency", "DURATION", "20ms", "net.fetch: the embedded server's delay per request",
+     false},
+    {"net-timeout", "DURATION", "10s", "net.fetch: give up a request after this long", false},
+    {"no-keepalive", NULL, NULL, "net.fetch: a new connection per request", false},
     {0},
 };
 

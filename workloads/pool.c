@@ -10,7 +10,7 @@
 #include "../runner/mix.h"
 
 static const struct wl_option tiny_opts[] = {
-    {"task-us", "N", "1", "pool.tiny: microseconds of busy work per task"},
+    {"task-us", "N", "1", "pool.tiny: microseconds of busy work per task", false},
     {0},
 };
 

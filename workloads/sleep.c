@@ -18,7 +18,7 @@ struct sleep_state {
 };
 
 static const struct wl_option sleep_options[] = {
-    {"sleep", "DURATION", "10ms", "sleep: how long one sleep blocks"},
+    {"sleep", "DURATION", "10ms", "sleep: how long one sleep blocks", false},
     {0},
 };
 

@@ -610,8 +610,14 @@ int options_parse(int argc, char **argv, struct cb_config *cfg)
 
 			wl_vals[i] = optarg;
 			wl_set[i] = true;
-			if (n_wl_occ < MAX_WL_OCC)
-				wl_occ[n_wl_occ++] = (typeof(wl_occ[0])){i, optarg};
+			if (n_wl_occ == MAX_WL_OCC) {
+				char name[80];
+
+				snprintf(name, sizeof(name), "--%s", wl_opts[i]->name);
+				return usage_error(
+				    name, "workload options given more than %d times", MAX_WL_OCC);
+			}
+			wl_occ[n_wl_occ++] = (typeof(wl_occ[0])){i, optarg};
 			continue;
 		}
 		rc = apply_core(c, optarg, cfg);

@@ -59,7 +59,8 @@ static void put_metrics(FILE *f, const struct cb_metrics *m)
 }
 
 /* The workload options given on the command line for w, `name=value;…` in
- * its declaration order (a flag: its name; a repeated option: each value).
+ * its declaration order (a flag: its name; a repeatable option: each value;
+ * another given twice: the last, the one that ran).
  * Part of the cell identity (runner/analysis/cell.h); defaults are left out,
  * so a new option or default does not unmatch the cells of older runs. */
 static void put_params(FILE *f, const struct workload *w)
@@ -78,16 +79,12 @@ static void put_params(FILE *f, const struct workload *w)
 			                      "%s%s", o ? ";" : "", opt->name);
 			continue;
 		}
-		for (unsigned k = 0; (v = cb_opt_nth(opt->name, k)) || k == 0; k++) {
-			if (!v)
-				v = cb_opt_str(opt->name);
-			if (!v)
-				break;
+		for (unsigned k = 0; (v = opt->repeatable ? cb_opt_nth(opt->name, k)
+		                          : k             ? NULL
+		                                          : cb_opt_str(opt->name));
+		     k++)
 			o += (size_t)snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0,
 			                      "%s%s=%s", o ? ";" : "", opt->name, v);
-			if (!cb_opt_nth(opt->name, 0))
-				break;
-		}
 		if (o >= sizeof(buf))
 			break;
 	}

@@ -56,6 +56,19 @@ metric() {
 	[ -z "$(col sleep verified | grep -vx 1)" ]
 }
 
+@test "an option given twice runs with the last value, and the params column records that one" {
+	run "$CB" -w sleep --sleep=1ms --sleep=4ms -t 2 -s 2 -m seq $ONE --format=csv
+	[ "$status" -eq 0 ]
+	[ "$(col sleep params)" = "sleep=4ms" ]
+	# 4 sleeps of at least 4 ms each: never under 16 ms (1 ms would take ~4)
+	awk -v w="$(col sleep wall_s)" 'BEGIN { exit !(w >= 0.016) }'
+	# the cap on occurrences is a usage error, not a silent drop
+	mapfile -t many < <(printf -- '--sleep=1ms\n%.0s' $(seq 1025))
+	run "$CB" -w sleep "${many[@]}" -m seq $ONE
+	[ "$status" -eq 2 ]
+	[[ "$output" == "concbench: --sleep: workload options given more than 1024 times"* ]]
+}
+
 @test "net.fetch: every mode gets the embedded body and the seq checksum" {
 	run "$CB" -w net.fetch --net-latency=1ms --net-bytes=3000 -t 8 -s 2 \
 		-m seq,threads,procs,gil,thread-per-task,fork-per-task -j 1,3 $ONE --format=csv
@@ -103,6 +116,8 @@ metric() {
 	[ "$(col net.fetch checksum | sort -u | wc -l)" -eq 1 ]
 	[ "$(metric threads unstable_urls)" = 0 ]
 	[ "$(metric threads urls)" = 4 ]
+	# each --url is part of the cell's identity, in command-line order
+	[ "$(col net.fetch params | sort -u)" = "url=http://127.0.0.1:$PORT/a http://127.0.0.1:$PORT/c;url=http://127.0.0.1:$PORT/d;url-file=urls.txt" ]
 }
 
 @test "net.fetch faults: refused, 404, 500, silent server, bad scheme, bad url file" {

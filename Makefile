@@ -76,12 +76,16 @@ run: deps
 # timeouts through the TSan-built binary (CLI_TESTS). The rest (options,
 # report, compare, store, history, precision's scheduling, output paths)
 # runs single-threaded code that the plain and ASan+UBSan passes test; under
-# TSan it would only double CI's time.
+# TSan it would only double CI's time. Every file is in one of the two lists
+# (make lint-tests checks): a new one must say which it is.
+CLI_CONCURRENT := core engine async gil ipc sync io hardening image gate
+CLI_SERIAL := dashboard explain history layout lint noise precision report safety stats store \
+	store_pg
 CLI_TESTS := tests/cli
 ifneq ($(filter thread,$(subst $(comma), ,$(SAN))),)
-CLI_TESTS := $(addprefix tests/cli/,core.bats engine.bats async.bats gil.bats ipc.bats \
-	sync.bats io.bats hardening.bats image.bats gate.bats)
+CLI_TESTS := $(addprefix tests/cli/,$(addsuffix .bats,$(CLI_CONCURRENT)))
 endif
+CLI_FILES := $(basename $(notdir $(wildcard tests/cli/*.bats)))
 test: deps check-includes
 ifeq ($(filter thread,$(subst $(comma), ,$(SAN))),)
 	@# one after the other, even under -j: the CLI tests run real reps, and
@@ -100,6 +104,11 @@ endif
 .PHONY: lint-tests
 lint-tests:
 	@echo "  LINT    tests/cli, cited paths"
+	@unlisted='$(filter-out $(CLI_CONCURRENT) $(CLI_SERIAL),$(CLI_FILES))'; \
+	stale='$(filter-out $(CLI_FILES),$(CLI_CONCURRENT) $(CLI_SERIAL))'; \
+	if [ -n "$$unlisted$$stale" ]; then \
+		echo "lint-tests: tests/cli: in neither CLI_CONCURRENT nor CLI_SERIAL (Makefile):" \
+			"'$$unlisted'; listed but absent: '$$stale'" >&2; exit 1; fi
 	@scripts/lint-tests
 	@scripts/lint-paths
 

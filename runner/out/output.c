@@ -79,12 +79,16 @@ static void put_params(FILE *f, const struct workload *w)
 			                      "%s%s", o ? ";" : "", opt->name);
 			continue;
 		}
-		for (unsigned k = 0; (v = opt->repeatable ? cb_opt_nth(opt->name, k)
-		                          : k             ? NULL
-		                                          : cb_opt_str(opt->name));
-		     k++)
+		for (unsigned k = 0;; k++) {
+			if (opt->repeatable)
+				v = cb_opt_nth(opt->name, k);
+			else
+				v = k ? NULL : cb_opt_str(opt->name);
+			if (!v)
+				break;
 			o += (size_t)snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0,
 			                      "%s%s=%s", o ? ";" : "", opt->name, v);
+		}
 		if (o >= sizeof(buf))
 			break;
 	}

@@ -21,12 +21,14 @@ teardown() {
 	cd / && rm -rf "$TMP"
 }
 
-# Column named $2 of the rows of workload $1 (--format=csv output).
+# Column named $2 of the rows of workload $1 (--format=csv output), parsed
+# as CSV (a field may hold a comma: cflags under ASan+UBSan does).
 col() {
-	local i
-	i=$(grep -m1 "^schema_version," <<<"$output" | tr , '\n' | grep -nx "$2" | cut -d: -f1)
-	[ -n "$i" ] || { echo "no column $2"; return 0; }
-	grep ",\"$1\"," <<<"$output" | cut -d, -f"$i" | tr -d '"'
+	sed -n '/^schema_version,/,$p' <<<"$output" | python3 -c '
+import csv, sys
+for r in csv.DictReader(sys.stdin):
+    if r["workload"] == sys.argv[1]:
+        print(r.get(sys.argv[2], "no column " + sys.argv[2]))' "$1" "$2"
 }
 
 # Fails when the command succeeds (a bare `! cmd` never fails a bats test).

@@ -333,6 +333,38 @@ static void precision_notes(FILE *f, const struct run *r)
 		fputs("\n", f);
 }
 
+/* How many of the reps in the table ran disturbed (the noisy column), by
+ * cause: their medians include them, and a default run says so without -v. */
+static void disturbed_notes(FILE *f, const struct run *r)
+{
+	static const char *const causes[] = {"steal", "slow-cpu", "run-queue", "other-load"};
+	unsigned n[ARRAY_SIZE(causes)] = {0}, total = 0, kept = 0;
+
+	for (unsigned i = 0; i < r->ncells; i++)
+		for (unsigned k = 0; k < r->cells[i].nrows; k++) {
+			const struct rep_row *row = &r->cells[i].rows[k];
+			const char *w = row->mech.noisy;
+
+			if (row->status != REP_OK || row->mech.discarded)
+				continue;
+			kept++;
+			if (!w || !*w)
+				continue;
+			total++;
+			for (size_t j = 0; j < ARRAY_SIZE(causes); j++)
+				n[j] += strcmp(w, causes[j]) == 0;
+		}
+	if (!total)
+		return;
+	fprintf(f, "note: %u of %u reps ran disturbed (noisy column:", total, kept);
+	for (size_t j = 0, o = 0; j < ARRAY_SIZE(causes); j++)
+		if (n[j])
+			fprintf(f, "%s %s %u", o++ ? "," : "", causes[j], n[j]);
+	fprintf(f, "); the figures above include them (-v: per cell; %s)\n",
+	        r->cfg.max_slowdown > 0 ? "slowed reps past --max-slowdown were run again"
+	                                : "--max-slowdown or --precision sets slowed reps aside");
+}
+
 void output_machine_notes(FILE *f, const struct run *r)
 {
 	char msg[1024];
@@ -340,6 +372,7 @@ void output_machine_notes(FILE *f, const struct run *r)
 
 	precision_notes(f, r);
 	size_notes(f, r);
+	disturbed_notes(f, r);
 	if (machine_cpu_warning(&r->machine, msg, sizeof(msg)))
 		fprintf(f, "warning: %s\n", msg);
 	if (r->cfg.pin == PIN_NONE && machine_check_status(&r->machine, "smt") == CHECK_WARN)

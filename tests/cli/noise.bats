@@ -29,6 +29,37 @@ bats_require_minimum_version 1.5.0
 	[ "$(col out.csv noisy | grep -c -E '^(other-load|run-queue|steal|slow-cpu)$')" -eq 3 ]
 }
 
+# The note under the table: "note: D of N reps ran disturbed (noisy column:
+# CAUSE K, ...)"; the reps the table counts are the kept ones of the CSV.
+check_disturbed_note() { # CSV
+	local n d note sum
+	n=$(col "$1" noisy 'r["status"] == "ok" and r["discarded"] == "0"' | wc -l)
+	d=$(col "$1" noisy 'r["status"] == "ok" and r["discarded"] == "0" and r["noisy"] != ""' | wc -l)
+	note=$(grep '^note: [0-9]* of [0-9]* reps ran disturbed' <<<"$output" || true)
+	if [ "$d" -eq 0 ]; then
+		[ -z "$note" ] || { echo "a note without disturbed reps: $note"; return 1; }
+		return 0
+	fi
+	[[ "$note" == "note: $d of $n reps ran disturbed (noisy column: "*"); the figures above include them"* ]] ||
+		{ echo "want $d of $n: '$note'"; return 1; }
+	sum=$(grep -oE '(steal|slow-cpu|run-queue|other-load) [0-9]+' <<<"$note" | awk '{ s += $2 } END { print s + 0 }')
+	[ "$sum" -eq "$d" ] || { echo "causes add up to $sum, not $d: $note"; return 1; }
+}
+
+@test "the table says how many of its reps ran disturbed, by cause, as the noisy column does" {
+	run "$CB" -w cpu.primes -m seq,threads -j 2 -s small --runs=3 --inject=slowcpu-all=1000% \
+		--csv=out.csv
+	[ "$status" -eq 0 ]
+	# every rep slowed by the knob (the note counts kept reps only)
+	[ "$(col out.csv noisy 'r["noisy"] == ""' | wc -l)" -eq 0 ]
+	check_disturbed_note out.csv
+	grep -q '^note: 6 of 6 reps ran disturbed' <<<"$output"
+	# a run as it comes: the note when its CSV flags a rep, none when not
+	run "$CB" -w cpu.primes -m seq,threads -j 2 -s small --runs=3 --csv=out2.csv
+	[ "$status" -eq 0 ]
+	check_disturbed_note out2.csv
+}
+
 # reps FILE FACTOR NOISY [N]: 2 cells x 6 reps, wall 1 s x FACTOR (+- 0.4%),
 # the noisy column NOISY on the first N reps of each (default: every rep),
 # which are also 20% slower when N is given

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "noise.h"
+#include "../concbench.h"
 
 #ifndef CONCBENCH_VERSION
 #define CONCBENCH_VERSION "0.0.0"
@@ -528,6 +530,9 @@ static void machine_check(struct machine *m)
 	check_perf(m);
 	check_vm(m);
 	check_cpu_speed(m);
+	found(check_add(m, "cpu_steady"), CHECK_NA,
+	      "sampled by sysinfo --check; a run flags each rep whose CPU ran slowed (noisy "
+	      "column: slow-cpu)");
 }
 
 static const char *const status_names[] = {
@@ -544,6 +549,75 @@ void machine_checks_print(FILE *f, const struct machine *m)
 		fprintf(f, "%-5s %-10s %s\n", status_names[c->status], c->name, c->found);
 		if (c->status == CHECK_WARN && *c->advice)
 			fprintf(f, "      %-10s -> %s\n", "", c->advice);
+	}
+}
+
+/* Samples of machine_check_steady(): a round of probes every 25 ms. */
+#define STEADY_EVERY_S 0.025
+
+void machine_check_steady(struct machine *m, double seconds, double (*scale)(void))
+{
+	const struct cpucal *cal = &m->cal_start;
+	struct sys_check *c = NULL;
+	double best[CPUCAL_MAX], t[CPUCAL_MAX];
+	unsigned rounds = (unsigned)fmax(1, seconds / STEADY_EVERY_S), total = 0, slowed = 0;
+	unsigned per_cpu[CPUCAL_MAX] = {0}, worst = 0;
+	double *samples;
+
+	for (unsigned i = 0; i < m->nchecks; i++)
+		if (strcmp(m->checks[i].name, "cpu_steady") == 0)
+			c = &m->checks[i];
+	if (!c || !cal->n)
+		return;
+	samples = malloc((size_t)rounds * cal->n * sizeof(*samples));
+	if (!samples) {
+		found(c, CHECK_NA, "no memory to sample");
+		return;
+	}
+	for (unsigned k = 0; k < cal->n; k++)
+		best[k] = cal->fp_s[k];
+	for (unsigned r = 0; r < rounds && !cb_interrupted; r++) {
+		struct timespec ts = {0, (long)(STEADY_EVERY_S * 1e9)};
+		double f = scale ? scale() : 1;
+
+		cpucal_probe(cal->cpu, cal->n, t);
+		for (unsigned k = 0; k < cal->n; k++) {
+			samples[(size_t)r * cal->n + k] = t[k] * f;
+			best[k] = fmin(best[k], t[k] * f);
+		}
+		nanosleep(&ts, NULL);
+	}
+	for (unsigned r = 0; r < rounds && !cb_interrupted; r++)
+		for (unsigned k = 0; k < cal->n; k++) {
+			double v = samples[(size_t)r * cal->n + k],
+			       b = cpucal_class_best(cal, best, k);
+
+			if (isnan(v) || !(b > 0))
+				continue;
+			total++;
+			if (v / b - 1 > NOISE_SLOW_CPU) {
+				slowed++;
+				if (++per_cpu[k] > per_cpu[worst])
+					worst = k;
+			}
+		}
+	free(samples);
+	if (!total) {
+		found(c, CHECK_NA, "no CPU could be probed");
+	} else if (slowed * 20 >= total) {
+		found(
+		    c, CHECK_WARN,
+		    "a CPU ran the probe over %.0f%% slower than the best in %u of %u samples over "
+		    "%.1f s (CPU %u: %u of %u)",
+		    100 * NOISE_SLOW_CPU, slowed, total, rounds * STEADY_EVERY_S, cal->cpu[worst],
+		    per_cpu[worst], rounds);
+		advise(c, "another guest or an SMT sibling slows these CPUs for seconds at a time: "
+		          "reps get flagged slow-cpu and compare often can't decide (exit 3); gate "
+		          "on a runner without it, or use --precision");
+	} else {
+		found(c, CHECK_OK,
+		      "%u of %u samples over %.1f s ran over %.0f%% slower than the best", slowed,
+		      total, rounds * STEADY_EVERY_S, 100 * NOISE_SLOW_CPU);
 	}
 }
 

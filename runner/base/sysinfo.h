@@ -12,7 +12,7 @@ enum check_status { CHECK_OK, CHECK_WARN, CHECK_NA };
 /* One system check: what was found and, for a WARN, what to change. */
 struct sys_check {
 	const char *name; /* governor, boost, smt, aslr, thp, load, steal, cgroup, isolated,
-	                     perf, vm, cpu_speed */
+	                     perf, vm, cpu_speed, cpu_steady */
 	enum check_status status;
 	char found[160];
 	char advice[200]; /* the change and its command; "" unless WARN */
@@ -43,6 +43,14 @@ struct machine {
  * CONCBENCH_SYSROOT, when set, is prefixed to every /proc and /sys path the
  * checks read (testing only). */
 void machine_collect(struct machine *m);
+
+/* sysinfo --check: every calibrated CPU's floating-point probe (base/cpucal.h)
+ * every 25 ms for `seconds`; the cpu_steady check gets how many samples ran
+ * more than NOISE_SLOW_CPU slower than the best of their class, WARN at 5%
+ * or more (a run leaves it n/a: each rep carries its own probe). scale, when
+ * not NULL, multiplies each round's times (testing: --inject=slowcpu).
+ * Stops early on SIGINT/SIGTERM. Can't fail. */
+void machine_check_steady(struct machine *m, double seconds, double (*scale)(void));
 
 /* The end-of-run calibration (m->cal_end). Can't fail. */
 void machine_collect_end(struct machine *m);

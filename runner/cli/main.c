@@ -14,6 +14,8 @@
 #include "../out/output.h"
 #include "registry.h"
 #include "../exec/signals.h"
+#include "../exec/inject.h"
+#include "../base/sysinfo.h"
 #include "../out/trace.h"
 #include "../base/util.h"
 #include "../store/store.h"
@@ -259,26 +261,36 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
+/* How long sysinfo --check samples the CPUs' probe (cpu_steady). */
+#define SYSINFO_STEADY_S 1.0
+
 /* sysinfo [--check [--strict]]: the machine block, or the system checks
- * (exit 1 with --strict when one is WARN). */
+ * (exit 1 with --strict when one is WARN). --inject=slowcpu=PCT (testing
+ * only) slows every other round of cpu_steady's samples. */
 static int cmd_sysinfo(int argc, char **argv)
 {
 	struct machine m;
-	bool check = false, strict = false;
+	bool check = false, strict = false, inject = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check") == 0) {
 			check = true;
 		} else if (strcmp(argv[i], "--strict") == 0) {
 			strict = true;
+		} else if (strncmp(argv[i], "--inject=slowcpu=", 17) == 0) {
+			if (inject_parse(argv[i] + 9)) {
+				cb_errorf("sysinfo", "'%s': want --inject=slowcpu=PCT", argv[i]);
+				return EXIT_USAGE;
+			}
+			inject = true;
 		} else {
 			cb_errorf("sysinfo", "'%s': unexpected argument; want --check [--strict]",
 			          argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	if (strict && !check) {
-		cb_errorf("sysinfo", "--strict: only with --check");
+	if ((strict || inject) && !check) {
+		cb_errorf("sysinfo", "%s: only with --check", strict ? "--strict" : "--inject");
 		return EXIT_USAGE;
 	}
 	machine_collect(&m);
@@ -286,6 +298,9 @@ static int cmd_sysinfo(int argc, char **argv)
 		machine_print(stdout, &m);
 		return 0;
 	}
+	machine_check_steady(&m, SYSINFO_STEADY_S, inject ? inject_probe_scale : NULL);
+	if (cb_interrupted)
+		return EXIT_FAILURE; /* finish() says so, with 128 + the signal */
 	machine_checks_print(stdout, &m);
 	printf("%u of %u checks WARN%s\n", machine_warnings(&m), m.nchecks,
 	       machine_warnings(&m) ? ": each says what to change" : "");

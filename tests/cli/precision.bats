@@ -11,7 +11,7 @@ for r in csv.DictReader(open(sys.argv[1])):
     if r["mode"] == sys.argv[2]: print(r[sys.argv[3]])' "$1" "$2" "$3"
 }
 
-CHECKS="governor boost smt aslr thp load steal cgroup isolated perf vm cpu_speed"
+CHECKS="governor boost smt aslr thp load steal cgroup isolated perf vm cpu_speed cpu_steady"
 
 # A fake /proc and /sys for the file-based checks (CONCBENCH_SYSROOT).
 fake_root() { # fake_root THP-LINE ASLR
@@ -28,7 +28,7 @@ fake_root() { # fake_root THP-LINE ASLR
 	done
 	# every WARN says what to change on the next line
 	[ "$(grep -c '^WARN ' <<<"$output")" -eq "$(grep -c -- '-> ' <<<"$output")" ]
-	grep -Eq '^[0-9]+ of 12 checks WARN' <<<"$output"
+	grep -Eq '^[0-9]+ of 13 checks WARN' <<<"$output"
 }
 
 @test "sysinfo --check reads the THP and ASLR settings it reports" {
@@ -53,10 +53,36 @@ fake_root() { # fake_root THP-LINE ASLR
 	if grep -q '^WARN ' <<<"$output"; then [ "$status" -eq 1 ]; else [ "$status" -eq 0 ]; fi
 }
 
+@test "sysinfo --check samples every CPU's probe for a second: cpu_steady" {
+	run "$CB" sysinfo --check
+	[ "$status" -eq 0 ]
+	# 40 rounds of every CPU, counted whatever a neighbour does now
+	grep -Eq "^(OK|WARN) +cpu_steady .*[0-9]+ of $((40 * $(nproc))) samples over 1.0 s" <<<"$output"
+	# every other round read 11x slower (testing only): half the samples
+	# or more are slowed, a WARN that says what to change, and --strict fails
+	run "$CB" sysinfo --check --strict --inject=slowcpu=1000%
+	[ "$status" -eq 1 ]
+	line=$(grep -E '^WARN +cpu_steady ' <<<"$output")
+	slowed=$(sed -E 's/.* in ([0-9]+) of ([0-9]+) samples.*/\1/' <<<"$line")
+	[ "$slowed" -ge $((20 * $(nproc))) ]
+	grep -A1 -E '^WARN +cpu_steady ' <<<"$output" | grep -q -- '-> .*compare often can.t decide (exit 3)'
+	# a run does not sample: n/a in its sys_checks
+	run "$CB" -m seq -w cpu.primes -s small --runs=1 --warmup=0 --csv=out.csv
+	[ "$status" -eq 0 ]
+	col out.csv sys_checks | grep -q 'cpu_steady=n/a'
+}
+
 @test "sysinfo: bad arguments are usage errors" {
 	run "$CB" sysinfo --strict
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"concbench: sysinfo: --strict: only with --check"* ]]
+	run "$CB" sysinfo --inject=slowcpu=100%
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"concbench: sysinfo: --inject: only with --check"* ]]
+	for v in --inject=slowcpu=0% --inject=slowcpu=abc --inject=kill@1; do
+		run "$CB" sysinfo --check "$v"
+		[ "$status" -eq 2 ] || { echo "accepted $v"; false; }
+	done
 	run "$CB" sysinfo --chek
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"concbench: sysinfo: '--chek': unexpected argument"* ]]

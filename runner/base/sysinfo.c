@@ -561,7 +561,7 @@ void machine_check_steady(struct machine *m, double seconds, double (*scale)(voi
 	struct sys_check *c = NULL;
 	double best[CPUCAL_MAX], t[CPUCAL_MAX];
 	unsigned rounds = (unsigned)fmax(1, seconds / STEADY_EVERY_S), total = 0, slowed = 0;
-	unsigned per_cpu[CPUCAL_MAX] = {0}, worst = 0;
+	unsigned per_cpu[CPUCAL_MAX] = {0}, worst = 0, done;
 	double *samples;
 
 	for (unsigned i = 0; i < m->nchecks; i++)
@@ -576,18 +576,18 @@ void machine_check_steady(struct machine *m, double seconds, double (*scale)(voi
 	}
 	for (unsigned k = 0; k < cal->n; k++)
 		best[k] = cal->fp_s[k];
-	for (unsigned r = 0; r < rounds && !cb_interrupted; r++) {
+	for (done = 0; done < rounds && !cb_interrupted; done++) {
 		struct timespec ts = {0, (long)(STEADY_EVERY_S * 1e9)};
 		double f = scale ? scale() : 1;
 
 		cpucal_probe(cal->cpu, cal->n, t);
 		for (unsigned k = 0; k < cal->n; k++) {
-			samples[(size_t)r * cal->n + k] = t[k] * f;
+			samples[(size_t)done * cal->n + k] = t[k] * f;
 			best[k] = fmin(best[k], t[k] * f);
 		}
 		nanosleep(&ts, NULL);
 	}
-	for (unsigned r = 0; r < rounds && !cb_interrupted; r++)
+	for (unsigned r = 0; r < done; r++)
 		for (unsigned k = 0; k < cal->n; k++) {
 			double v = samples[(size_t)r * cal->n + k],
 			       b = cpucal_class_best(cal, best, k);
@@ -609,15 +609,15 @@ void machine_check_steady(struct machine *m, double seconds, double (*scale)(voi
 		    c, CHECK_WARN,
 		    "a CPU ran the probe over %.0f%% slower than the best in %u of %u samples over "
 		    "%.1f s (CPU %u: %u of %u)",
-		    100 * NOISE_SLOW_CPU, slowed, total, rounds * STEADY_EVERY_S, cal->cpu[worst],
-		    per_cpu[worst], rounds);
+		    100 * NOISE_SLOW_CPU, slowed, total, done * STEADY_EVERY_S, cal->cpu[worst],
+		    per_cpu[worst], done);
 		advise(c, "another guest or an SMT sibling slows these CPUs for seconds at a time: "
 		          "reps get flagged slow-cpu and compare often can't decide (exit 3); gate "
 		          "on a runner without it, or use --precision");
 	} else {
 		found(c, CHECK_OK,
 		      "%u of %u samples over %.1f s ran over %.0f%% slower than the best", slowed,
-		      total, rounds * STEADY_EVERY_S, 100 * NOISE_SLOW_CPU);
+		      total, done * STEADY_EVERY_S, 100 * NOISE_SLOW_CPU);
 	}
 }
 

@@ -21,6 +21,7 @@ status 0 --mode=threads,procs --workload=race.mutex,semaphore,queue,deadlock.ord
 status 1 --mode=threads,procs --workload=cpu.primes --inject=fail@3 $small
 status 0 list
 status 0 sysinfo
+status 0 sysinfo --check
 status 2 --workers=0
 n=$(ls "$logs" | wc -l)
 # with -q, valgrind writes nothing for a clean process

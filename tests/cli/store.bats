@@ -239,6 +239,26 @@ c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(3); c.exec
 	[ "$(q s.db "SELECT count(*) FROM runs WHERE git_branch = 'main'")" -eq 2 ]
 }
 
+@test "ci-regress: an undecided gate (exit 3) shows the runner's load, steal and CPU-speed checks" {
+	# the stored runs are of another size: no cell in common, always exit 3
+	CONCBENCH_BRANCH=main "$CB" -w cpu.primes -s 1000 -m seq -j 1 --runs=2 --warmup=0 -q \
+		--csv=b.csv --db=s.db >/dev/null
+	CI_DB=$TMP/s.db CI_TRAILING=1 CI_HEAD_BIN=$CB CI_ROUNDS=1 CI_RUNS=1 \
+		CI_SUITE="-w cpu.primes -s small -m seq -j 1" \
+		run sh -c 'cd "$1" && exec scripts/ci-regress' _ "$BATS_TEST_DIRNAME/../.."
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"Undecided (exit 3). Where cells were too noisy to decide, rerun"* ]]
+	for c in load steal cpu_speed cpu_steady; do
+		grep -Eq "^(OK|WARN|n/a) +$c " <<<"$output" || { echo "no $c line"; false; }
+	done
+	# a decided gate adds nothing
+	CI_DB=$TMP/s.db CI_TRAILING=1 CI_HEAD_BIN=$CB CI_ROUNDS=1 CI_RUNS=1 CI_COMPARE=--inconclusive=pass \
+		CI_SUITE="-w cpu.primes -s small -m seq -j 1" \
+		run sh -c 'cd "$1" && exec scripts/ci-regress' _ "$BATS_TEST_DIRNAME/../.."
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"Undecided"* ]]
+}
+
 @test "adapters: Google Benchmark and hyperfine JSON import as their own cells, once" {
 	cat >gb.json <<'JSON'
 {"context": {"date": "2026-01-02T03:04:05+00:00", "host_name": "gbhost", "num_cpus": 4},

@@ -334,16 +334,18 @@ static void precision_notes(FILE *f, const struct run *r)
 }
 
 /* How many of the reps in the table ran disturbed (the noisy column), by
- * cause: their medians include them, and a default run says so without -v. */
+ * cause (noise_of_rep()'s labels, in the order first seen): their medians
+ * include them, and a default run says so without -v. */
 static void disturbed_notes(FILE *f, const struct run *r)
 {
-	static const char *const causes[] = {"steal", "slow-cpu", "run-queue", "other-load"};
-	unsigned n[ARRAY_SIZE(causes)] = {0}, total = 0, kept = 0;
+	const char *why[8];
+	unsigned n[ARRAY_SIZE(why)] = {0}, nwhy = 0, total = 0, kept = 0;
 
 	for (unsigned i = 0; i < r->ncells; i++)
 		for (unsigned k = 0; k < r->cells[i].nrows; k++) {
 			const struct rep_row *row = &r->cells[i].rows[k];
 			const char *w = row->mech.noisy;
+			unsigned j = 0;
 
 			if (row->status != REP_OK || row->mech.discarded)
 				continue;
@@ -351,15 +353,18 @@ static void disturbed_notes(FILE *f, const struct run *r)
 			if (!w || !*w)
 				continue;
 			total++;
-			for (size_t j = 0; j < ARRAY_SIZE(causes); j++)
-				n[j] += strcmp(w, causes[j]) == 0;
+			while (j < nwhy && strcmp(why[j], w))
+				j++;
+			if (j == nwhy && nwhy < ARRAY_SIZE(why))
+				why[nwhy++] = w;
+			if (j < nwhy)
+				n[j]++;
 		}
 	if (!total)
 		return;
 	fprintf(f, "note: %u of %u reps ran disturbed (noisy column:", total, kept);
-	for (size_t j = 0, o = 0; j < ARRAY_SIZE(causes); j++)
-		if (n[j])
-			fprintf(f, "%s %s %u", o++ ? "," : "", causes[j], n[j]);
+	for (unsigned j = 0; j < nwhy; j++)
+		fprintf(f, "%s %s %u", j ? "," : "", why[j], n[j]);
 	fprintf(f, "); the figures above include them (-v: per cell; %s)\n",
 	        r->cfg.max_slowdown > 0 ? "slowed reps past --max-slowdown were run again"
 	                                : "--max-slowdown or --precision sets slowed reps aside");

@@ -144,6 +144,15 @@ static void cgroup_cpus(char *out, size_t len)
 
 /* ---- system checks ---------------------------------------------------- */
 
+/* The check called name, or NULL. */
+static struct sys_check *check_find(struct machine *m, const char *name)
+{
+	for (unsigned i = 0; i < m->nchecks; i++)
+		if (strcmp(m->checks[i].name, name) == 0)
+			return &m->checks[i];
+	return NULL;
+}
+
 static struct sys_check *check_add(struct machine *m, const char *name)
 {
 	struct sys_check *c = &m->checks[m->nchecks++];
@@ -558,15 +567,13 @@ void machine_checks_print(FILE *f, const struct machine *m)
 void machine_check_steady(struct machine *m, double seconds, double (*scale)(void))
 {
 	const struct cpucal *cal = &m->cal_start;
-	struct sys_check *c = NULL;
+	struct sys_check *c;
 	double best[CPUCAL_MAX], t[CPUCAL_MAX];
 	unsigned rounds = (unsigned)fmax(1, seconds / STEADY_EVERY_S), total = 0, slowed = 0;
 	unsigned per_cpu[CPUCAL_MAX] = {0}, worst = 0, done;
 	double *samples;
 
-	for (unsigned i = 0; i < m->nchecks; i++)
-		if (strcmp(m->checks[i].name, "cpu_steady") == 0)
-			c = &m->checks[i];
+	c = check_find(m, "cpu_steady");
 	if (!c || !cal->n)
 		return;
 	samples = malloc((size_t)rounds * cal->n * sizeof(*samples));
@@ -623,10 +630,9 @@ void machine_check_steady(struct machine *m, double seconds, double (*scale)(voi
 
 enum check_status machine_check_status(const struct machine *m, const char *name)
 {
-	for (unsigned i = 0; i < m->nchecks; i++)
-		if (strcmp(m->checks[i].name, name) == 0)
-			return m->checks[i].status;
-	return CHECK_NA;
+	const struct sys_check *c = check_find((struct machine *)m, name);
+
+	return c ? c->status : CHECK_NA;
 }
 
 unsigned machine_warnings(const struct machine *m)

@@ -461,11 +461,11 @@ static void mark_ambiguous(struct cmp_cell *cells, size_t n)
  * worse - were disturbed by other work on the machine (the noisy column:
  * steal, a slowed CPU, run-queue wait beyond the rep's own, other
  * processes' CPU time) in at least a fifth of its reps, and more often
- * than the other side's, may be that disturbance. The disturbed reps of both sides are set aside
- * and the interval of the rest decides again: a verdict that stands
- * without them stands (said in why); otherwise it becomes inconclusive,
- * and a quiet rerun decides it. threshold and the direction as in
- * cmp_decide. 0 or -ENOMEM. */
+ * than the other side's, may be that disturbance. The disturbed reps of
+ * both sides are set aside and the interval of the rest decides again: a
+ * verdict that stands without them stands (said in why); otherwise it
+ * becomes inconclusive, and a quiet rerun decides it. threshold and the
+ * direction as in cmp_decide. 0 or -ENOMEM. */
 static int disturbed(struct cmp_cell *x, const struct cmp_opts *o)
 {
 	int w = x->verdict == CMP_REGRESSION ? 1 : 0;

@@ -311,7 +311,11 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 }
 
 # A rep's noisy column names one cause, steal first: on a host that steals
-# from the VM a slowed rep may say steal instead of slow-cpu.
+# from the VM a slowed rep may say steal instead of slow-cpu. The knob reads
+# the probe 11x slower, but against the run's best so far: when that best
+# was taken while a neighbour slowed the CPU 2-3x, an injected rep shows a
+# slowdown of 2.7-4.5, not 10; a real neighbour alone stays under 2. Hence
+# the 2.5 (250%) marks below.
 @test "every rep records its CPUs' slowdown; a slowed one is flagged slow-cpu and kept by default" {
 	run "$CB" -m seq,threads -w cpu.primes -s small -j 2 --runs=4 --inject=slowcpu=1000% --json=out.json --csv=out.csv
 	[ "$status" -eq 0 ]
@@ -319,9 +323,9 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 	[ -z "$(col out.csv cpu_slowdown | grep -Ev '^[0-9.e+-]+$')" ]
 	# the probe after every other rep (the warmup's first) read 11x slower
 	# (a real neighbour slows it 1.5-3x): those reps are flagged slow-cpu
-	slowed=$(col out.csv cpu_slowdown 'float(r["cpu_slowdown"]) > 5' | wc -l)
+	slowed=$(col out.csv cpu_slowdown 'float(r["cpu_slowdown"]) > 2.5' | wc -l)
 	[ "$slowed" -ge 3 ]
-	[ "$(col out.csv noisy 'float(r["cpu_slowdown"]) > 5 and r["noisy"] in ("slow-cpu", "steal")' | wc -l)" -eq "$slowed" ]
+	[ "$(col out.csv noisy 'float(r["cpu_slowdown"]) > 2.5 and r["noisy"] in ("slow-cpu", "steal")' | wc -l)" -eq "$slowed" ]
 	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 0 ]
 	[ "$(grep -c '"run_type": "iteration"' out.json)" -eq 8 ]
 }
@@ -330,11 +334,11 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 	[ "$(nproc)" -le 8 ] || skip "the probe before a rep runs on machines of up to 8 CPUs"
 	run "$CB" -m seq -w cpu.primes -s small --runs=3 --inject=slowcpu-before=1000% --csv=out.csv
 	[ "$status" -eq 0 ]
-	[ "$(col out.csv noisy 'r["noisy"] in ("slow-cpu", "steal") and float(r["cpu_slowdown"]) > 5' | wc -l)" -eq 3 ]
+	[ "$(col out.csv noisy 'r["noisy"] in ("slow-cpu", "steal") and float(r["cpu_slowdown"]) > 2.5' | wc -l)" -eq 3 ]
 }
 
 @test "--max-slowdown sets slowed reps aside and runs them again; they stay in the CSV" {
-	run "$CB" -m seq -w cpu.primes -s small --runs=4 --inject=slowcpu=1000% --max-slowdown=500% -v --json=out.json --csv=out.csv
+	run "$CB" -m seq -w cpu.primes -s small --runs=4 --inject=slowcpu=1000% --max-slowdown=250% -v --json=out.json --csv=out.csv
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"slower than the best of its kind (--max-slowdown); discarded, run again"* ]]
 	# the probe after every other rep was slowed, the warmup's first: 4 kept,
@@ -368,7 +372,7 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 }
 
 @test "a rep still slowed after 3 re-runs stays; when every rep of a cell was set aside, they all count again" {
-	run "$CB" -m seq -w cpu.primes -s small --runs=2 --inject=slowcpu-all=1000% --max-slowdown=500% --csv=out.csv
+	run "$CB" -m seq -w cpu.primes -s small --runs=2 --inject=slowcpu-all=1000% --max-slowdown=250% --csv=out.csv
 	[ "$status" -eq 0 ]
 	[ "$(col out.csv discarded 'r["discarded"] == "1"' | wc -l)" -eq 6 ]
 	[ "$(col out.csv discarded 'r["discarded"] == "0"' | wc -l)" -eq 2 ]
@@ -379,7 +383,7 @@ print(len({(r["mode"], r["workers"]) for r in csv.DictReader(open(sys.argv[1]))}
 	n=$(col out2.csv noisy | wc -l)
 	[ "$n" -ge 3 ]
 	# every rep slowed and flagged (a rep with steal on the host says steal)
-	[ "$(col out2.csv noisy 'float(r["cpu_slowdown"]) >= 9 and r["noisy"] in ("slow-cpu", "steal")' | wc -l)" -eq "$n" ]
+	[ "$(col out2.csv noisy 'float(r["cpu_slowdown"]) > 2.5 and r["noisy"] in ("slow-cpu", "steal")' | wc -l)" -eq "$n" ]
 	[ "$(col out2.csv cell_reps | sort -u)" = "$n" ]
 	grep -Eq '^cpu.primes +seq +1 .* ms ' <<<"$output"
 }

@@ -34,6 +34,18 @@ struct cmp_cell {
 	char why[160];
 };
 
+/* A workload's matched cells taken together (hl_ratio_pooled): a change
+ * they all share, which each cell's few reps may leave undecided, decides
+ * on all their reps. It can add a regression (or improvement); it never
+ * passes a cell its own reps leave undecided. */
+struct cmp_group {
+	struct cmp_cell **cells; /* the workload's cells with values on both sides */
+	size_t k;
+	struct cmp_stats st;
+	enum cmp_verdict verdict;
+	char why[160];
+};
+
 /* The cells, found by identity through an open-addressing hash table. */
 struct cmp_set {
 	struct cmp_cell *cells;
@@ -311,10 +323,52 @@ static void print_size_mismatches(const struct cmp_cell *cells, size_t n, bool m
 	free(told);
 }
 
-static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
-                        const char *base, const char *head)
+/* The workloads pooled (decide_groups), after the cells' table; counts
+ * their verdicts into count[]. */
+static void print_groups(const struct cmp_group *g, size_t ng, const struct cmp_opts *o,
+                         unsigned *count)
 {
-	unsigned count[5] = {0}, unmatched = 0;
+	bool md = o->markdown;
+
+	if (!ng)
+		return;
+	if (md) {
+		printf("\nPooled by workload: every pair of reps within each of its cells, one "
+		       "interval; a change all its cells share decides on all their reps. It can "
+		       "find a regression the cells can't; it never passes a cell.\n\n");
+		printf("| workload | cells | reps base/head | ratio | 95%% CI | verdict |\n");
+		printf("|---|--:|--:|--:|---|---|\n");
+	} else {
+		printf("pooled by workload (the pairs of reps within each of its cells, one "
+		       "interval: a change all its cells share; it never passes a cell):\n");
+		printf("%-20s %5s %13s %7s %17s  %s\n", "workload", "cells", "reps b/h", "ratio",
+		       "95% CI", "verdict");
+	}
+	for (size_t i = 0; i < ng; i++) {
+		const struct cmp_group *x = &g[i];
+		char reps[48], ratio[16] = "-", ci[40] = "-";
+		bool bold = x->verdict == CMP_REGRESSION;
+
+		count[x->verdict]++;
+		snprintf(reps, sizeof(reps), "%zu/%zu", x->st.nb, x->st.nh);
+		if (!isnan(x->st.ratio)) {
+			snprintf(ratio, sizeof(ratio), "%.3f", x->st.ratio);
+			snprintf(ci, sizeof(ci), "[%.3f, %.3f]", x->st.ci_lo, x->st.ci_hi);
+		}
+		if (md)
+			printf("| %s | %zu | %s | %s | %s | %s%s%s (%s) |\n",
+			       x->cells[0]->key->workload, x->k, reps, ratio, ci, bold ? "**" : "",
+			       cmp_verdict_names[x->verdict], bold ? "**" : "", x->why);
+		else
+			printf("%-20s %5zu %13s %7s %17s  %s (%s)\n", x->cells[0]->key->workload,
+			       x->k, reps, ratio, ci, cmp_verdict_names[x->verdict], x->why);
+	}
+}
+
+static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp_group *g,
+                        size_t ng, const struct cmp_opts *o, const char *base, const char *head)
+{
+	unsigned count[5] = {0}, pooled[5] = {0}, unmatched = 0;
 	bool md = o->markdown;
 	char desc[512];
 
@@ -377,6 +431,7 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 			printf("%-20s %-15s %7ld %22s %11s %11s %7s %17s %8s  %s (%s)\n", wl,
 			       c->key->mode, c->key->workers, reps, b, h, ratio, ci, p, v, c->why);
 	}
+	print_groups(g, ng, o, pooled);
 	for (int side = 0; side < 2; side++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct cmp_cell *c = &cells[i];
@@ -406,6 +461,11 @@ static void print_cells(const struct cmp_cell *cells, size_t n, const struct cmp
 	       "unverified\n",
 	       md ? "\n**" : "", md ? ":**" : ":", count[CMP_PASS], count[CMP_REGRESSION],
 	       count[CMP_IMPROVEMENT], count[CMP_INCONCLUSIVE], count[CMP_UNVERIFIED]);
+	if (ng)
+		printf("%spooled by workload%s %u regression, %u improvement, %u pass, %u "
+		       "inconclusive\n",
+		       md ? "\n**" : "", md ? ":**" : ":", pooled[CMP_REGRESSION],
+		       pooled[CMP_IMPROVEMENT], pooled[CMP_PASS], pooled[CMP_INCONCLUSIVE]);
 	if (md)
 		printf("\n");
 }
@@ -457,71 +517,176 @@ static void mark_ambiguous(struct cmp_cell *cells, size_t n)
 	}
 }
 
-/* A regression (improvement) whose head (base) reps - the side that looks
- * worse - were disturbed by other work on the machine (the noisy column:
- * steal, a slowed CPU, run-queue wait beyond the rep's own, other
- * processes' CPU time) in at least a fifth of its reps, and more often
- * than the other side's, may be that disturbance. The disturbed reps of
- * both sides are set aside and the interval of the rest decides again: a
- * verdict that stands without them stands (said in why); otherwise it
- * becomes inconclusive, and a quiet rerun decides it. threshold and the
- * direction as in cmp_decide. 0 or -ENOMEM. */
-static int disturbed(struct cmp_cell *x, const struct cmp_opts *o)
+/* The interval of cells c[0..k) (of their undisturbed values only when
+ * clean) into st, for cmp_decide with the interval alone: one cell by
+ * cmp_compute, several pooled. 0; 1 when a side has no value or a value is
+ * not positive (nothing to decide); -ENOMEM. */
+static int interval_of(struct cmp_cell *const *c, size_t k, bool clean, struct cmp_stats *st)
 {
-	int w = x->verdict == CMP_REGRESSION ? 1 : 0;
-	double fw, fo, *q[2] = {NULL, NULL};
+	struct hl_stratum *s = calloc(k + 1, sizeof(*s));
+	double **q = calloc(2 * k + 1, sizeof(*q));
 	size_t m[2] = {0, 0};
+	int rc = -ENOMEM;
+
+	if (!s || !q)
+		goto out;
+	for (size_t i = 0; i < k; i++) {
+		for (int side = 0; side < 2; side++) {
+			size_t *len = side ? &s[i].nh : &s[i].nb;
+			double *v = malloc((c[i]->n[side] + 1) * sizeof(*v));
+
+			if (!v)
+				goto out;
+			q[2 * i + (size_t)side] = v;
+			for (size_t j = 0; j < c[i]->n[side]; j++)
+				if (!clean || !c[i]->dist[side][j])
+					v[(*len)++] = c[i]->v[side][j];
+			m[side] += *len;
+		}
+		s[i].b = q[2 * i];
+		s[i].h = q[2 * i + 1];
+	}
+	rc = 1;
+	if (!m[0] || !m[1])
+		goto out;
+	if (k == 1) {
+		rc = cmp_compute(s[0].b, s[0].nb, s[0].h, s[0].nh, st);
+	} else {
+		memset(st, 0, sizeof(*st));
+		st->nb = m[0];
+		st->nh = m[1];
+		st->med_b = st->med_h = NAN;
+		rc = hl_ratio_pooled(s, k, &st->ratio, &st->ci_lo, &st->ci_hi, &st->conf);
+		rc = rc == -EINVAL ? 1 : rc;
+	}
+	/* the interval alone: p-values are a single cell's, over all its reps */
+	st->p = 1;
+	st->candidate = false;
+out:
+	for (size_t i = 0; q && i < 2 * k; i++)
+		free(q[i]);
+	free(q);
+	free(s);
+	return rc;
+}
+
+/* A regression (improvement) of cells c[0..k) - one cell, or a workload's
+ * cells pooled - whose head (base) reps, the side that looks worse, were
+ * disturbed by other work on the machine (the noisy column: steal, a
+ * slowed CPU, run-queue wait beyond the rep's own, other processes' CPU
+ * time) in at least a fifth of its reps, and more often than the other
+ * side's, may be that disturbance. The disturbed reps of both sides are
+ * set aside and the interval of the rest decides again: a verdict that
+ * stands without them stands (said in why); otherwise it becomes
+ * inconclusive, and a quiet rerun decides it. 0 or -ENOMEM. */
+static int disturbed(struct cmp_cell *const *c, size_t k, const struct cmp_opts *o,
+                     enum cmp_verdict *verdict, char *why, size_t whylen)
+{
+	int w = *verdict == CMP_REGRESSION ? 1 : 0, rc;
+	size_t noisy[2] = {0, 0}, reps[2] = {0, 0};
 	enum cmp_verdict again = CMP_INCONCLUSIVE;
 	struct cmp_stats st;
+	double fw, fo;
 
-	if (x->verdict != CMP_REGRESSION && x->verdict != CMP_IMPROVEMENT)
+	if (*verdict != CMP_REGRESSION && *verdict != CMP_IMPROVEMENT)
 		return 0;
-	fw = (double)x->noisy[w] / (double)x->reps[w];
-	fo = (double)x->noisy[!w] / (double)x->reps[!w];
+	for (size_t i = 0; i < k; i++)
+		for (int side = 0; side < 2; side++) {
+			noisy[side] += c[i]->noisy[side];
+			reps[side] += c[i]->reps[side];
+		}
+	fw = (double)noisy[w] / (double)reps[w];
+	fo = (double)noisy[!w] / (double)reps[!w];
 	if (!(fw >= 0.2 && fw > fo))
 		return 0;
-	for (int side = 0; side < 2; side++) {
-		q[side] = malloc((x->n[side] + 1) * sizeof(double));
-		if (!q[side]) {
-			free(q[0]);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < x->n[side]; i++)
-			if (!x->dist[side][i])
-				q[side][m[side]++] = x->v[side][i];
-	}
-	if (m[0] && m[1]) {
-		if (cmp_compute(q[0], m[0], q[1], m[1], &st)) {
-			free(q[0]);
-			free(q[1]);
-			return -ENOMEM;
-		}
-		/* the interval alone: the family's p-values are of all reps */
-		st.p = 1;
-		st.candidate = false;
+	rc = interval_of(c, k, true, &st);
+	if (rc < 0)
+		return rc;
+	if (!rc)
 		again = cmp_decide(&st, o->threshold, o->alpha, o->higher_better, NULL, 0);
-	}
-	free(q[0]);
-	free(q[1]);
-	if (again == x->verdict) {
-		size_t len = strlen(x->why);
+	if (again == *verdict) {
+		size_t len = strlen(why);
 
-		snprintf(x->why + len, sizeof(x->why) - len,
-		         "; so on the %zu undisturbed %s reps too: [%.3f, %.3f]", m[w],
+		snprintf(why + len, whylen - len,
+		         "; so on the %zu undisturbed %s reps too: [%.3f, %.3f]", w ? st.nh : st.nb,
 		         w ? "head" : "base", st.ci_lo, st.ci_hi);
 		return 0;
 	}
-	x->verdict = CMP_INCONCLUSIVE;
-	snprintf(x->why, sizeof(x->why),
+	*verdict = CMP_INCONCLUSIVE;
+	snprintf(why, whylen,
 	         "%zu of %zu %s reps were disturbed by other work on the machine (noisy column), "
 	         "and the rest can't decide: rerun when it is quiet",
-	         x->noisy[w], x->reps[w], w ? "head" : "base");
+	         noisy[w], reps[w], w ? "head" : "base");
 	return 0;
 }
 
-/* Statistics, the family-wise correction and the verdicts; the exit code. */
-static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts *o)
+/* Each workload with two or more matched cells (cells sorted by workload
+ * first), pooled, into *out (*ng of them); the cells' verdicts decided.
+ * Returns whether one is a regression, or -ENOMEM. */
+static int decide_groups(struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
+                         struct cmp_group **out, size_t *ng)
 {
+	struct cmp_group *g = calloc(n + 1, sizeof(*g));
+	bool failed = false;
+
+	*out = g;
+	*ng = 0;
+	if (!g)
+		return -ENOMEM;
+	for (size_t i = 0; i < n;) {
+		struct cmp_group *x = &g[*ng];
+		size_t j = i;
+		int rc;
+
+		while (j < n && !cell_cmp(cells[i].key, cells[j].key, CELL_WORKLOAD))
+			j++;
+		x->cells = calloc(j - i + 1, sizeof(*x->cells));
+		if (!x->cells)
+			return -ENOMEM;
+		for (size_t a = i; a < j; a++)
+			if (both_sides(&cells[a]) && cells[a].n[0] && cells[a].n[1])
+				x->cells[x->k++] = &cells[a];
+		i = j;
+		if (x->k < 2) {
+			free(x->cells);
+			x->cells = NULL;
+			x->k = 0;
+			continue;
+		}
+		(*ng)++;
+		rc = interval_of(x->cells, x->k, false, &x->st);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			x->verdict = CMP_INCONCLUSIVE;
+			snprintf(x->why, sizeof(x->why),
+			         "a value is not positive: no pooled ratio");
+			x->st.ratio = x->st.ci_lo = x->st.ci_hi = NAN;
+			continue;
+		}
+		x->verdict = cmp_decide(&x->st, o->threshold, o->alpha, o->higher_better, NULL, 0);
+		if (x->verdict == CMP_REGRESSION || x->verdict == CMP_IMPROVEMENT)
+			snprintf(x->why, sizeof(x->why), "the pooled interval lies beyond %c%.3g%%",
+			         x->verdict == CMP_REGRESSION ? '+' : '-', 100 * o->threshold);
+		else if (x->verdict == CMP_PASS)
+			snprintf(x->why, sizeof(x->why),
+			         "within the threshold; each cell decides itself");
+		else
+			snprintf(x->why, sizeof(x->why), "the pooled interval reaches past +%.3g%%",
+			         100 * o->threshold);
+		if (disturbed(x->cells, x->k, o, &x->verdict, x->why, sizeof(x->why)))
+			return -ENOMEM;
+		failed = failed || x->verdict == CMP_REGRESSION;
+	}
+	return failed;
+}
+
+/* Statistics, the family-wise correction and the verdicts of the cells and
+ * of the workloads pooled (*g, *ng); the exit code, or -ENOMEM. */
+static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
+                        struct cmp_group **g, size_t *ng)
+{
+	int grc;
 	struct cmp_stats *st = malloc((n + 1) * sizeof(*st));
 	size_t matched = 0;
 	bool inconclusive = false, failed = false;
@@ -563,7 +728,7 @@ static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts 
 		} else {
 			x->verdict = cmp_decide(&x->st, o->threshold, o->alpha, o->higher_better,
 			                        x->why, sizeof(x->why));
-			if (disturbed(x, o)) {
+			if (disturbed(&x, 1, o, &x->verdict, x->why, sizeof(x->why))) {
 				free(st);
 				return -ENOMEM;
 			}
@@ -572,7 +737,10 @@ static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts 
 		inconclusive = inconclusive || x->verdict == CMP_INCONCLUSIVE;
 	}
 	free(st);
-	if (failed)
+	grc = decide_groups(cells, n, o, g, ng);
+	if (grc < 0)
+		return grc;
+	if (failed || grc)
 		return EXIT_CHECK;
 	if (!matched)
 		inconclusive = true;
@@ -594,6 +762,8 @@ int cmd_compare(int argc, char **argv)
 	    .threshold = CMP_DEFAULT_THRESHOLD, .alpha = CMP_DEFAULT_ALPHA, .metric = "wall_s"};
 	struct cb_results res[2] = {{0}};
 	struct cmp_set set = {0};
+	struct cmp_group *groups = NULL;
+	size_t ngroups = 0;
 	char err[512];
 	int c, rc = EXIT_USAGE;
 
@@ -683,13 +853,13 @@ int cmd_compare(int argc, char **argv)
 	}
 	qsort(set.cells, set.n, sizeof(*set.cells), cell_order);
 	mark_ambiguous(set.cells, set.n);
-	rc = decide_cells(set.cells, set.n, &o);
+	rc = decide_cells(set.cells, set.n, &o, &groups, &ngroups);
 	if (rc < 0) {
 		cb_errorf("compare", "out of memory");
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	print_cells(set.cells, set.n, &o, argv[optind], argv[optind + 1]);
+	print_cells(set.cells, set.n, groups, ngroups, &o, argv[optind], argv[optind + 1]);
 	fflush(stdout);
 out:
 	for (size_t i = 0; i < set.n; i++) {
@@ -700,6 +870,9 @@ out:
 		free(set.cells[i].dist[0]);
 		free(set.cells[i].dist[1]);
 	}
+	for (size_t i = 0; groups && i < ngroups; i++)
+		free(groups[i].cells);
+	free(groups);
 	free(set.cells);
 	free(set.slot);
 	results_free(&res[0]);

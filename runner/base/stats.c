@@ -286,42 +286,60 @@ double mwu_p(const double *a, size_t na, const double *b, size_t nb, double *p_m
 	return fmin(1, p);
 }
 
-/* Rank k (1-based) of the lower end of the interval over the sorted m*n
- * pairwise differences: the largest k with P(U <= k-1) <= 0.025, at least
- * 1. *conf gets the coverage 1 - 2 P(U <= k-1). */
-static size_t hl_rank(size_t m, size_t n, double *conf)
+/* Rank k (1-based) of the lower end of a 95% interval over sorted
+ * pairwise differences, from the null distribution pmf[0..len) of U, the
+ * count of differences above the true shift: the largest k with
+ * P(U <= k-1) <= TAIL, at least 1 (the widest interval when no rank
+ * reaches 95%). *conf gets the coverage 1 - 2 P(U <= k-1). */
+static size_t rank_of_pmf(const double *pmf, size_t len, double *conf)
 {
 	size_t k = 0;
+	double cdf = 0, below = 0;
 
-	if (m * n <= EXACT_MAX_PAIRS) {
-		double *pmf = mwu_pmf(m, n), cdf = 0, below = 0;
-
-		if (pmf) {
-			for (size_t u = 0; u <= m * n; u++) {
-				cdf += pmf[u];
-				if (cdf > TAIL + 1e-12)
-					break;
-				k = u + 1;
-				below = cdf;
-			}
-			if (!k) { /* no rank reaches 95%: the widest interval */
-				k = 1;
-				below = pmf[0];
-			}
-			free(pmf);
-			*conf = fmin(1, fmax(0, 1 - 2 * below));
-			return k;
-		}
+	for (size_t u = 0; u < len; u++) {
+		cdf += pmf[u];
+		if (cdf > TAIL + 1e-12)
+			break;
+		k = u + 1;
+		below = cdf;
 	}
-	double mu = (double)m * (double)n / 2;
-	double sd = sqrt((double)m * (double)n * (double)(m + n + 1) / 12);
-	double kk = floor(mu - 1.959964 * sd + 0.5);
+	if (!k) {
+		k = 1;
+		below = pmf[0];
+	}
+	*conf = fmin(1, fmax(0, 1 - 2 * below));
+	return k;
+}
+
+/* The same from the normal approximation of U (mean mu, variance var),
+ * with the continuity correction. */
+static size_t rank_normal(double mu, double var, double *conf)
+{
+	double sd = sqrt(var), kk = floor(mu - 1.959964 * sd + 0.5);
 
 	if (kk < 1)
 		kk = 1;
-	/* P(U <= k-1) with the continuity correction */
+	/* P(U <= k-1) */
 	*conf = 1 - erfc(-((kk - 0.5 - mu) / sd) / M_SQRT2);
 	return (size_t)kk;
+}
+
+/* Rank k of the lower end of the interval over the m*n pairwise
+ * differences of two samples (hl_core(), hl_conf()). */
+static size_t hl_rank(size_t m, size_t n, double *conf)
+{
+	if (m * n <= EXACT_MAX_PAIRS) {
+		double *pmf = mwu_pmf(m, n);
+
+		if (pmf) {
+			size_t k = rank_of_pmf(pmf, m * n + 1, conf);
+
+			free(pmf);
+			return k;
+		}
+	}
+	return rank_normal((double)m * (double)n / 2,
+	                   (double)m * (double)n * (double)(m + n + 1) / 12, conf);
 }
 
 double hl_conf(size_t nb, size_t nh)
@@ -462,6 +480,107 @@ int hl_shift(const double *b, size_t nb, const double *h, size_t nh, double *est
 	double mb;
 
 	return hl_core(b, nb, h, nh, false, est, lo, hi, &mb);
+}
+
+/* The pooled null distribution is exact up to this many pairs in all. */
+#define POOL_EXACT_MAX_PAIRS 10000
+
+/* Rank k of the lower end of the pooled interval (hl_ratio_pooled): the
+ * null distribution of the sum of the strata's U is the convolution of
+ * theirs (exact while every stratum and the sum are small enough), else
+ * normal with the summed mean and variance. -ENOMEM or the rank. */
+static long pooled_rank(const struct hl_stratum *s, size_t ns, size_t np, double *conf)
+{
+	double mu = 0, var = 0, *sum = NULL, *next = NULL;
+	bool exact = np <= POOL_EXACT_MAX_PAIRS;
+	size_t len = 1;
+	long k;
+
+	for (size_t i = 0; i < ns; i++) {
+		double m = (double)s[i].nb, n = (double)s[i].nh;
+
+		mu += m * n / 2;
+		var += m * n * (m + n + 1) / 12;
+		exact = exact && s[i].nb * s[i].nh <= EXACT_MAX_PAIRS;
+	}
+	if (!exact)
+		return (long)rank_normal(mu, var, conf);
+	sum = calloc(np + 1, sizeof(*sum));
+	next = calloc(np + 1, sizeof(*next));
+	if (!sum || !next)
+		goto nomem;
+	sum[0] = 1;
+	for (size_t i = 0; i < ns; i++) {
+		size_t w = s[i].nb * s[i].nh + 1;
+		double *pmf, *t;
+
+		if (!s[i].nb || !s[i].nh)
+			continue;
+		pmf = mwu_pmf(s[i].nb, s[i].nh);
+		if (!pmf)
+			goto nomem;
+		memset(next, 0, (len + w - 1) * sizeof(*next));
+		for (size_t a = 0; a < len; a++)
+			for (size_t u = 0; u < w; u++)
+				next[a + u] += sum[a] * pmf[u];
+		free(pmf);
+		len += w - 1;
+		t = sum;
+		sum = next;
+		next = t;
+	}
+	k = (long)rank_of_pmf(sum, len, conf);
+	free(sum);
+	free(next);
+	return k;
+nomem:
+	free(sum);
+	free(next);
+	return -ENOMEM;
+}
+
+int hl_ratio_pooled(const struct hl_stratum *s, size_t ns, double *est, double *lo, double *hi,
+                    double *conf)
+{
+	size_t np = 0, at = 0;
+	double *d;
+	long k;
+
+	for (size_t i = 0; i < ns; i++) {
+		for (size_t j = 0; j < s[i].nb; j++)
+			if (!(s[i].b[j] > 0) || !isfinite(s[i].b[j]))
+				return -EINVAL;
+		for (size_t j = 0; j < s[i].nh; j++)
+			if (!(s[i].h[j] > 0) || !isfinite(s[i].h[j]))
+				return -EINVAL;
+		np += s[i].nb * s[i].nh;
+	}
+	if (!np)
+		return -EINVAL;
+	d = malloc(np * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (size_t i = 0; i < ns; i++)
+		for (size_t a = 0; a < s[i].nb; a++) {
+			double lb = log(s[i].b[a]);
+
+			for (size_t j = 0; j < s[i].nh; j++)
+				d[at++] = log(s[i].h[j]) - lb;
+		}
+	k = pooled_rank(s, ns, np, conf);
+	if (k < 0) {
+		free(d);
+		return (int)k;
+	}
+	if ((size_t)k > (np + 1) / 2)
+		k = (long)((np + 1) / 2);
+	select_kth(d, np, (size_t)k - 1);
+	*lo = exp(d[k - 1]);
+	select_kth(d, np, np - (size_t)k);
+	*hi = exp(d[np - (size_t)k]);
+	*est = exp(select_median(d, np));
+	free(d);
+	return 0;
 }
 
 /* Copy the finite values of x[0..n) into a new array; *m gets their count.

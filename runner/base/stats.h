@@ -84,6 +84,24 @@ int hl_shift(const double *b, size_t nb, const double *h, size_t nh, double *est
  * approximation): 0.968 at 5 vs 5, 0.90 at 3 vs 3. NaN if a size is 0. */
 double hl_conf(size_t nb, size_t nh);
 
+/* One stratum of hl_ratio_pooled(): the base and head samples of a cell. */
+struct hl_stratum {
+	const double *b, *h;
+	size_t nb, nh;
+};
+
+/* The Hodges-Lehmann estimate and distribution-free interval of a ratio
+ * h/b that several strata share (the cells of one workload, each with its
+ * own level): the median and the order statistics k and N+1-k of the
+ * N = sum nb*nh pairwise log ratios taken within each stratum, k the
+ * largest rank whose coverage under the null distribution of the summed
+ * Mann-Whitney U (the stratified rank test; exact for continuous data up
+ * to 10000 pairs, else normal) is >= 95%, or 1. One stratum gives
+ * hl_ratio()'s interval. *conf gets the coverage achieved. 0, -EINVAL when
+ * a value is not positive and finite or there is no pair, or -ENOMEM. */
+int hl_ratio_pooled(const struct hl_stratum *s, size_t ns, double *est, double *lo, double *hi,
+                    double *conf);
+
 /* A cell's speedup over its baseline, with its interval. */
 struct speedup {
 	double est, lo, hi; /* NaN when not computable */

@@ -45,6 +45,66 @@ cells() {
 	grep -q '^summary: 100 pass, 0 regression' <<<"$output"
 }
 
+# workload FILE FACTOR [ONLY [NOISY]]: workload "w" in five cells (seq 1;
+# threads and procs at 1 and 2 workers) of 5 reps, wall time (cell + 1) s
+# +- 1%, rep c of cell c 30% slow (a neighbour); every cell FACTOR slower,
+# or only cell ONLY (>= 0); NOISY: the noisy column of every rep.
+workload() {
+	awk -v k="$2" -v only="${3:--1}" -v noisy="${4:-}" 'BEGIN {
+		print "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,user_s,sys_s,cpu_util,verified,noisy"
+		split("seq threads threads procs procs", m, " ")
+		split("1 1 2 1 2", w, " ")
+		split("1.000 1.010 0.990 1.020 0.995", b, " ")
+		for (c = 0; c < 5; c++)
+			for (r = 0; r < 5; r++)
+				printf "2,\"r\",\"h\",2,\"w\",\"%s\",%d,8,100,%d,%.6f,1,0,1,1,\"%s\"\n",
+					m[c + 1], w[c + 1], r,
+					(c + 1) * b[r + 1] * (r == c ? 1.3 : 1) * (only < 0 || only == c ? k : 1), noisy
+	}' >"$1"
+}
+
+@test "gate: a change all of a workload's cells share fails pooled when no cell can decide it" {
+	workload base.csv 1
+	workload head.csv 1.25
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 1 ]
+	# each cell alone: a slow base rep puts its interval below +10%
+	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 5 inconclusive, 0 unverified' <<<"$output"
+	line=$(grep -A2 '^pooled by workload (' <<<"$output" | tail -1)
+	[[ "$line" =~ ^w\ +5\ +25/25\ +1\.2[0-9]+\ +\[1\.(1[1-9]|2)[0-9]*,\ 1\.[23][0-9]*\]\ +regression\ \(the\ pooled\ interval\ lies\ beyond\ \+10%\)$ ]] ||
+		{ echo "$line"; false; }
+	grep -q '^pooled by workload: 1 regression, 0 improvement, 0 pass, 0 inconclusive$' <<<"$output"
+	run "$CB" compare --format=markdown base.csv head.csv
+	[ "$status" -eq 1 ]
+	grep -Eq '^\| w \| 5 \| 25/25 \| 1\.2[0-9]+ \| \[[0-9.]+, [0-9.]+\] \| \*\*regression\*\* ' <<<"$output"
+	# the same cells unchanged: the pool passes, but never passes a cell:
+	# each is still undecided alone (exit 3)
+	run "$CB" compare base.csv base.csv
+	[ "$status" -eq 3 ]
+	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 5 inconclusive' <<<"$output"
+	grep -q '^pooled by workload: 0 regression, 0 improvement, 1 pass, 0 inconclusive$' <<<"$output"
+	# one cell of five 25% slower: the pool does not blame the workload
+	workload head1.csv 1.25 4
+	run "$CB" compare base.csv head1.csv
+	[ "$status" -eq 3 ]
+	grep -q '^pooled by workload: 0 regression' <<<"$output"
+	grep -q '^w .* procs .* 2 .* inconclusive' <<<"$output"
+}
+
+@test "gate: a pooled regression whose head reps were disturbed is inconclusive" {
+	workload base.csv 1
+	workload head.csv 1.25 -1 slow-cpu
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 3 ]
+	grep -A2 '^pooled by workload (' <<<"$output" | tail -1 |
+		grep -q "inconclusive (25 of 25 head reps were disturbed by other work on the machine (noisy column), and the rest can't decide: rerun when it is quiet)"
+	# a single cell is no pool: one workload per cell shows none
+	cells one.csv 3 5 -1 1
+	run "$CB" compare one.csv one.csv
+	[ "$status" -eq 0 ]
+	run ! grep -q 'pooled' <<<"$output"
+}
+
 @test "gate: an undecided cell exits 3 and says how many reps would decide it" {
 	# three reps a side: no 95% interval exists
 	cells base.csv 2 3 -1 1

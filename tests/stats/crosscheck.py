@@ -97,6 +97,30 @@ def hl_reference(b, h):
     return math.exp(np.median(d)), math.exp(d[k - 1]), math.exp(d[m * n - k]), conf
 
 
+def pooled_reference(strata):
+    """The ratio h/b shared by strata (b, h): the median and order
+    statistics of the within-stratum pairwise log ratios, the rank from
+    the null distribution of the summed U (each stratum's by enumeration,
+    convolved) or, past 10000 pairs, the normal approximation."""
+    d = np.sort([math.log(hj) - math.log(bi) for b, h in strata for bi in b for hj in h])
+    n = len(d)
+    if n <= 10000 and all(len(b) * len(h) <= 2500 for b, h in strata):
+        pmf = np.array([1.0])
+        for b, h in strata:
+            cdf = u_null_cdf(len(b), len(h))
+            pmf = np.convolve(pmf, np.diff(np.concatenate(([0.0], cdf))))
+        cdf = np.cumsum(pmf)
+        ok = [u + 1 for u in range(n + 1) if cdf[u] <= 0.025 + 1e-12]
+        k = max(ok) if ok else 1
+        conf = 1 - 2 * cdf[k - 1]
+    else:
+        mu = sum(len(b) * len(h) / 2 for b, h in strata)
+        sd = math.sqrt(sum(len(b) * len(h) * (len(b) + len(h) + 1) / 12 for b, h in strata))
+        k = max(1, math.floor(mu - stats.norm.ppf(0.975) * sd + 0.5))
+        conf = 1 - 2 * stats.norm.cdf((k - 0.5 - mu) / sd)
+    return math.exp(np.median(d)), math.exp(d[k - 1]), math.exp(d[n - k]), conf
+
+
 def mwu_reference(a, b):
     ties = len(set(a) | set(b)) < len(a) + len(b)
     exact = not ties and len(a) * len(b) <= 2500
@@ -168,6 +192,18 @@ def main(exe):
               "speedup of times %d vs %d" % (n, m))
         close(c.ask("speedup 1 %s | %s" % (fmt(b), fmt(h))), want,
               "speedup of rates %d vs %d" % (m, n))
+    # the ratio several strata share (a workload's cells, each at its level)
+    shapes = ([(5, 5)], [(5, 5)] * 5, [(3, 3), (4, 2), (2, 5)], [(5, 5)] * 25,
+              [(60, 60)] * 4)
+    for shape in shapes:
+        strata = []
+        for i, (m, n) in enumerate(shape):
+            level = 0.1 * (i + 1)  # each cell its own time
+            strata.append((list(rng.lognormal(level, 0.2, m)),
+                           list(rng.lognormal(level + 0.25, 0.2, n))))
+        req = " | ".join("%s | %s" % (fmt(b), fmt(h)) for b, h in strata)
+        close(c.ask("hlpool " + req), pooled_reference(strata),
+              "pooled Hodges-Lehmann over %d strata" % len(shape))
     b, h = [1.0, 1.1, float("nan"), 0.9], [2.0, float("inf"), 2.2, 1.8]
     close(c.ask("speedup 1 %s | %s" % (fmt(b), fmt(h))),
           hl_reference([1.0, 1.1, 0.9], [2.0, 2.2, 1.8]), "speedup skips NaN and inf")

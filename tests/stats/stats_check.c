@@ -7,6 +7,8 @@
  *   mwu A... | B...         p p_min (mwu_p)
  *   hl B... | H...          est lo hi conf (hl_ratio, hl_conf)
  *   speedup R B... | C...   est lo hi conf (stats_speedup; R = 1: rates)
+ *   hlpool B1... | H1... | B2... | H2...
+ *                           est lo hi conf (hl_ratio_pooled, one stratum a pair)
  * One output line per request, %.17g; "error" when a function failed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,27 @@ int main(void)
 				printf("error\n");
 			else
 				print((double[]){est, lo, hi, hl_conf(na, nb)}, 4);
+		} else if (strncmp(line, "hlpool ", 7) == 0) {
+			static double v[MAXV];
+			struct hl_stratum st[64];
+			size_t ns = 0, used = 0;
+			double est, lo, hi, conf;
+
+			for (rest = args; rest && ns < 64;) {
+				size_t nb_ = parse(rest, v + used, &rest), nh_;
+
+				st[ns].b = v + used;
+				st[ns].nb = nb_;
+				used += nb_;
+				nh_ = rest ? parse(rest, v + used, &rest) : 0;
+				st[ns].h = v + used;
+				st[ns++].nh = nh_;
+				used += nh_;
+			}
+			if (hl_ratio_pooled(st, ns, &est, &lo, &hi, &conf))
+				printf("error\n");
+			else
+				print((double[]){est, lo, hi, conf}, 4);
 		} else if (strncmp(line, "speedup ", 8) == 0) {
 			int rates = (int)strtol(args, &args, 10);
 			struct speedup sp;

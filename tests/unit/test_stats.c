@@ -188,6 +188,59 @@ Test(stats, hodges_lehmann_ratio_recovers_a_scale_change)
 	cr_assert_eq(hl_ratio(b, 0, h, 8, &est, &lo, &hi), -EINVAL);
 }
 
+Test(stats, pooled_ratio_of_one_stratum_is_hodges_lehmann)
+{
+	double b[] = {1.00, 1.07, 0.95, 1.21, 0.99}, h[] = {1.31, 1.18, 1.52, 1.26, 1.40};
+	struct hl_stratum s = {b, h, 5, 5};
+	double est, lo, hi, conf, e1, l1, h1;
+
+	cr_assert_eq(hl_ratio_pooled(&s, 1, &est, &lo, &hi, &conf), 0);
+	cr_assert_eq(hl_ratio(b, 5, h, 5, &e1, &l1, &h1), 0);
+	cr_assert_float_eq(est, e1, 1e-12);
+	cr_assert_float_eq(lo, l1, 1e-12);
+	cr_assert_float_eq(hi, h1, 1e-12);
+	cr_assert_float_eq(conf, hl_conf(5, 5), 1e-12);
+}
+
+Test(stats, pooled_ratio_decides_what_no_single_stratum_can)
+{
+	/* five cells, each at its own level, each base with one rep 30%
+	 * slow (a neighbour): head is 25% slower in every cell. One cell's
+	 * interval reaches below 1.10; the five pooled lie above it. */
+	double b[5][5], h[5][5], base[] = {1.000, 1.010, 0.990, 1.020, 0.995};
+	struct hl_stratum s[5];
+	double est, lo, hi, conf;
+
+	for (int c = 0; c < 5; c++) {
+		for (int r = 0; r < 5; r++) {
+			b[c][r] = (c + 1) * base[r] * (r == c ? 1.3 : 1);
+			h[c][r] = 1.25 * (c + 1) * base[(r + 2) % 5];
+		}
+		s[c] = (struct hl_stratum){b[c], h[c], 5, 5};
+	}
+	cr_assert_eq(hl_ratio(b[0], 5, h[0], 5, &est, &lo, &hi), 0);
+	cr_assert(lo < 1.10, "one cell: [%g, %g]", lo, hi);
+	cr_assert_eq(hl_ratio_pooled(s, 5, &est, &lo, &hi, &conf), 0);
+	cr_assert(lo > 1.15 && hi < 1.30 && est > 1.2 && est < 1.27, "%g [%g, %g]", est, lo, hi);
+	cr_assert(conf >= 0.95 && conf < 0.96, "%g", conf);
+	/* a level is not a change: the same cells with no change pool to 1 */
+	for (int c = 0; c < 5; c++)
+		s[c].h = b[c];
+	cr_assert_eq(hl_ratio_pooled(s, 5, &est, &lo, &hi, &conf), 0);
+	cr_assert_float_eq(est, 1, 1e-12);
+	cr_assert(lo < 1 && hi > 1);
+}
+
+Test(stats, pooled_ratio_refuses_what_has_no_ratio)
+{
+	double b[] = {1, 2}, h[] = {0, 2}, est, lo, hi, conf;
+	struct hl_stratum s[2] = {{b, b, 2, 2}, {b, h, 2, 2}};
+
+	cr_assert_eq(hl_ratio_pooled(s, 2, &est, &lo, &hi, &conf), -EINVAL);
+	s[1].nb = s[1].nh = s[0].nb = s[0].nh = 0;
+	cr_assert_eq(hl_ratio_pooled(s, 2, &est, &lo, &hi, &conf), -EINVAL);
+}
+
 Test(stats, hodges_lehmann_interval_is_the_third_pair_from_each_end)
 {
 	/* 5 vs 5: the interval is [d(3), d(23)] of the 25 sorted log ratios

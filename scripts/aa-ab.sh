@@ -4,7 +4,8 @@
 #   A/B: head is 25% slower in the same cells: --inject=slow=25% (testing
 #        only: every task spins 25% of its own time more; not part of the
 #        cell identity): the gate should say regression (exit 1).
-# compare exits 0 pass, 1 regression, 3 inconclusive; each is counted.
+# compare exits 0 pass, 1 regression (of a cell or of the workload's cells
+# pooled), 3 inconclusive; each is counted.
 # Each try runs both sides interleaved round by round, as scripts/ci-regress
 # does, and compares them.
 #   usage: scripts/aa-ab.sh [CONCBENCH]   (default bin/concbench)
@@ -63,8 +64,9 @@ try() { # kind try -> prints "exit cells-regression cells-total"
 		mkdir -p "$AB_KEEP" && cp "$tmp/base.csv" "$AB_KEEP/$1-$2-base.csv" &&
 			cp "$tmp/head.csv" "$AB_KEEP/$1-$2-head.csv"
 	fi
+	pooled=$(sed -n 's/^pooled by workload: \([0-9]*\) regression.*/\1/p' "$tmp/out.txt")
 	sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) regression, \([0-9]*\) improvement, \([0-9]*\) inconclusive.*/\1 \2 \3 \4/p' "$tmp/out.txt" |
-		{ read -r p g i n; echo "$rc $p $g $i $n"; }
+		{ read -r p g i n; echo "$rc $p $g $i $n ${pooled:-0}"; }
 }
 if [ -z "$size" ]; then
 	"$cb" -w "$wl" -m seq --runs=1 --warmup=0 --quiet --csv="$tmp/cal.csv" >/dev/null
@@ -74,22 +76,22 @@ if [ -z "$size" ]; then
 fi
 echo "aa-ab: $wl size $size ($how) (B: --inject=slow=$slow), modes $modes, workers $workers, $rounds rounds x $runs reps per side, $tries tries" >&2
 for kind in aa ab; do
-	flagged=0 undecided=0 cells=0 creg=0 cinc=0
+	flagged=0 undecided=0 cells=0 creg=0 cinc=0 preg=0
 	t=1
 	while [ "$t" -le "$tries" ]; do
-		# shellcheck disable=SC2046 # five numbers, split on purpose
+		# shellcheck disable=SC2046 # six numbers, split on purpose
 		set -- $(try "$kind" "$t")
-		echo "$kind try $t: exit $1; cells: $2 pass, $3 regression, $4 improvement, $5 inconclusive"
+		echo "$kind try $t: exit $1; cells: $2 pass, $3 regression, $4 improvement, $5 inconclusive; workloads pooled: $6 regression"
 		[ "$1" -eq 1 ] && flagged=$((flagged + 1))
 		[ "$1" -eq 3 ] && undecided=$((undecided + 1))
 		[ "$1" -eq 2 ] && { cat "$tmp/$kind-$t.txt" >&2; exit 2; }
-		cells=$((cells + $2 + $3 + $4 + $5)); creg=$((creg + $3)); cinc=$((cinc + $5))
+		cells=$((cells + $2 + $3 + $4 + $5)); creg=$((creg + $3)); cinc=$((cinc + $5)); preg=$((preg + $6))
 		t=$((t + 1))
 	done
 	if [ "$kind" = aa ]; then
-		echo "A/A: $((tries - flagged))/$tries tries without a regression verdict (exit 1: $flagged, exit 3: $undecided; $creg of $cells cells flagged, $cinc inconclusive)"
+		echo "A/A: $((tries - flagged))/$tries tries without a regression verdict (exit 1: $flagged, exit 3: $undecided; $creg of $cells cells flagged, $cinc inconclusive; $preg pooled workloads flagged)"
 	else
-		echo "A/B: $flagged/$tries tries flagged as regression (exit 1: $flagged, exit 3: $undecided; $creg of $cells cells flagged, $cinc inconclusive)"
+		echo "A/B: $flagged/$tries tries flagged as regression (exit 1: $flagged, exit 3: $undecided; $creg of $cells cells flagged, $cinc inconclusive; $preg pooled workloads flagged)"
 	fi
 	if [ -n "${AB_KEEP:-}" ]; then mkdir -p "$AB_KEEP" && cp "$tmp"/"$kind"-*.txt "$AB_KEEP"/; fi
 done

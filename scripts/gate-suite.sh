@@ -76,14 +76,19 @@ while [ "$t" -le "$tries" ]; do
 	rc=0
 	"$cb" compare "$tmp/base.csv" "$tmp/head.csv" >"$tmp/out.txt" || rc=$?
 	[ "$rc" -eq 2 ] && { cat "$tmp/out.txt" >&2; exit 2; }
-	cells=$(grep -c '^cpu\.' "$tmp/out.txt" || true)
-	flagged=$(grep -E '^cpu\.[^ ]+ +[^ ]+ +[0-9]+ .* (regression|improvement) \(' "$tmp/out.txt" |
+	# the cells' table, then (when a workload has 2+ cells of 5+ runs a
+	# side) the workloads pooled: a pooled verdict counts as a flag too
+	sed '/^pooled by workload (/,$d' "$tmp/out.txt" >"$tmp/cells.txt"
+	cells=$(grep -c '^cpu\.' "$tmp/cells.txt" || true)
+	flagged=$(grep -E '^cpu\.[^ ]+ +[^ ]+ +[0-9]+ .* (regression|improvement) \(' "$tmp/cells.txt" |
 		awk '{ print $1 " " $2 " " $3 }' | tr '\n' ';')
+	flagged=$flagged$(sed -n '/^pooled by workload (/,/^summary/p' "$tmp/out.txt" |
+		awk '/^cpu\./ && / (regression|improvement) \(/ { printf "%s pooled;", $1 }')
 	right=no
 	[ "$rc" -eq 1 ] && [ "$flagged" = "$swl $smode $sworkers;" ] && { right=yes; ok=$((ok + 1)); }
 	shown=${flagged%;}
 	echo "try $t: exit $rc; $cells cells compared; flagged: ${shown:-none}; only the slow cell: $right"
-	sed -n 's/^summary: /  summary: /p' "$tmp/out.txt"
+	sed -n 's/^summary: /  summary: /p; s/^pooled by workload: /  pooled by workload: /p' "$tmp/out.txt"
 	if [ -n "${GATE_KEEP:-}" ]; then
 		mkdir -p "$GATE_KEEP"
 		cp "$tmp/out.txt" "$GATE_KEEP/try-$t.txt"

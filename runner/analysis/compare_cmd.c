@@ -35,9 +35,9 @@ struct cmp_cell {
 };
 
 /* A workload's matched cells taken together (hl_ratio_pooled): a change
- * they all share, which each cell's few reps may leave undecided, decides
- * on all their reps. It can add a regression (or improvement); it never
- * passes a cell its own reps leave undecided. */
+ * they all share, which each cell's few invocations may leave undecided,
+ * decides on all of them. It can add a regression (or improvement); it
+ * never passes a cell its own values leave undecided. */
 struct cmp_group {
 	struct cmp_cell **cells; /* the workload's cells with values on both sides */
 	size_t k;
@@ -333,15 +333,15 @@ static void print_groups(const struct cmp_group *g, size_t ng, const struct cmp_
 	if (!ng)
 		return;
 	if (md) {
-		printf("\nPooled by workload: every pair of reps within each of its cells, one "
-		       "interval; a change all its cells share decides on all their reps. It can "
+		printf("\nPooled by workload: every pair of invocations within each of its cells, "
+		       "one interval; a change all its cells share decides on all of them. It can "
 		       "find a regression the cells can't; it never passes a cell.\n\n");
-		printf("| workload | cells | reps base/head | ratio | 95%% CI | verdict |\n");
+		printf("| workload | cells | runs base/head | ratio | 95%% CI | verdict |\n");
 		printf("|---|--:|--:|--:|---|---|\n");
 	} else {
-		printf("pooled by workload (the pairs of reps within each of its cells, one "
-		       "interval: a change all its cells share; it never passes a cell):\n");
-		printf("%-20s %5s %13s %7s %17s  %s\n", "workload", "cells", "reps b/h", "ratio",
+		printf("pooled by workload (the pairs of invocations within each of its cells, "
+		       "one interval: a change all its cells share; it never passes a cell):\n");
+		printf("%-20s %5s %13s %7s %17s  %s\n", "workload", "cells", "runs b/h", "ratio",
 		       "95% CI", "verdict");
 	}
 	for (size_t i = 0; i < ng; i++) {
@@ -483,9 +483,13 @@ static void compare_usage(void)
 	       "when the slower side's reps were flagged disturbed (the noisy column:\n"
 	       "steal, slow-cpu, run-queue, other-load) in a fifth or more of them, only\n"
 	       "if the undisturbed reps decide it too; else inconclusive.\n"
-	       "Exit 0: no regression; 1: a regression (or an unverified head rep);\n"
-	       "2: error; 3: inconclusive (a cell the reps can't decide, or no cell in\n"
-	       "common), unless --inconclusive=pass.\n\n"
+	       "A workload with two or more matched cells of 5+ invocations a side is\n"
+	       "also pooled: one interval over the pairs of invocations within each of\n"
+	       "its cells (a stratified Hodges-Lehmann ratio). A pooled regression fails\n"
+	       "the gate (the same disturbed-reps rule); a pooled pass never passes a cell.\n"
+	       "Exit 0: no regression; 1: a regression of a cell or of a workload pooled\n"
+	       "(or an unverified head rep); 2: error; 3: inconclusive (a cell the reps\n"
+	       "can't decide, or no cell in common), unless --inconclusive=pass.\n\n"
 	       "  --threshold=PCT   smallest change that counts, e.g. 10%% or 0.1 (default 10%%)\n"
 	       "  --alpha=P         family-wise significance level (default 0.01)\n"
 	       "  --metric=NAME     a numeric CSV column or a metrics name (default wall_s);\n"
@@ -620,9 +624,12 @@ static int disturbed(struct cmp_cell *const *c, size_t k, const struct cmp_opts 
 	return 0;
 }
 
-/* Each workload with two or more matched cells (cells sorted by workload
- * first), pooled, into *out (*ng of them); the cells' verdicts decided.
- * Returns whether one is a regression, or -ENOMEM. */
+/* Each workload with two or more matched cells whose values are
+ * invocations' medians (blocked: the cells of one invocation share its
+ * machine state, so only across invocations are values independent enough
+ * to pool), cells sorted by workload first, pooled into *out (*ng of
+ * them); the cells' verdicts decided. Returns whether one is a
+ * regression, or -ENOMEM. */
 static int decide_groups(struct cmp_cell *cells, size_t n, const struct cmp_opts *o,
                          struct cmp_group **out, size_t *ng)
 {
@@ -644,7 +651,8 @@ static int decide_groups(struct cmp_cell *cells, size_t n, const struct cmp_opts
 		if (!x->cells)
 			return -ENOMEM;
 		for (size_t a = i; a < j; a++)
-			if (both_sides(&cells[a]) && cells[a].n[0] && cells[a].n[1])
+			if (both_sides(&cells[a]) && cells[a].n[0] && cells[a].n[1] &&
+			    cells[a].blocked)
 				x->cells[x->k++] = &cells[a];
 		i = j;
 		if (x->k < 2) {

@@ -50,7 +50,26 @@ $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/%.o: %.c
+# make rebuilds from timestamps, not from settings: a stamp file per
+# setting, rewritten only when its text changes, makes what it affects out
+# of date. Every object depends on the compiler and flags (OPT=-O0 into
+# the same build directory), sysinfo.o on the revision it records in
+# every CSV row (git_rev).
+FLAGS_STAMP := $(B)/flags.stamp
+REV_STAMP   := $(B)/git-rev.stamp
+FLAGS_TEXT   = $(CC) $(filter-out -DCONCBENCH_GIT_REV=%,$(ALL_CFLAGS)) $(LDFLAGS)
+# $(call stamp,FILE,VARIABLE): FILE holds VARIABLE's value
+define stamp
+ifneq ($$(file <$(1)),$$($(2)))
+$$(shell mkdir -p $$(dir $(1)))
+$$(file >$(1),$$($(2)))
+endif
+endef
+$(eval $(call stamp,$(FLAGS_STAMP),FLAGS_TEXT))
+$(eval $(call stamp,$(REV_STAMP),GIT_REV))
+$(B)/runner/base/sysinfo.o: $(REV_STAMP)
+
+$(B)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -66,3 +66,24 @@ make_tree() {
 	[ "$(grep -c '^  image\.' <<<"$output")" -eq 5 ]
 	[ "$opts" -gt "$last" ]
 }
+
+@test "make rebuilds what a changed setting affects: flags every object, the revision sysinfo.o" {
+	# a private build directory: the project's own build is not touched
+	root=$BATS_TEST_DIRNAME/../..
+	o=$BATS_TEST_TMPDIR/o
+	mk() { make -s -C "$root" O="$o" SAN= OPT=-O2 CFLAGS="-O2 -g" "$@"; }
+	stats=$o/release/runner/base/stats.o sys=$o/release/runner/base/sysinfo.o
+	mk GIT_REV=aaaaaaa "$stats" "$sys" >/dev/null
+	run mk -q GIT_REV=aaaaaaa "$stats" "$sys"
+	[ "$status" -eq 0 ]
+	# a new commit: sysinfo.o records it, nothing else changes
+	run mk -q GIT_REV=bbbbbbb "$sys"
+	[ "$status" -eq 1 ]
+	run mk -q GIT_REV=bbbbbbb "$stats"
+	[ "$status" -eq 0 ]
+	mk GIT_REV=bbbbbbb "$sys" >/dev/null
+	grep -q 'bbbbbbb' "$sys"
+	# other flags into the same directory: every object again
+	run mk -q GIT_REV=bbbbbbb CFLAGS="-O0 -g" "$stats"
+	[ "$status" -eq 1 ]
+}

@@ -54,7 +54,9 @@ $(BIN): $(MAIN_OBJ) $(LIB_OBJ)
 # setting, rewritten only when its text changes, makes what it affects out
 # of date. Every object depends on the compiler and flags (OPT=-O0 into
 # the same build directory), sysinfo.o on the revision it records in
-# every CSV row (git_rev).
+# every CSV row (git_rev). The stamps are written as the Makefile is read,
+# so even `make -n` with other settings makes the next plain build redo
+# what they affect: more work, never a stale object.
 FLAGS_STAMP := $(B)/flags.stamp
 REV_STAMP   := $(B)/git-rev.stamp
 FLAGS_TEXT   = $(CC) $(filter-out -DCONCBENCH_GIT_REV=%,$(ALL_CFLAGS)) $(LDFLAGS)

@@ -44,6 +44,6 @@ measure() { # name command...
 		      n, w[int((NR + 1) / 2)], w[1], w[NR], c[int((NR + 1) / 2)], r[int((NR + 1) / 2)] / 1024, t }'
 }
 measure compare "$cb" compare "$tmp/base.csv" "$tmp/head.csv"
-grep '^summary' "$tmp/compare.out"
+grep -E '^(summary|pooled by workload):' "$tmp/compare.out"
 measure report "$cb" report --no-plots -o "$tmp/report" "$tmp/base.csv"
 echo "bench-gate: load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -336,12 +336,12 @@ static void print_groups(const struct cmp_group *g, size_t ng, const struct cmp_
 		printf("\nPooled by workload: every pair of invocations within each of its cells, "
 		       "one interval; a change all its cells share decides on all of them. It can "
 		       "find a regression the cells can't; it never passes a cell.\n\n");
-		printf("| workload | cells | runs base/head | ratio | 95%% CI | verdict |\n");
+		printf("| workload | cells | values base/head | ratio | 95%% CI | verdict |\n");
 		printf("|---|--:|--:|--:|---|---|\n");
 	} else {
 		printf("pooled by workload (the pairs of invocations within each of its cells, "
 		       "one interval: a change all its cells share; it never passes a cell):\n");
-		printf("%-20s %5s %13s %7s %17s  %s\n", "workload", "cells", "runs b/h", "ratio",
+		printf("%-20s %5s %13s %7s %17s  %s\n", "workload", "cells", "values b/h", "ratio",
 		       "95% CI", "verdict");
 	}
 	for (size_t i = 0; i < ng; i++) {

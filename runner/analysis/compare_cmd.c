@@ -486,7 +486,9 @@ static void compare_usage(void)
 	       "A workload with two or more matched cells of 5+ invocations a side is\n"
 	       "also pooled: one interval over the pairs of invocations within each of\n"
 	       "its cells (a stratified Hodges-Lehmann ratio). A pooled regression fails\n"
-	       "the gate (the same disturbed-reps rule); a pooled pass never passes a cell.\n"
+	       "the gate (the same disturbed-reps rule; an undecided pool is decided on\n"
+	       "its undisturbed values when 2+ cells have some); a pooled pass never\n"
+	       "passes a cell.\n"
 	       "Exit 0: no regression; 1: a regression of a cell or of a workload pooled\n"
 	       "(or an unverified head rep); 2: error; 3: inconclusive (a cell the reps\n"
 	       "can't decide, or no cell in common), unless --inconclusive=pass.\n\n"
@@ -624,6 +626,44 @@ static int disturbed(struct cmp_cell *const *c, size_t k, const struct cmp_opts 
 	return 0;
 }
 
+/* An undecided pool whose undisturbed values decide: disturbed reps (the
+ * noisy column) on the base side can hide a change the rest show, as
+ * they can fake one on the head side (disturbed()). With a workload's
+ * cells pooled there are enough undisturbed values that a probe's miss
+ * can't carry the interval (a single cell's few can: not done for cells).
+ * At least two cells with undisturbed values on both sides. 0 or -ENOMEM. */
+static int quiet_pool(struct cmp_group *x, const struct cmp_opts *o)
+{
+	struct cmp_stats st;
+	enum cmp_verdict v;
+	size_t usable = 0;
+	int rc;
+
+	for (size_t i = 0; i < x->k; i++) {
+		size_t m[2] = {0, 0};
+
+		for (int side = 0; side < 2; side++)
+			for (size_t j = 0; j < x->cells[i]->n[side]; j++)
+				m[side] += !x->cells[i]->dist[side][j];
+		usable += m[0] && m[1];
+	}
+	if (usable < 2)
+		return 0;
+	rc = interval_of(x->cells, x->k, true, &st);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	v = cmp_decide(&st, o->threshold, o->alpha, o->higher_better, NULL, 0);
+	if (v != CMP_REGRESSION && v != CMP_IMPROVEMENT)
+		return 0;
+	x->verdict = v;
+	snprintf(x->why, sizeof(x->why),
+	         "the pooled interval of the %zu base and %zu head values whose reps were not "
+	         "disturbed lies beyond %c%.3g%%: [%.3f, %.3f]",
+	         st.nb, st.nh, v == CMP_REGRESSION ? '+' : '-', 100 * o->threshold, st.ci_lo,
+	         st.ci_hi);
+	return 0;
+}
+
 /* Each workload with two or more matched cells whose values are
  * invocations' medians (blocked: the cells of one invocation share its
  * machine state, so only across invocations are values independent enough
@@ -683,6 +723,8 @@ static int decide_groups(struct cmp_cell *cells, size_t n, const struct cmp_opts
 			snprintf(x->why, sizeof(x->why), "the pooled interval reaches past +%.3g%%",
 			         100 * o->threshold);
 		if (disturbed(x->cells, x->k, o, &x->verdict, x->why, sizeof(x->why)))
+			return -ENOMEM;
+		if (x->verdict == CMP_INCONCLUSIVE && quiet_pool(x, o) < 0)
 			return -ENOMEM;
 		failed = failed || x->verdict == CMP_REGRESSION;
 	}

@@ -106,6 +106,35 @@ workload() {
 	run ! grep -q 'pooled' <<<"$output"
 }
 
+# masked FILE FACTOR: workload "w" as workload() does, FACTOR slower, and
+# in every cell the first two invocations 50% slow and flagged slow-cpu
+# (a neighbour on the vCPU, seen by the probe).
+masked() {
+	workload "$1.tmp" "$2"
+	awk -F, -v OFS=, 'NR > 1 && $10 < 2 { $11 = $11 * 1.5; $16 = "\"slow-cpu\"" } 1' "$1.tmp" >"$1"
+}
+
+@test "gate: a pool whose undisturbed values decide is decided by them when all its values can't" {
+	masked base.csv 1
+	workload head.csv 1.25
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 1 ]
+	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 5 inconclusive' <<<"$output"
+	line=$(grep -A2 '^pooled by workload (' <<<"$output" | tail -1)
+	[[ "$line" == *"regression (the pooled interval of the 15 base and 25 head values whose reps were not disturbed lies beyond +10%: ["* ]] ||
+		{ echo "$line"; false; }
+	# unchanged but for the disturbed base reps: nothing to find
+	workload same.csv 1
+	run "$CB" compare base.csv same.csv
+	[ "$status" -eq 3 ]
+	grep -q '^pooled by workload: 0 regression' <<<"$output"
+	# one cell with undisturbed values on both sides is no pool
+	awk -F, -v OFS=, 'NR > 1 && $6 != "\"seq\"" { $16 = "\"slow-cpu\"" } 1' base.csv >one.csv
+	run "$CB" compare one.csv head.csv
+	[ "$status" -eq 3 ]
+	grep -q '^pooled by workload: 0 regression' <<<"$output"
+}
+
 @test "gate: a side run as one invocation is not pooled: its cells share one machine state" {
 	workload base.csv 1 -1 "" 0
 	workload head.csv 1.25 -1 "" 0

@@ -32,6 +32,9 @@ struct cmp_cell {
 	struct cmp_stats st;
 	enum cmp_verdict verdict;
 	char why[160];
+	/* its workload's flagged values over its unflagged ones (flag_effect) */
+	double flag_lo, flag_hi;
+	bool flags_harmless; /* that interval lies within the threshold */
 };
 
 /* A workload's matched cells taken together (hl_ratio_pooled): a change
@@ -482,7 +485,8 @@ static void compare_usage(void)
 	       "cells whose estimate is beyond the threshold) with the estimate beyond it;\n"
 	       "when the slower side's reps were flagged disturbed (the noisy column:\n"
 	       "steal, slow-cpu, run-queue, other-load) in a fifth or more of them, only\n"
-	       "if the undisturbed reps decide it too; else inconclusive.\n"
+	       "if the undisturbed reps decide it too; else inconclusive (unless the\n"
+	       "workload's flagged reps ran within the threshold of its others).\n"
 	       "A workload with two or more matched cells of 5+ invocations a side is\n"
 	       "also pooled: one interval over the pairs of invocations within each of\n"
 	       "its cells (a stratified Hodges-Lehmann ratio). A pooled regression fails\n"
@@ -576,6 +580,67 @@ out:
 	return rc;
 }
 
+/* How much the disturbance the noisy column flags moved the values of the
+ * workload of cells[0..n): the ratio of flagged to unflagged values within
+ * each cell and side that has both (so a change between the sides and the
+ * cells' levels cancel), pooled (hl_ratio_pooled). A neighbour that slows
+ * floating-point work by half may not slow an integer kernel at all; there
+ * the flags can neither fake nor hide a change, and setting flagged reps
+ * aside only loses decisions. Each cell gets the interval, and
+ * flags_harmless when it lies within the threshold both ways at 95%.
+ * 0 or -ENOMEM. */
+static int flag_effect(struct cmp_cell *cells, size_t n, const struct cmp_opts *o)
+{
+	struct hl_stratum *s = calloc(2 * n + 1, sizeof(*s));
+	double *buf, est = NAN, lo = NAN, hi = NAN, conf = 0, up = 1 + o->threshold;
+	size_t total = 0, ns = 0, at = 0;
+	bool harmless;
+
+	for (size_t i = 0; i < n; i++)
+		total += cells[i].n[0] + cells[i].n[1];
+	buf = malloc((total + 1) * sizeof(*buf));
+	if (!s || !buf) {
+		free(s);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int side = 0; side < 2; side++) {
+			struct cmp_cell *c = &cells[i];
+			size_t start = at, nf = 0;
+
+			/* unflagged values, then flagged: the stratum's b and h */
+			for (size_t j = 0; j < c->n[side]; j++)
+				if (!c->dist[side][j])
+					buf[at++] = c->v[side][j];
+			for (size_t j = 0; j < c->n[side]; j++)
+				if (c->dist[side][j]) {
+					buf[at++] = c->v[side][j];
+					nf++;
+				}
+			if (!nf || nf == at - start) {
+				at = start;
+				continue;
+			}
+			s[ns++] = (struct hl_stratum){buf + start, buf + start + (at - start - nf),
+			                              at - start - nf, nf};
+		}
+	if (ns && hl_ratio_pooled(s, ns, &est, &lo, &hi, &conf) == -ENOMEM) {
+		free(s);
+		free(buf);
+		return -ENOMEM;
+	}
+	harmless = ns && conf >= 0.95 - 1e-12 && lo >= 1 / up && hi <= up;
+	for (size_t i = 0; i < n; i++) {
+		cells[i].flag_lo = ns ? lo : NAN;
+		cells[i].flag_hi = ns ? hi : NAN;
+		cells[i].flags_harmless = harmless;
+	}
+	free(s);
+	free(buf);
+	return 0;
+}
+
 /* A regression (improvement) of cells c[0..k) - one cell, or a workload's
  * cells pooled - whose head (base) reps, the side that looks worse, were
  * disturbed by other work on the machine (the noisy column: steal, a
@@ -589,14 +654,15 @@ static int disturbed(struct cmp_cell *const *c, size_t k, const struct cmp_opts 
                      enum cmp_verdict *verdict, char *why, size_t whylen)
 {
 	int w = *verdict == CMP_REGRESSION ? 1 : 0, rc;
-	size_t noisy[2] = {0, 0}, reps[2] = {0, 0};
+	size_t noisy[2] = {0, 0}, reps[2] = {0, 0}, i;
 	enum cmp_verdict again = CMP_INCONCLUSIVE;
+	bool harmless;
 	struct cmp_stats st;
 	double fw, fo;
 
 	if (*verdict != CMP_REGRESSION && *verdict != CMP_IMPROVEMENT)
 		return 0;
-	for (size_t i = 0; i < k; i++)
+	for (i = 0; i < k; i++)
 		for (int side = 0; side < 2; side++) {
 			noisy[side] += c[i]->noisy[side];
 			reps[side] += c[i]->reps[side];
@@ -605,6 +671,17 @@ static int disturbed(struct cmp_cell *const *c, size_t k, const struct cmp_opts 
 	fo = (double)noisy[!w] / (double)reps[!w];
 	if (!(fw >= 0.2 && fw > fo))
 		return 0;
+	for (harmless = true, i = 0; i < k; i++)
+		harmless = harmless && c[i]->flags_harmless;
+	if (harmless) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, whylen - len,
+		         "; this workload's flagged reps ran within the threshold of the rest: "
+		         "[%.3f, %.3f]",
+		         c[0]->flag_lo, c[0]->flag_hi);
+		return 0;
+	}
 	rc = interval_of(c, k, true, &st);
 	if (rc < 0)
 		return rc;
@@ -647,7 +724,7 @@ static int quiet_pool(struct cmp_group *x, const struct cmp_opts *o)
 				m[side] += !x->cells[i]->dist[side][j];
 		usable += m[0] && m[1];
 	}
-	if (usable < 2)
+	if (usable < 2 || x->cells[0]->flags_harmless)
 		return 0;
 	rc = interval_of(x->cells, x->k, true, &st);
 	if (rc)
@@ -761,6 +838,14 @@ static int decide_cells(struct cmp_cell *cells, size_t n, const struct cmp_opts 
 	if (cmp_adjust(st, n, o->threshold, o->higher_better)) {
 		free(st);
 		return -ENOMEM;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && !cell_cmp(cells[i].key, cells[j].key, CELL_WORKLOAD); j++)
+			;
+		if (flag_effect(cells + i, j - i, o)) {
+			free(st);
+			return -ENOMEM;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct cmp_cell *x = &cells[i];

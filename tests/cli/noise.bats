@@ -105,3 +105,42 @@ reps() {
 	[ "$status" -eq 3 ]
 	grep -q 'of 6 base reps were disturbed' <<<"$output"
 }
+
+# flagged FILE FACTOR FLAGGED SLOWER: workload "w" in five cells (seq 1;
+# threads and procs at 1 and 2 workers), 5 invocations of 1 rep, wall time
+# (cell + 1) s x FACTOR +- 1%; the first FLAGGED reps of each cell flagged
+# slow-cpu and SLOWER times slower.
+flagged() {
+	awk -v k="$2" -v nf="$3" -v sl="$4" 'BEGIN {
+		print "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,user_s,sys_s,cpu_util,verified,noisy"
+		split("seq threads threads procs procs", m, " ")
+		split("1 1 2 1 2", w, " ")
+		split("1.000 1.010 0.990 1.005 0.995", b, " ")
+		for (c = 0; c < 5; c++)
+			for (r = 0; r < 5; r++)
+				printf "2,\"r%d\",\"h\",2,\"w\",\"%s\",%d,8,100,0,%.6f,1,0,1,1,\"%s\"\n",
+					r, m[c + 1], w[c + 1], (c + 1) * b[(r + c) % 5 + 1] * k * (r < nf ? sl : 1),
+					r < nf ? "slow-cpu" : ""
+	}' >"$1"
+}
+
+@test "compare: flagged reps that ran no slower than the rest of their workload are not set aside" {
+	# the base's flagged reps ran as fast as its others: the flag does not
+	# touch this workload, so a head flagged throughout still regresses
+	flagged base.csv 1 2 1
+	flagged head.csv 1.25 5 1
+	run "$CB" compare base.csv head.csv
+	[ "$status" -eq 1 ]
+	grep -q '^summary: 0 pass, 5 regression' <<<"$output"
+	[ "$(grep -c "this workload's flagged reps ran within the threshold of the rest: \[" <<<"$output")" -eq 6 ]
+	# flagged base reps 15% slower: the flag does slow this workload, so a
+	# head 50% slower and flagged throughout is set aside, and the head has
+	# no other reps: inconclusive
+	flagged slow.csv 1 2 1.15
+	flagged head50.csv 1.5 5 1
+	run "$CB" compare slow.csv head50.csv
+	[ "$status" -eq 3 ]
+	grep -q '^summary: 0 pass, 0 regression, 0 improvement, 5 inconclusive' <<<"$output"
+	[ "$(grep -c "5 of 5 head reps were disturbed by other work on the machine" <<<"$output")" -eq 5 ]
+	grep -q "25 of 25 head reps were disturbed" <<<"$output"
+}

@@ -42,3 +42,23 @@ for r in csv.DictReader(open(f)):
         print(r[c])
 PY
 }
+
+# workload FILE FACTOR [ONLY [NOISY [RUN [SPIKE]]]]: a compare input,
+# workload "w" in five cells (seq 1; threads and procs at 1 and 2
+# workers) of 5 reps, each rep its own invocation (run_id rN; RUN: all in
+# run RUN), wall time (cell + 1) s +- 1%, rep c of cell c SPIKE (default
+# 1.3) times slower (a neighbour); every cell FACTOR slower, or only cell
+# ONLY (>= 0); NOISY: the noisy column of every rep.
+workload() {
+	awk -v k="$2" -v only="${3:--1}" -v noisy="${4:-}" -v run="${5:-}" -v spike="${6:-1.3}" 'BEGIN {
+		print "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,user_s,sys_s,cpu_util,verified,noisy"
+		split("seq threads threads procs procs", m, " ")
+		split("1 1 2 1 2", w, " ")
+		split("1.000 1.010 0.990 1.020 0.995", b, " ")
+		for (c = 0; c < 5; c++)
+			for (r = 0; r < 5; r++)
+				printf "2,\"r%s\",\"h\",2,\"w\",\"%s\",%d,8,100,%d,%.6f,1,0,1,1,\"%s\"\n",
+					run == "" ? r : run, m[c + 1], w[c + 1], r,
+					(c + 1) * b[r + 1] * (r == c ? spike : 1) * (only < 0 || only == c ? k : 1), noisy
+	}' >"$1"
+}

@@ -106,22 +106,13 @@ reps() {
 	grep -q 'of 6 base reps were disturbed' <<<"$output"
 }
 
-# flagged FILE FACTOR FLAGGED SLOWER: workload "w" in five cells (seq 1;
-# threads and procs at 1 and 2 workers), 5 invocations of 1 rep, wall time
-# (cell + 1) s x FACTOR +- 1%; the first FLAGGED reps of each cell flagged
-# slow-cpu and SLOWER times slower.
+# flagged FILE FACTOR FLAGGED SLOWER: workload() (helpers.bash) FACTOR
+# slower, without its slow rep; the first FLAGGED reps of each cell
+# flagged slow-cpu and SLOWER times slower.
 flagged() {
-	awk -v k="$2" -v nf="$3" -v sl="$4" 'BEGIN {
-		print "schema_version,run_id,host,cpus,workload,mode,workers,tasks,size,rep,wall_s,user_s,sys_s,cpu_util,verified,noisy"
-		split("seq threads threads procs procs", m, " ")
-		split("1 1 2 1 2", w, " ")
-		split("1.000 1.010 0.990 1.005 0.995", b, " ")
-		for (c = 0; c < 5; c++)
-			for (r = 0; r < 5; r++)
-				printf "2,\"r%d\",\"h\",2,\"w\",\"%s\",%d,8,100,0,%.6f,1,0,1,1,\"%s\"\n",
-					r, m[c + 1], w[c + 1], (c + 1) * b[(r + c) % 5 + 1] * k * (r < nf ? sl : 1),
-					r < nf ? "slow-cpu" : ""
-	}' >"$1"
+	workload "$1.tmp" "$2" -1 "" "" 1
+	awk -F, -v OFS=, -v nf="$3" -v sl="$4" \
+		'NR > 1 && $10 < nf { $11 = $11 * sl; $16 = "\"slow-cpu\"" } 1' "$1.tmp" >"$1"
 }
 
 @test "compare: flagged reps that ran no slower than the rest of their workload are not set aside" {
